@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install the Debian packages that building, testing and the demo need.
+# Only what is missing is installed, and only from Debian's archive.
+# Run as root (or with sudo available) on Debian 12.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  gcc clang meson ninja-build pkg-config make
+  # libraries (each one is explained in README.md, "Dependencies")
+  libssl-dev libsqlite3-dev libyaml-dev libjansson-dev zlib1g-dev libp11-kit-dev
+  # tests: unit framework, PKCS#11 token, sqlite shell for fault tests
+  libcmocka-dev softhsm2 sqlite3 openssl
+  # lint and coverage
+  clang-tidy cppcheck clang-format gcovr
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "deps: need root to install: ${missing[*]}" >&2
+    echo "deps: run 'sudo scripts/deps.sh' or install them with apt-get yourself" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
