@@ -63,7 +63,8 @@ veil_status veil_err_set(veil_err *err, veil_status code, const char *fmt, ...)
  * EEXIST to VEIL_E_EXISTS and everything else to `code`. */
 veil_status veil_err_errno(veil_err *err, veil_status code, int errnum,
 			   const char *fmt, ...) VEIL_PRINTF(4, 5);
-/* Sets the hint of an error that was already set. Returns err->code. */
+/* Sets the hint of an error that was already set. Returns err->code, or
+ * VEIL_E_INTERNAL when err is NULL: callers return their own code. */
 veil_status veil_err_hint(veil_err *err, const char *fmt, ...) VEIL_PRINTF(2, 3);
 /* Prepends "prefix: " to err->msg, keeping code and hint. Returns err->code. */
 veil_status veil_err_wrap(veil_err *err, const char *fmt, ...) VEIL_PRINTF(2, 3);

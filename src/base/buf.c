@@ -118,7 +118,8 @@ veil_status veil_name_check(const char *name, const char *what, veil_err *err)
 		if (!ok) {
 			veil_err_set(err, VEIL_E_INVALID, "%s has a character that is not allowed at position %zu", what,
 				     i + 1);
-			return veil_err_hint(err, "use letters, digits, '.', '_' and '-'");
+			veil_err_hint(err, "use letters, digits, '.', '_' and '-'");
+	return VEIL_E_INVALID;
 		}
 	}
 	return VEIL_OK;

@@ -30,7 +30,8 @@ veil_status veil_time_parse(const char *s, int64_t *out, veil_err *err)
 	}
 	if (!end || *end) {
 		veil_err_set(err, VEIL_E_INVALID, "'%.40s' is not a time", s);
-		return veil_err_hint(err, "write it as 2026-11-22 or 2026-11-22T13:49:21Z (UTC)");
+		veil_err_hint(err, "write it as 2026-11-22 or 2026-11-22T13:49:21Z (UTC)");
+	return VEIL_E_INVALID;
 	}
 	*out = (int64_t)timegm(&tm);
 	return VEIL_OK;
@@ -61,5 +62,6 @@ veil_status veil_duration_parse(const char *s, int64_t *seconds, veil_err *err)
 	return VEIL_OK;
 bad:
 	veil_err_set(err, VEIL_E_INVALID, "'%.40s' is not a duration", s);
-	return veil_err_hint(err, "write a positive number and a unit: 45s, 90m, 12h, 30d or 2w");
+	veil_err_hint(err, "write a positive number and a unit: 45s, 90m, 12h, 30d or 2w");
+	return VEIL_E_INVALID;
 }
