@@ -119,7 +119,7 @@ veil_status veil_name_check(const char *name, const char *what, veil_err *err)
 			veil_err_set(err, VEIL_E_INVALID, "%s has a character that is not allowed at position %zu", what,
 				     i + 1);
 			veil_err_hint(err, "use letters, digits, '.', '_' and '-'");
-	return VEIL_E_INVALID;
+			return VEIL_E_INVALID;
 		}
 	}
 	return VEIL_OK;
