@@ -8,7 +8,7 @@ PACKAGES=(
   # build
   gcc clang meson ninja-build pkg-config make
   # libraries (each one is explained in README.md, "Dependencies")
-  libssl-dev libsqlite3-dev libyaml-dev libjansson-dev zlib1g-dev libp11-kit-dev
+  libssl-dev libsqlite3-dev libyaml-dev libjansson-dev libp11-kit-dev
   # tests: unit framework, PKCS#11 token, sqlite shell for fault tests
   libcmocka-dev softhsm2 sqlite3 openssl
   # lint and coverage

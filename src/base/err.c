@@ -29,6 +29,7 @@ const char *veil_status_str(veil_status s)
 	return "unknown";
 }
 
+VEIL_PRINTF(3, 0)
 static void vset(veil_err *err, veil_status code, const char *fmt, va_list ap)
 {
 	err->code = code;

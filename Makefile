@@ -1,0 +1,52 @@
+# Thin wrapper over Meson/Ninja so the usual commands work on a fresh
+# Debian 12 machine: `make demo`, `make check`, `make`, `make bench`.
+BUILD ?= build
+MESON ?= meson
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps demo check test bench lint format coverage sanitize clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j$(JOBS)
+
+$(BUILD)/build.ninja:
+	@command -v meson >/dev/null 2>&1 || scripts/deps.sh
+	$(MESON) setup $(BUILD)
+
+deps:
+	scripts/deps.sh
+
+demo: deps all
+	scripts/demo.sh $(BUILD) $(DEMO_DIR)
+
+check: deps all
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes $(JOBS)
+
+test: check
+
+bench: deps all
+	bench/run.sh $(BUILD)
+
+# Address and undefined-behaviour sanitizers, in a build folder of their own.
+sanitize: deps
+	@[ -f build-asan/build.ninja ] || $(MESON) setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	ninja -C build-asan -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MESON) test -C build-asan --print-errorlogs --num-processes $(JOBS) --timeout-multiplier 3
+
+lint: deps all
+	scripts/lint.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+coverage: deps
+	@[ -f build-cov/build.ninja ] || $(MESON) setup build-cov -Db_coverage=true -Dbuildtype=debug
+	ninja -C build-cov -j$(JOBS)
+	$(MESON) test -C build-cov --num-processes $(JOBS)
+	mkdir -p coverage
+	gcovr -r . --object-directory build-cov --filter 'src/' --html-details coverage/index.html --txt coverage/summary.txt --print-summary
+	@echo "coverage report: coverage/index.html"
+
+clean:
+	rm -rf $(BUILD) build-asan build-cov coverage

@@ -1,0 +1,170 @@
+/*
+ * veil catalog: the workspace's metadata in SQLite (docs/formats/catalog.md)
+ * — datasets, their versions and tags, and the lineage graph.
+ *
+ * The catalog holds only metadata: names, sizes, hashes, object ids and the
+ * ids of wrapped keys; never key material or plaintext. Its schema is a
+ * numbered list of migration steps; opening applies the missing ones and
+ * refuses a catalog written by a newer veil.
+ *
+ * One veil_catalog is one SQLite connection: use it from one thread at a
+ * time; open one per thread or process (they coordinate through SQLite's
+ * locks, waiting up to 5 s for each other). Every function that changes
+ * rows runs in its own transaction unless the caller has opened one with
+ * veil_catalog_begin, in which case it joins it.
+ */
+#ifndef VEIL_CATALOG_H
+#define VEIL_CATALOG_H
+
+#include "veil/base.h"
+
+/* The schema version this code writes; a catalog with a higher one is
+ * refused. */
+#define VEIL_CATALOG_SCHEMA_VERSION 3
+
+/* Field sizes include the NUL. */
+#define VEIL_CATALOG_NAME_MAX        65 /* names: 1..64 chars, see veil_name_check */
+#define VEIL_CATALOG_CLASS_MAX       16 /* "public" ... "restricted" */
+#define VEIL_CATALOG_HEX_MAX         65 /* SHA-256 / object id: 64 lowercase hex */
+#define VEIL_CATALOG_DEK_ID_MAX      48 /* 1..47 printable, no spaces */
+#define VEIL_CATALOG_STATE_MAX       8  /* "live", "deleted" */
+#define VEIL_CATALOG_TAG_KEY_MAX     65
+#define VEIL_CATALOG_TAG_VALUE_MAX   257
+#define VEIL_CATALOG_TAGS_MAX        64 /* per dataset version */
+#define VEIL_CATALOG_META_KEY_MAX    65
+#define VEIL_CATALOG_META_VALUE_MAX  1025
+#define VEIL_CATALOG_KIND_MAX        33  /* lineage node kinds and relations: [a-z0-9_], 1..32 */
+#define VEIL_CATALOG_REF_MAX         257 /* lineage node refs: 1..256 printable */
+#define VEIL_CATALOG_MEASUREMENT_MAX 257
+
+typedef struct veil_catalog veil_catalog;
+
+/* Opens the catalog at path. create: make a new one (mode 0600) when path
+ * does not exist; without it a missing file is VEIL_E_NOTFOUND. A file that
+ * is not a veil catalog is VEIL_E_WORKSPACE and is left unmodified; a
+ * catalog from a newer veil is VEIL_E_UNSUPPORTED. Missing migration steps
+ * are applied. On error *out is NULL. */
+veil_status veil_catalog_open(const char *path, bool create, veil_catalog **out,
+			      veil_err *err) VEIL_MUST_CHECK;
+void veil_catalog_close(veil_catalog *c); /* NULL ok; rolls back an open transaction */
+/* The schema version of the open catalog (the highest step applied). */
+veil_status veil_catalog_schema_version(veil_catalog *c, uint32_t *version, veil_err *err) VEIL_MUST_CHECK;
+
+/* Explicit transactions (BEGIN IMMEDIATE: the write lock is taken at once,
+ * so a later statement cannot fail for lack of it). commit rolls back and
+ * reports the error when it cannot commit. Nesting is VEIL_E_INVALID. */
+veil_status veil_catalog_begin(veil_catalog *c, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_commit(veil_catalog *c, veil_err *err) VEIL_MUST_CHECK;
+void veil_catalog_rollback(veil_catalog *c); /* no-op without a transaction */
+
+/* Workspace-level settings ("workspace_id", ...). key: a name (see
+ * veil_name_check); value: at most VEIL_CATALOG_META_VALUE_MAX - 1 bytes.
+ * "format" and "created" are written by veil and cannot be set. get copies
+ * the value into out (VEIL_E_LIMIT if outsz is too small, VEIL_E_NOTFOUND
+ * when absent; out is "" on error). */
+veil_status veil_catalog_meta_get(veil_catalog *c, const char *key, char *out, size_t outsz,
+				  veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_meta_set(veil_catalog *c, const char *key, const char *value,
+				  veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- datasets ---- */
+typedef struct veil_tag {
+	char key[VEIL_CATALOG_TAG_KEY_MAX];     /* a name (veil_name_check) */
+	char value[VEIL_CATALOG_TAG_VALUE_MAX]; /* 0..256 printable characters */
+} veil_tag;
+
+typedef struct veil_dataset_version {
+	char name[VEIL_CATALOG_NAME_MAX];
+	uint32_t version; /* 1, 2, ...; never reused, also after a delete */
+	char owner[VEIL_CATALOG_NAME_MAX];
+	char classification[VEIL_CATALOG_CLASS_MAX]; /* public, internal, confidential, restricted */
+	uint64_t size;                               /* plaintext bytes */
+	char sha256[VEIL_CATALOG_HEX_MAX];           /* of the plaintext, lowercase hex */
+	char object_id[VEIL_CATALOG_HEX_MAX];        /* store id of the encrypted container */
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];        /* the wrapped DEK, in the key store */
+	char kek[VEIL_CATALOG_NAME_MAX];             /* the KEK that wraps it */
+	uint32_t chunk_size;                         /* container chunk size */
+	int64_t created;                             /* Unix seconds; 0 on add = now */
+	char created_by[VEIL_CATALOG_NAME_MAX];      /* the principal that added it */
+	char state[VEIL_CATALOG_STATE_MAX];          /* "live" or "deleted"; set by the catalog */
+	veil_tag *tags;                              /* owned; free with veil_dataset_version_free */
+	size_t ntags;
+} veil_dataset_version;
+
+/* Adds version N+1 of v->name (N = the highest version ever added, 0 for a
+ * new dataset). A new dataset takes v->owner and v->classification, which
+ * are then required. For an existing dataset they may be "" (meaning: keep
+ * the dataset's) or must equal the dataset's: a mismatch is VEIL_E_INVALID,
+ * since a version cannot change who owns the dataset or how it is
+ * classified. On success v->version, v->owner, v->classification,
+ * v->created (when 0) and v->state are filled in; v->tags are stored with
+ * the version and stay the caller's. On error nothing is stored. */
+veil_status veil_catalog_dataset_add_version(veil_catalog *c, veil_dataset_version *v,
+					     veil_err *err) VEIL_MUST_CHECK;
+/* version 0: the latest live version. A deleted version, an unknown dataset
+ * or version is VEIL_E_NOTFOUND. On success out holds the tags (free with
+ * veil_dataset_version_free); on error out is zeroed. */
+veil_status veil_catalog_dataset_get(veil_catalog *c, const char *name, uint32_t version,
+				     veil_dataset_version *out, veil_err *err) VEIL_MUST_CHECK;
+/* Callbacks get a version without tags (tags NULL, ntags 0), valid only
+ * during the call. A status other than VEIL_OK stops the walk and is
+ * returned. */
+typedef veil_status (*veil_dataset_fn)(void *ctx, const veil_dataset_version *v, veil_err *err);
+/* One call per dataset in name order, with its latest live version (or,
+ * when every version is deleted, its latest version, state "deleted"). */
+veil_status veil_catalog_dataset_list(veil_catalog *c, veil_dataset_fn cb, void *ctx,
+				      veil_err *err) VEIL_MUST_CHECK;
+/* Every version of one dataset, deleted ones included, oldest first. */
+veil_status veil_catalog_dataset_versions(veil_catalog *c, const char *name, veil_dataset_fn cb, void *ctx,
+					  veil_err *err) VEIL_MUST_CHECK;
+/* Marks a version deleted (the row stays, for lineage and audit). Marking
+ * a deleted version again is VEIL_OK. */
+veil_status veil_catalog_dataset_mark_deleted(veil_catalog *c, const char *name, uint32_t version,
+					      veil_err *err) VEIL_MUST_CHECK;
+/* Frees v->tags and zeroes v. NULL ok. */
+void veil_dataset_version_free(veil_dataset_version *v);
+
+/* Splits "name" or "name@N" (N >= 1, decimal, no sign or leading zero).
+ * *version is 0 for a bare name (meaning "latest"). On error name is "". */
+veil_status veil_catalog_parse_ref(const char *ref, char name[VEIL_CATALOG_NAME_MAX], uint32_t *version,
+				   veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- lineage: a graph of (kind, ref) nodes and typed edges ---- */
+typedef struct veil_lineage_edge {
+	char from_kind[VEIL_CATALOG_KIND_MAX];
+	char from_ref[VEIL_CATALOG_REF_MAX];
+	char relation[VEIL_CATALOG_KIND_MAX];
+	char to_kind[VEIL_CATALOG_KIND_MAX];
+	char to_ref[VEIL_CATALOG_REF_MAX];
+	bool has_measurement;
+	char measurement[VEIL_CATALOG_MEASUREMENT_MAX]; /* "" when !has_measurement */
+	int64_t created;
+} veil_lineage_edge;
+
+/* Adds the edge from -> to, creating the nodes as needed, e.g.
+ * ("dataset_version", "patients@3") -[derived_from]-> ("dataset_version",
+ * "patients@2"). kind and relation: 1..32 of [a-z0-9_]; ref: 1..256
+ * printable characters; measurement: NULL or 1..256 printable (the
+ * attested measurement of the code that made the edge). Adding an edge
+ * that exists with the same measurement is VEIL_OK; with a different one,
+ * VEIL_E_EXISTS. A self-edge is VEIL_E_INVALID. */
+veil_status veil_catalog_lineage_add(veil_catalog *c, const char *from_kind, const char *from_ref,
+				     const char *relation, const char *to_kind, const char *to_ref,
+				     const char *measurement, veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_lineage_fn)(void *ctx, const veil_lineage_edge *e, veil_err *err);
+/* Every edge into or out of the node, oldest first; an unknown node has no
+ * edges (VEIL_OK, no calls). */
+veil_status veil_catalog_lineage_edges(veil_catalog *c, const char *kind, const char *ref, veil_lineage_fn cb,
+				       void *ctx, veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- maintenance ---- */
+/* Writes a consistent copy of the catalog to dest_path (mode 0600) with the
+ * SQLite online backup API, while other connections keep writing: the copy
+ * is one snapshot. The copy is synced and appears under dest_path only when
+ * complete; an existing dest_path is VEIL_E_EXISTS. */
+veil_status veil_catalog_backup(veil_catalog *c, const char *dest_path, veil_err *err) VEIL_MUST_CHECK;
+/* PRAGMA integrity_check and foreign_key_check: VEIL_E_CORRUPT naming the
+ * first problem. */
+veil_status veil_catalog_integrity_check(veil_catalog *c, veil_err *err) VEIL_MUST_CHECK;
+
+#endif

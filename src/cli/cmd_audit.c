@@ -1,0 +1,304 @@
+/*
+ * veil audit log|verify|proof|check-proof, and cli_audit(), through which
+ * every other command records what it did.
+ */
+#include "cmds.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome, json_t *detail,
+		      veil_err *err)
+{
+	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(detail);
+	veil_audit_event ev = {.actor = ws->actor, .action = action, .resource = resource, .outcome = outcome,
+			       .detail = text};
+	veil_status st = ws->audit ? veil_audit_append(ws->audit, &ev, NULL, err)
+				   : veil_err_set(err, VEIL_E_INTERNAL, "audit log not open for %s", action);
+	free(text);
+	if (!st)
+		st = veil_audit_commit(ws->audit, err);
+	if (st)
+		veil_err_wrap(err, "cannot record '%s' in the audit log", action);
+	return st;
+}
+
+static veil_status open_read_only(cli_global *g, cli_ws *ws, veil_err *err)
+{
+	veil_status st = cli_ws_open(g, 0, ws, err);
+	if (st)
+		return st;
+	char p[4200];
+	snprintf(p, sizeof p, "%s/%s", ws->dir, CLI_WS_AUDIT);
+	if ((st = veil_audit_open(p, NULL, &ws->audit, err)))
+		cli_ws_close(ws);
+	return st;
+}
+
+/* ---- log ---- */
+typedef struct log_ctx {
+	int64_t since;
+	json_t *arr;
+} log_ctx;
+
+static veil_status print_event(void *ctx, uint64_t index, const veil_audit_event *ev, veil_err *err)
+{
+	log_ctx *c = ctx;
+	if (ev->time < c->since)
+		return VEIL_OK;
+	char t[VEIL_TIME_STR_MAX];
+	veil_time_format(ev->time, t);
+	if (c->arr) {
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "index", (json_int_t)index, "time", t, "actor",
+				      ev->actor, "action", ev->action, "resource", ev->resource, "outcome", ev->outcome);
+		if (ev->detail) {
+			json_t *d = json_loads(ev->detail, 0, NULL);
+			json_object_set_new(o, "detail", d ? d : json_string(ev->detail));
+		}
+		return json_array_append_new(c->arr, o) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory") : VEIL_OK;
+	}
+	printf("%6llu %s %-20s %-18s %-7s %s %s\n", (unsigned long long)index, t, ev->actor, ev->action, ev->outcome,
+	       ev->resource, ev->detail ? ev->detail : "");
+	return VEIL_OK;
+}
+
+int cmd_audit_log(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("audit log");
+	static const struct option longopts[] = {
+		{"since", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
+	};
+	log_ctx c = {0};
+	bool json = false;
+	veil_err err;
+	veil_err_clear(&err);
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
+			if (rc || opt == 'h')
+				return rc;
+			continue;
+		}
+		if (opt == 'j')
+			json = true;
+		else if (opt == 's') {
+			if (veil_time_parse(optarg, &c.since, &err))
+				return cli_fail(&err);
+		} else
+			return cli_usage_error(cmd, "unexpected option");
+	}
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	cli_ws ws;
+	if (open_read_only(g, &ws, &err))
+		return cli_fail(&err);
+	c.arr = json ? json_array() : NULL;
+	veil_status st = veil_audit_read(ws.audit, 0, print_event, &c, &err);
+	cli_ws_close(&ws);
+	if (st) {
+		json_decref(c.arr);
+		return cli_fail(&err);
+	}
+	return json ? cli_print_json(c.arr) : 0;
+}
+
+/* ---- verify ---- */
+int cmd_audit_verify(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("audit verify");
+	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	bool json = false;
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
+			if (rc || opt == 'h')
+				return rc;
+			continue;
+		}
+		if (opt != 'j')
+			return cli_usage_error(cmd, "unexpected option");
+		json = true;
+	}
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, 0, &ws, &err))
+		return cli_fail(&err);
+	char p[4200];
+	snprintf(p, sizeof p, "%s/%s", ws.dir, CLI_WS_AUDIT);
+	veil_audit_report rep;
+	veil_status st = veil_audit_verify(p, NULL, &rep, &err);
+	cli_ws_close(&ws);
+	if (st && st != VEIL_E_CORRUPT)
+		return cli_fail(&err);
+	if (json) {
+		char root[65];
+		veil_hex_encode(rep.last.root, sizeof rep.last.root, root);
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I}", "sound", st == VEIL_OK, "leaves",
+				      (json_int_t)rep.leaves, "heads", (json_int_t)rep.heads, "last_head_size",
+				      (json_int_t)rep.last.size, "last_head_root", root, "uncommitted_bytes",
+				      (json_int_t)rep.uncommitted_bytes);
+		if (st)
+			json_object_set_new(o, "problem", json_string(rep.what));
+		cli_print_json(o);
+	}
+	if (st) {
+		if (!json)
+			fprintf(stderr, "veil: audit log FAILED verification: %s\n", rep.what);
+		fprintf(stderr, "hint: the log was modified outside veil; compare with a backup and treat the "
+				"events after that point as untrusted\n");
+		return VEIL_EXIT_CHECK;
+	}
+	if (!json) {
+		printf("audit log OK: %llu events, %llu signed tree heads verified\n", (unsigned long long)rep.leaves,
+		       (unsigned long long)rep.heads);
+		if (rep.uncommitted_bytes)
+			printf("(%llu bytes of an interrupted commit will be removed by the next writer)\n",
+			       (unsigned long long)rep.uncommitted_bytes);
+	}
+	return 0;
+}
+
+/* ---- proofs ---- */
+static int parse_u64(const cli_command *cmd, const char *s, const char *what, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-')
+		return cli_usage_error(cmd, "%s must be a whole number, not '%s'", what, s);
+	*out = v;
+	return -1;
+}
+
+int cmd_audit_proof(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("audit proof");
+	static const struct option longopts[] = {
+		{"size", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'}, CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *size_arg = NULL, *output = NULL;
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "o:hqW:", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
+			if (rc || opt == 'h')
+				return rc;
+			continue;
+		}
+		if (opt == 's')
+			size_arg = optarg;
+		else if (opt == 'o')
+			output = optarg;
+		else
+			return cli_usage_error(cmd, "unexpected option");
+	}
+	int left = argc - optind;
+	if (left < 1)
+		return cli_usage_error(cmd, "say 'inclusion INDEX' or 'consistency OLD NEW'");
+	const char *kind = argv[optind];
+	uint64_t a = 0, b = 0;
+	bool inclusion = strcmp(kind, "inclusion") == 0;
+	if (inclusion) {
+		if (left != 2)
+			return cli_usage_error(cmd, "inclusion takes one INDEX");
+		if ((rc = parse_u64(cmd, argv[optind + 1], "INDEX", &a)) >= 0 ||
+		    (size_arg && (rc = parse_u64(cmd, size_arg, "--size", &b)) >= 0))
+			return rc;
+	} else if (strcmp(kind, "consistency") == 0) {
+		if (left != 3)
+			return cli_usage_error(cmd, "consistency takes OLD and NEW tree sizes");
+		if ((rc = parse_u64(cmd, argv[optind + 1], "OLD", &a)) >= 0 ||
+		    (rc = parse_u64(cmd, argv[optind + 2], "NEW", &b)) >= 0)
+			return rc;
+	} else {
+		return cli_usage_error(cmd, "unknown proof kind '%s': use inclusion or consistency", kind);
+	}
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (open_read_only(g, &ws, &err))
+		return cli_fail(&err);
+	veil_buf proof = {0};
+	veil_status st = inclusion ? veil_audit_prove_inclusion(ws.audit, a, b, &proof, &err)
+				   : veil_audit_prove_consistency(ws.audit, a, b, &proof, &err);
+	cli_ws_close(&ws);
+	if (!st) {
+		if (output)
+			st = veil_fs_write_atomic(output, proof.data, proof.len, 0644, &err);
+		else if (fwrite(proof.data, 1, proof.len, stdout) != proof.len)
+			st = veil_err_set(&err, VEIL_E_IO, "cannot write the proof to standard output");
+	}
+	veil_buf_free(&proof);
+	if (st)
+		return cli_fail(&err);
+	if (output)
+		cli_info("Wrote the %s proof to %s", kind, output);
+	return 0;
+}
+
+static veil_status read_pubkey(const char *arg, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err *err)
+{
+	char hex[2 * VEIL_ED25519_PUB_LEN + 1];
+	if (strlen(arg) == 2 * VEIL_ED25519_PUB_LEN && veil_hex_decode(arg, pub, VEIL_ED25519_PUB_LEN, NULL) == VEIL_OK)
+		return VEIL_OK;
+	veil_buf b = {0};
+	veil_status st = veil_fs_read_file(arg, 4096, &b, err);
+	if (st) {
+		veil_err_hint(err, "give the log's public key as 64 hex digits or the path of audit/log.pub");
+		return st;
+	}
+	size_t n = b.len;
+	while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' || b.data[n - 1] == ' '))
+		n--;
+	if (n != sizeof hex - 1) {
+		veil_buf_free(&b);
+		return veil_err_set(err, VEIL_E_INVALID, "%s does not hold a public key (64 hex digits)", arg);
+	}
+	memcpy(hex, b.data, n);
+	hex[n] = '\0';
+	veil_buf_free(&b);
+	st = veil_hex_decode(hex, pub, VEIL_ED25519_PUB_LEN, err);
+	if (st)
+		veil_err_wrap(err, "public key in %s", arg);
+	return st;
+}
+
+int cmd_audit_check_proof(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("audit check-proof");
+	static const struct option longopts[] = {
+		{"public-key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *key = NULL;
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0)
+			return rc;
+		key = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cmd, "give exactly one proof FILE");
+	if (!key)
+		return cli_usage_error(cmd, "--public-key HEX|FILE is required");
+	veil_err err;
+	veil_err_clear(&err);
+	uint8_t pub[VEIL_ED25519_PUB_LEN];
+	veil_buf proof = {0};
+	veil_audit_proof_info info;
+	veil_status st = read_pubkey(key, pub, &err);
+	if (!st)
+		st = veil_fs_read_file(argv[optind], VEIL_AUDIT_PROOF_MAX, &proof, &err);
+	if (!st)
+		st = veil_audit_check_proof(proof.data ? (const char *)proof.data : "", proof.len, pub, &info, &err);
+	veil_buf_free(&proof);
+	if (st) {
+		fprintf(stderr, "veil: proof REJECTED\n");
+		return cli_fail(&err);
+	}
+	printf("proof OK: %s\n", info.description);
+	return 0;
+}

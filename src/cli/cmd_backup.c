@@ -1,0 +1,426 @@
+/*
+ * veil backup DEST / veil restore BACKUP DIR.
+ *
+ * A backup is a folder shaped like a workspace, holding only ciphertext,
+ * wrapped keys and metadata, plus MANIFEST (the SHA-256 of every file).
+ * It is consistent while other commands keep writing: the catalog and key
+ * store are copied with SQLite's online backup (one snapshot each, catalog
+ * first: a data key always exists before any catalog row names it), objects
+ * are immutable and copied through the store interface (which verifies each
+ * one), and the audit log is copied heads first, so the leaves copied cover
+ * every head. gc, rotation and retirement take the workspace lock
+ * exclusively and so never run during a backup.
+ *
+ * Both commands build their result under a temporary name next to the
+ * destination and rename it into place only when complete and verified.
+ */
+#include "cmds.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void cli_remove_tree(const char *dir);
+
+/* Copies src to dst (new file, mode 0600), fsynced, hashing the bytes. */
+static veil_status copy_file(const char *src, const char *dst, veil_buf *manifest, const char *rel, veil_err *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot open %s", src);
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close(in);
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot create %s", dst);
+	}
+	veil_hash_ctx *h = NULL;
+	veil_status st = veil_hash_init(&h, VEIL_HASH_SHA256, err);
+	uint8_t buf[65536];
+	while (!st) {
+		size_t got = 0;
+		if ((st = veil_fd_read(&in, buf, sizeof buf, &got, err)) || got == 0)
+			break;
+		if (!(st = veil_hash_update(h, buf, got, err)))
+			st = veil_fs_write_all(out, buf, got, dst, err);
+	}
+	if (!st && fsync(out) != 0)
+		st = veil_err_errno(err, VEIL_E_IO, errno, "cannot sync %s", dst);
+	uint8_t d[VEIL_SHA256_LEN];
+	char hex[65];
+	if (!st && !(st = veil_hash_final(h, d, err))) {
+		veil_hex_encode(d, sizeof d, hex);
+		st = veil_buf_printf(manifest, err, "%s  %s\n", hex, rel);
+	} else if (h && st) {
+		veil_hash_free(h);
+	}
+	close(in);
+	close(out);
+	return st;
+}
+
+/* A consistent copy of a live SQLite database (the key store). */
+static veil_status sqlite_snapshot(const char *src, const char *dst, veil_err *err)
+{
+	sqlite3 *from = NULL, *to = NULL;
+	veil_status st = VEIL_OK;
+	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_open_v2(dst, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		st = veil_err_set(err, VEIL_E_DB, "cannot open %s for backup: %s", src,
+				  sqlite3_errmsg(to ? to : from));
+		goto out;
+	}
+	sqlite3_busy_timeout(from, 5000);
+	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+	if (!b) {
+		st = veil_err_set(err, VEIL_E_DB, "cannot back up %s: %s", src, sqlite3_errmsg(to));
+		goto out;
+	}
+	int rc;
+	while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(10);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		st = veil_err_set(err, VEIL_E_DB, "backup of %s failed: %s", src, sqlite3_errstr(rc));
+out:
+	sqlite3_close(from);
+	sqlite3_close(to);
+	if (!st)
+		chmod(dst, 0600);
+	return st;
+}
+
+typedef struct copy_ctx {
+	veil_store *from, *to;
+	uint64_t n;
+} copy_ctx;
+
+static veil_status copy_object(void *ctx, const char *id, veil_err *err)
+{
+	copy_ctx *c = ctx;
+	veil_store_reader *r = NULL;
+	veil_store_writer *w = NULL;
+	char got[VEIL_STORE_ID_MAX];
+	veil_status st = veil_store_get_open(c->from, id, &r, err);
+	if (!st)
+		st = veil_store_put_begin(c->to, &w, err);
+	uint8_t buf[65536];
+	while (!st) {
+		size_t n = 0;
+		if ((st = veil_store_get_read(r, buf, sizeof buf, &n, err)) || n == 0)
+			break;
+		st = veil_store_put_write(w, buf, n, err);
+	}
+	if (!st) {
+		st = veil_store_put_commit(w, got, err);
+		w = NULL;
+	}
+	if (w)
+		veil_store_put_abort(w);
+	veil_store_get_close(r);
+	if (st)
+		return veil_err_wrap(err, "object %s", id);
+	c->n++;
+	return VEIL_OK;
+}
+
+/* Copies one regular file from -> to, recording it as rel/name. */
+static veil_status copy_one(const char *from, const char *to, const char *rel, const char *name, veil_buf *manifest,
+			    veil_err *err)
+{
+	char s[4096], t[4096], r[4096];
+	veil_status st;
+	if ((st = veil_path_join(s, sizeof s, from, name, err)) || (st = veil_path_join(t, sizeof t, to, name, err)) ||
+	    (st = veil_path_join(r, sizeof r, rel, name, err)))
+		return st;
+	struct stat sb;
+	if (stat(s, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return VEIL_OK;
+	return copy_file(s, t, manifest, r, err);
+}
+
+/* Copies the audit folder: the heads file first, so that the leaves copied
+ * afterwards cover every head copied (see the top of this file). */
+static veil_status copy_audit(const char *from, const char *to, const char *rel, veil_buf *manifest, veil_err *err)
+{
+	DIR *d = opendir(from);
+	if (!d)
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot open %s", from);
+	veil_status st = veil_fs_mkdirs(to, 0700, err);
+	if (!st)
+		st = copy_one(from, to, rel, "heads", manifest, err);
+	struct dirent *e;
+	while (!st && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "heads") == 0 || strcmp(e->d_name, "lock") == 0)
+			continue;
+		st = copy_one(from, to, rel, e->d_name, manifest, err);
+	}
+	closedir(d);
+	return st;
+}
+
+static veil_status hash_into_manifest(const char *path, const char *rel, veil_buf *m, veil_err *err)
+{
+	veil_buf b = {0};
+	uint8_t d[VEIL_SHA256_LEN];
+	char hex[65];
+	veil_status st = veil_fs_read_file(path, 1u << 30, &b, err);
+	if (!st)
+		st = veil_sha256(b.data, b.len, d, err);
+	veil_buf_free(&b);
+	if (st)
+		return st;
+	veil_hex_encode(d, sizeof d, hex);
+	return veil_buf_printf(m, err, "%s  %s\n", hex, rel);
+}
+
+static veil_status write_backup(cli_ws *ws, const char *tmp, uint64_t *objects, veil_err *err)
+{
+	char a[4400], b[4400];
+	veil_buf manifest = {0};
+	veil_status st = veil_buf_printf(&manifest, err, "# veil backup of workspace %s\n", ws->cfg.workspace_id);
+	if (!st)
+		st = veil_fs_mkdirs(tmp, 0700, err);
+	/* 1. catalog, then 2. key store: see the top of this file for why this order */
+	if (!st) {
+		snprintf(b, sizeof b, "%s/%s", tmp, CLI_WS_CATALOG);
+		st = veil_catalog_backup(ws->catalog, b, err);
+		if (!st)
+			st = hash_into_manifest(b, CLI_WS_CATALOG, &manifest, err);
+	}
+	if (!st) {
+		snprintf(b, sizeof b, "%s/%s", tmp, CLI_WS_KEYS);
+		st = veil_fs_mkdirs(b, 0700, err);
+	}
+	if (!st) {
+		snprintf(a, sizeof a, "%s/%s/keys.db", ws->dir, CLI_WS_KEYS);
+		snprintf(b, sizeof b, "%s/%s/keys.db", tmp, CLI_WS_KEYS);
+		st = sqlite_snapshot(a, b, err);
+		if (!st)
+			st = hash_into_manifest(b, "keys/keys.db", &manifest, err);
+	}
+	if (!st) {
+		snprintf(a, sizeof a, "%s/%s/root.sealed", ws->dir, CLI_WS_KEYS);
+		snprintf(b, sizeof b, "%s/%s/root.sealed", tmp, CLI_WS_KEYS);
+		if (veil_fs_exists(a))
+			st = copy_file(a, b, &manifest, "keys/root.sealed", err);
+	}
+	/* 3. objects, verified as they are read */
+	if (!st) {
+		snprintf(b, sizeof b, "%s/%s", tmp, CLI_WS_OBJECTS);
+		copy_ctx c = {.from = ws->store};
+		st = veil_fs_mkdirs(b, 0700, err);
+		if (!st)
+			st = veil_store_open(b, &c.to, err);
+		if (!st)
+			st = veil_store_list(ws->store, copy_object, &c, err);
+		veil_store_close(c.to);
+		*objects = c.n;
+	}
+	/* 4. audit log, 5. configuration */
+	if (!st) {
+		snprintf(a, sizeof a, "%s/%s", ws->dir, CLI_WS_AUDIT);
+		snprintf(b, sizeof b, "%s/%s", tmp, CLI_WS_AUDIT);
+		st = copy_audit(a, b, CLI_WS_AUDIT, &manifest, err);
+	}
+	if (!st) {
+		snprintf(a, sizeof a, "%s/%s", ws->dir, CLI_WS_CONFIG);
+		snprintf(b, sizeof b, "%s/%s", tmp, CLI_WS_CONFIG);
+		st = copy_file(a, b, &manifest, CLI_WS_CONFIG, err);
+	}
+	if (!st) {
+		snprintf(b, sizeof b, "%s/MANIFEST", tmp);
+		st = veil_fs_write_atomic(b, manifest.data, manifest.len, 0600, err);
+	}
+	veil_buf_free(&manifest);
+	return st;
+}
+
+int cmd_backup(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("backup");
+	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1)
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0 && (rc || opt == 'h'))
+			return rc;
+	if (argc - optind != 1)
+		return cli_usage_error(cmd, "give exactly one DEST folder");
+	const char *dest = argv[optind];
+	veil_err err;
+	veil_err_clear(&err);
+	if (veil_fs_exists(dest)) {
+		veil_err_set(&err, VEIL_E_EXISTS, "%s exists", dest);
+		veil_err_hint(&err, "back up into a new folder");
+		return cli_fail(&err);
+	}
+	cli_ws ws;
+	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
+		return cli_fail(&err);
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.partial-%d", dest, (int)getpid());
+	uint64_t objects = 0;
+	veil_status st = write_backup(&ws, tmp, &objects, &err);
+	if (!st && rename(tmp, dest) != 0)
+		st = veil_err_errno(&err, VEIL_E_IO, errno, "cannot move the backup into place at %s", dest);
+	if (st)
+		cli_remove_tree(tmp);
+	veil_err aerr;
+	veil_status ast = cli_audit(&ws, "workspace.backup", dest, st ? "failed" : "ok",
+				    json_pack("{s:I}", "objects", (json_int_t)objects), &aerr);
+	cli_ws_close(&ws);
+	if (st)
+		return cli_fail(&err);
+	if (ast)
+		return cli_fail(&aerr);
+	cli_info("Backed up the workspace to %s (%llu objects)", dest, (unsigned long long)objects);
+	return 0;
+}
+
+/* ---- restore ---- */
+static veil_status check_manifest(const char *dir, veil_err *err)
+{
+	char p[4400];
+	snprintf(p, sizeof p, "%s/MANIFEST", dir);
+	veil_buf m = {0};
+	veil_status st = veil_fs_read_file(p, 16u << 20, &m, err);
+	if (st) {
+		veil_err_hint(err, "is this a folder written by 'veil backup'?");
+		return st;
+	}
+	char *save = NULL;
+	size_t files = 0;
+	for (char *line = strtok_r((char *)m.data, "\n", &save); !st && line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		if (strlen(line) < 67 || line[64] != ' ' || line[65] != ' ' || strstr(line + 66, "..")) {
+			st = veil_err_set(err, VEIL_E_CORRUPT, "MANIFEST line %zu is malformed", files + 1);
+			break;
+		}
+		line[64] = '\0';
+		snprintf(p, sizeof p, "%s/%s", dir, line + 66);
+		veil_buf f = {0};
+		uint8_t d[VEIL_SHA256_LEN];
+		char hex[65];
+		st = veil_fs_read_file(p, 1u << 30, &f, err);
+		if (!st)
+			st = veil_sha256(f.data, f.len, d, err);
+		veil_buf_free(&f);
+		if (!st) {
+			veil_hex_encode(d, sizeof d, hex);
+			if (strcmp(hex, line) != 0)
+				st = veil_err_set(err, VEIL_E_CORRUPT, "%s in the backup was modified", line + 66);
+		}
+		files++;
+	}
+	veil_buf_free(&m);
+	return st;
+}
+
+static veil_status copy_tree(const char *from, const char *to, veil_err *err)
+{
+	veil_status st = veil_fs_mkdirs(to, 0700, err);
+	DIR *d = opendir(from);
+	if (!d)
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot open %s", from);
+	struct dirent *e;
+	veil_buf ignored = {0};
+	while (!st && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char s[4400], t[4400];
+		snprintf(s, sizeof s, "%s/%s", from, e->d_name);
+		snprintf(t, sizeof t, "%s/%s", to, e->d_name);
+		if (veil_fs_is_dir(s))
+			st = copy_tree(s, t, err);
+		else
+			st = copy_file(s, t, &ignored, e->d_name, err);
+		ignored.len = 0;
+	}
+	veil_buf_free(&ignored);
+	closedir(d);
+	return st;
+}
+
+static veil_status verify_object(void *ctx, const char *id, veil_err *err)
+{
+	copy_ctx *c = ctx;
+	veil_status st = veil_store_verify(c->from, id, err);
+	c->n += st == VEIL_OK;
+	return st;
+}
+
+static veil_status verify_restored(const char *dir, uint64_t *objects, veil_err *err)
+{
+	char p[4400];
+	veil_catalog *cat = NULL;
+	veil_store *store = NULL;
+	snprintf(p, sizeof p, "%s/%s", dir, CLI_WS_CATALOG);
+	veil_status st = veil_catalog_open(p, false, &cat, err);
+	if (!st)
+		st = veil_catalog_integrity_check(cat, err);
+	veil_catalog_close(cat);
+	snprintf(p, sizeof p, "%s/%s", dir, CLI_WS_OBJECTS);
+	copy_ctx c = {0};
+	if (!st)
+		st = veil_store_open(p, &store, err);
+	if (!st) {
+		/* reading each object through the store checks its address */
+		c.from = store;
+		st = veil_store_list(store, verify_object, &c, err);
+	}
+	veil_store_close(store);
+	*objects = c.n;
+	snprintf(p, sizeof p, "%s/%s", dir, CLI_WS_AUDIT);
+	veil_audit_report rep;
+	if (!st)
+		st = veil_audit_verify(p, NULL, &rep, err);
+	return st;
+}
+
+int cmd_restore(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("restore");
+	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1)
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0 && (rc || opt == 'h'))
+			return rc;
+	if (argc - optind != 2)
+		return cli_usage_error(cmd, "give the BACKUP folder and the new workspace DIR");
+	const char *from = argv[optind], *dest = argv[optind + 1];
+	veil_err err;
+	veil_err_clear(&err);
+	if (veil_fs_exists(dest)) {
+		veil_err_set(&err, VEIL_E_EXISTS, "%s exists", dest);
+		veil_err_hint(&err, "restore into a new folder, then move it into place");
+		return cli_fail(&err);
+	}
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.partial-%d", dest, (int)getpid());
+	uint64_t objects = 0;
+	veil_status st = check_manifest(from, &err);
+	if (!st)
+		st = copy_tree(from, tmp, &err);
+	if (!st)
+		st = verify_restored(tmp, &objects, &err);
+	if (!st) {
+		char m[4400];
+		snprintf(m, sizeof m, "%s/MANIFEST", tmp);
+		unlink(m);
+		if (rename(tmp, dest) != 0)
+			st = veil_err_errno(&err, VEIL_E_IO, errno, "cannot move the restored workspace to %s", dest);
+	}
+	if (st) {
+		cli_remove_tree(tmp);
+		veil_err_wrap(&err, "restore failed");
+		return cli_fail(&err);
+	}
+	cli_info("Restored %s into %s (%llu objects verified, audit log verified)", from, dest,
+		 (unsigned long long)objects);
+	return 0;
+}

@@ -1,0 +1,197 @@
+/*
+ * veil gc: lifecycle rules and clean-up.
+ *
+ * Deleting a version is three steps, in this order, each safe to repeat:
+ * mark it deleted in the catalog, destroy its data key (crypto-shredding:
+ * from then on no copy of the object, backups included, can be decrypted),
+ * remove its object. A gc killed between steps leaves a deleted version
+ * whose key or object still exists; the next gc finishes it, because it
+ * revisits every deleted version. Each step is audited.
+ */
+#include "cmds.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct gc_version {
+	char name[VEIL_CATALOG_NAME_MAX];
+	uint32_t version;
+	char object_id[VEIL_CATALOG_HEX_MAX];
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
+	int64_t created;
+	bool live;
+} gc_version;
+
+typedef struct gc_list {
+	gc_version *v;
+	size_t n, cap;
+} gc_list;
+
+static veil_status collect(void *ctx, const veil_dataset_version *v, veil_err *err)
+{
+	gc_list *l = ctx;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		gc_version *p = realloc(l->v, cap * sizeof *p);
+		if (!p)
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		l->v = p;
+		l->cap = cap;
+	}
+	gc_version *g = &l->v[l->n++];
+	memset(g, 0, sizeof *g);
+	memcpy(g->name, v->name, sizeof g->name);
+	memcpy(g->object_id, v->object_id, sizeof g->object_id);
+	memcpy(g->dek_id, v->dek_id, sizeof g->dek_id);
+	g->version = v->version;
+	g->created = v->created;
+	g->live = strcmp(v->state, "live") == 0;
+	return VEIL_OK;
+}
+
+static veil_status collect_dataset(void *ctx, const veil_dataset_version *v, veil_err *err)
+{
+	void **pair = ctx;
+	return veil_catalog_dataset_versions(pair[0], v->name, collect, pair[1], err);
+}
+
+/* Which live versions the rules expire: beyond the newest keep_versions, or
+ * older than expire_days. Versions arrive per dataset, oldest first. */
+static void apply_rules(gc_list *l, const cli_ws_config *cfg, int64_t now, bool *expire)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		expire[i] = false;
+		if (!l->v[i].live)
+			continue;
+		size_t newer = 0;
+		for (size_t j = i + 1; j < l->n && strcmp(l->v[j].name, l->v[i].name) == 0; j++)
+			newer += l->v[j].live;
+		if (cfg->keep_versions && newer >= cfg->keep_versions)
+			expire[i] = true;
+		if (cfg->expire_days && now - l->v[i].created > (int64_t)cfg->expire_days * 86400)
+			expire[i] = true;
+	}
+}
+
+static veil_status delete_version(cli_ws *ws, const gc_version *v, bool was_live, veil_err *err)
+{
+	char ref[VEIL_CATALOG_REF_MAX];
+	snprintf(ref, sizeof ref, "%s@%u", v->name, v->version);
+	veil_status st;
+	if (was_live) {
+		if ((st = veil_catalog_dataset_mark_deleted(ws->catalog, v->name, v->version, err)) ||
+		    (st = cli_audit(ws, "data.delete", ref, "ok", json_pack("{s:s}", "reason", "lifecycle"), err)))
+			return st;
+	}
+	veil_dek_info info;
+	st = veil_kms_dek_info(ws->kms, v->dek_id, &info, err);
+	if (st && st != VEIL_E_NOTFOUND)
+		return st;
+	if (!st && !info.destroyed) {
+		if ((st = veil_kms_dek_destroy(ws->kms, v->dek_id, err)) ||
+		    (st = cli_audit(ws, "key.destroy", v->dek_id, "ok", json_pack("{s:s}", "dataset", ref), err)))
+			return st;
+	}
+	bool exists = false;
+	if ((st = veil_store_exists(ws->store, v->object_id, &exists, err)))
+		return st;
+	if (exists) {
+		if ((st = veil_store_remove(ws->store, v->object_id, err)) ||
+		    (st = cli_audit(ws, "object.remove", v->object_id, "ok", json_pack("{s:s}", "dataset", ref), err)))
+			return st;
+		cli_info("deleted %s (data key destroyed, object removed)", ref);
+	}
+	return VEIL_OK;
+}
+
+typedef struct orphan_ctx {
+	gc_list *l;
+	cli_ws *ws;
+	bool dry;
+	uint64_t removed;
+} orphan_ctx;
+
+static veil_status orphan(void *ctx, const char *id, veil_err *err)
+{
+	orphan_ctx *o = ctx;
+	for (size_t i = 0; i < o->l->n; i++)
+		if (strcmp(o->l->v[i].object_id, id) == 0 && o->l->v[i].live)
+			return VEIL_OK;
+	for (size_t i = 0; i < o->l->n; i++)
+		if (strcmp(o->l->v[i].object_id, id) == 0)
+			return VEIL_OK; /* a deleted version's object: delete_version handles it */
+	o->removed++;
+	if (o->dry) {
+		printf("would remove unreferenced object %s\n", id);
+		return VEIL_OK;
+	}
+	veil_status st = veil_store_remove(o->ws->store, id, err);
+	if (!st)
+		st = cli_audit(o->ws, "object.remove", id, "ok", json_pack("{s:s}", "reason", "unreferenced"), err);
+	return st;
+}
+
+int cmd_gc(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("gc");
+	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, CLI_COMMON_OPTS,
+						 {NULL, 0, NULL, 0}};
+	bool dry = false;
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "nhqW:", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
+			if (rc || opt == 'h')
+				return rc;
+			continue;
+		}
+		if (opt != 'n')
+			return cli_usage_error(cmd, "unexpected option");
+		dry = true;
+	}
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	unsigned what = WS_CATALOG | WS_STORE | WS_EXCLUSIVE | (dry ? 0 : WS_AUDIT);
+	if (cli_ws_open(g, what, &ws, &err))
+		return cli_fail(&err);
+	gc_list l = {0};
+	void *pair[2] = {ws.catalog, &l};
+	veil_status st = veil_catalog_dataset_list(ws.catalog, collect_dataset, pair, &err);
+	bool *expire = st ? NULL : calloc(l.n ? l.n : 1, sizeof *expire);
+	if (!st && !expire)
+		st = veil_err_set(&err, VEIL_E_NOMEM, "out of memory");
+	size_t expired = 0;
+	if (!st) {
+		apply_rules(&l, &ws.cfg, veil_time_now(), expire);
+		for (size_t i = 0; !st && i < l.n; i++) {
+			if (!expire[i] && l.v[i].live)
+				continue;
+			expired += expire[i];
+			if (dry) {
+				if (expire[i])
+					printf("would delete %s@%u\n", l.v[i].name, l.v[i].version);
+				continue;
+			}
+			st = delete_version(&ws, &l.v[i], expire[i], &err);
+			if (!st && expire[i])
+				l.v[i].live = false;
+		}
+	}
+	orphan_ctx oc = {.l = &l, .ws = &ws, .dry = dry};
+	if (!st)
+		st = veil_store_list(ws.store, orphan, &oc, &err);
+	/* We hold the workspace exclusively: any temp file is a killed writer's. */
+	if (!st && !dry)
+		st = veil_store_sweep_tmp(ws.store, 0, &err);
+	cli_ws_close(&ws);
+	free(l.v);
+	free(expire);
+	if (st)
+		return cli_fail(&err);
+	cli_info("gc: %zu version%s %s, %llu unreferenced object%s %s", expired, expired == 1 ? "" : "s",
+		 dry ? "to delete" : "deleted", (unsigned long long)oc.removed, oc.removed == 1 ? "" : "s",
+		 dry ? "to remove" : "removed");
+	return 0;
+}

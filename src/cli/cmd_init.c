@@ -1,0 +1,256 @@
+/*
+ * veil init: create a workspace. Either every part is created or, on any
+ * failure, everything this command made is removed again, so a failed init
+ * never leaves a half-workspace that later commands would trip over.
+ */
+#include "cmds.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes a folder tree; used to undo a failed init or restore. */
+void cli_remove_tree(const char *dir);
+void cli_remove_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+typedef struct init_opts {
+	const char *dir;
+	const char *provider;
+	const char *module, *token, *key_label;
+	unsigned kdf_log_n;
+	const char *rotation;
+} init_opts;
+
+static veil_status write_config(const char *dir, const init_opts *o, const char *id, veil_err *err)
+{
+	veil_buf b = {0};
+	veil_status st = veil_buf_printf(
+		&b, err,
+		"# veil workspace configuration (docs/operations.md explains every key).\n"
+		"workspace_id: %s\n"
+		"format: 1\n\n"
+		"# How often key encryption keys must be rotated; 'veil key status' flags\n"
+		"# keys older than this. 'off' disables the check.\n"
+		"key_rotation: %s\n\n"
+		"root:\n"
+		"  provider: %s\n",
+		id, o->rotation, o->provider);
+	if (!st && strcmp(o->provider, "pkcs11") == 0)
+		st = veil_buf_printf(&b, err,
+				     "  pkcs11_module: %s\n  pkcs11_token: %s\n  pkcs11_key_label: %s\n", o->module,
+				     o->token, o->key_label);
+	if (!st)
+		st = veil_buf_printf(&b, err,
+				     "\nstorage:\n"
+				     "  chunk_size: %u      # plaintext bytes per encrypted chunk\n"
+				     "  threads: 0            # 0 = one per core (at most 8)\n\n"
+				     "# Applied by 'veil gc': 0 means no limit.\n"
+				     "lifecycle:\n"
+				     "  keep_versions: 0\n"
+				     "  expire_days: 0\n",
+				     VEIL_OBJ_CHUNK_DEFAULT);
+	char path[4096];
+	if (!st)
+		st = veil_fmt(path, sizeof path, err, "%s/%s", dir, CLI_WS_CONFIG);
+	if (!st)
+		st = veil_fs_write_atomic(path, b.data, b.len, 0644, err);
+	veil_buf_free(&b);
+	return st;
+}
+
+static veil_status create(cli_global *g, const init_opts *o, veil_err *err)
+{
+	uint8_t raw_id[16];
+	char id[33];
+	veil_status st = veil_random(raw_id, sizeof raw_id, err);
+	if (st)
+		return st;
+	veil_hex_encode(raw_id, sizeof raw_id, id);
+
+	char p[4096];
+	const char *subdirs[] = {CLI_WS_OBJECTS, CLI_WS_KEYS, CLI_WS_AUDIT};
+	for (size_t i = 0; i < 3; i++)
+		if ((st = veil_fmt(p, sizeof p, err, "%s/%s", o->dir, subdirs[i])) ||
+		    (st = veil_fs_mkdirs(p, 0700, err)))
+			return st;
+	if ((st = write_config(o->dir, o, id, err)))
+		return st;
+
+	veil_catalog *cat = NULL;
+	if ((st = veil_fmt(p, sizeof p, err, "%s/%s", o->dir, CLI_WS_CATALOG)) ||
+	    (st = veil_catalog_open(p, true, &cat, err)))
+		return st;
+	st = veil_catalog_meta_set(cat, "workspace_id", id, err);
+	veil_catalog_close(cat);
+	if (st)
+		return st;
+
+	cli_ws_config cfg;
+	if ((st = cli_ws_load_config(o->dir, &cfg, err)))
+		return st;
+	veil_kms_config kc;
+	char *secret = NULL;
+	if ((st = cli_kms_config(o->dir, &cfg, &kc, &secret, true, err)))
+		return st;
+	kc.kdf_log_n = o->kdf_log_n;
+	veil_kms *kms = NULL;
+	st = veil_kms_create(&kc, err);
+	if (!st)
+		st = veil_kms_open(&kc, &kms, err);
+	cli_secret_free(secret);
+	if (st)
+		return st;
+
+	/* The audit log's signing key is made here and kept only wrapped by the root. */
+	uint8_t *seed = veil_secure_alloc(VEIL_ED25519_SEED_LEN);
+	uint8_t pub[VEIL_ED25519_PUB_LEN];
+	if (!seed)
+		st = veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+	if (!st)
+		st = veil_ed25519_keygen(seed, pub, err);
+	if (!st)
+		st = veil_kms_secret_put(kms, CLI_AUDIT_SECRET, seed, VEIL_ED25519_SEED_LEN, err);
+	if (!st)
+		st = veil_fmt(p, sizeof p, err, "%s/%s", o->dir, CLI_WS_AUDIT);
+	if (!st)
+		st = veil_audit_create(p, seed, err);
+	veil_secure_free(seed, VEIL_ED25519_SEED_LEN);
+	veil_kms_close(kms);
+	if (st)
+		return st;
+
+	cli_ws ws;
+	cli_global local = *g;
+	local.workspace = o->dir;
+	if ((st = cli_ws_open(&local, WS_AUDIT, &ws, err)))
+		return st;
+	json_t *detail = json_pack("{s:s, s:s}", "provider", cfg.provider, "workspace_id", id);
+	st = cli_audit(&ws, "workspace.init", o->dir, "ok", detail, err);
+	cli_ws_close(&ws);
+	return st;
+}
+
+int cmd_init(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("init");
+	static const struct option longopts[] = {
+		{"provider", required_argument, NULL, 'p'}, {"pkcs11-module", required_argument, NULL, 'M'},
+		{"pkcs11-token", required_argument, NULL, 'T'}, {"pkcs11-key-label", required_argument, NULL, 'L'},
+		{"kdf-log-n", required_argument, NULL, 'N'}, {"key-rotation", required_argument, NULL, 'R'},
+		CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+	};
+	init_opts o = {.provider = "file", .module = "/usr/lib/softhsm/libsofthsm2.so", .key_label = "veil-root",
+		       .kdf_log_n = 17, .rotation = "30d"};
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
+			if (rc || opt == 'h')
+				return rc;
+			continue;
+		}
+		switch (opt) {
+		case 'p': o.provider = optarg; break;
+		case 'M': o.module = optarg; break;
+		case 'T': o.token = optarg; break;
+		case 'L': o.key_label = optarg; break;
+		case 'R': o.rotation = optarg; break;
+		case 'N': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 10 || v > 22)
+				return cli_usage_error(cmd, "--kdf-log-n must be a number from 10 to 22");
+			o.kdf_log_n = (unsigned)v;
+			break;
+		}
+		default: return cli_usage_error(cmd, "unexpected option");
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(cmd, "too many arguments");
+	o.dir = optind < argc ? argv[optind] : (g->workspace ? g->workspace : ".");
+	if (strcmp(o.provider, "file") && strcmp(o.provider, "pkcs11"))
+		return cli_usage_error(cmd, "--provider must be 'file' or 'pkcs11'");
+	if (!strcmp(o.provider, "pkcs11") && !o.token)
+		return cli_usage_error(cmd, "--pkcs11-token LABEL is required with --provider pkcs11");
+	int64_t secs;
+	veil_err err;
+	veil_err_clear(&err);
+	if (strcmp(o.rotation, "off") && veil_duration_parse(o.rotation, &secs, &err))
+		return cli_fail(&err);
+
+	bool made = false;
+	if (!veil_fs_exists(o.dir)) {
+		if (veil_fs_mkdirs(o.dir, 0700, &err))
+			return cli_fail(&err);
+		made = true;
+	} else if (!veil_fs_is_dir(o.dir)) {
+		veil_err_set(&err, VEIL_E_EXISTS, "%s exists and is not a folder", o.dir);
+		return cli_fail(&err);
+	} else if (!dir_empty(o.dir)) {
+		char cfg[4096];
+		snprintf(cfg, sizeof cfg, "%s/%s", o.dir, CLI_WS_CONFIG);
+		veil_err_set(&err, VEIL_E_EXISTS, "%s is %s", o.dir,
+			     veil_fs_exists(cfg) ? "already a veil workspace" : "not empty");
+		veil_err_hint(&err, "choose a new or empty folder");
+		return cli_fail(&err);
+	}
+	char real[4096];
+	if (!realpath(o.dir, real)) {
+		veil_err_errno(&err, VEIL_E_IO, errno, "cannot resolve %s", o.dir);
+		return cli_fail(&err);
+	}
+	o.dir = real;
+	veil_status st = create(g, &o, &err);
+	if (st) {
+		/* Undo: nothing half-made stays behind. */
+		if (made) {
+			cli_remove_tree(real);
+		} else {
+			DIR *d = opendir(real);
+			struct dirent *e;
+			char p[4400];
+			while (d && (e = readdir(d)))
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+					snprintf(p, sizeof p, "%s/%s", real, e->d_name);
+					cli_remove_tree(p);
+				}
+			if (d)
+				closedir(d);
+		}
+		return cli_fail(&err);
+	}
+	cli_info("Initialised an empty veil workspace in %s", real);
+	cli_info("Next: veil --workspace %s data upload FILE --name NAME --owner OWNER", real);
+	return 0;
+}

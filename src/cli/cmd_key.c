@@ -1,0 +1,251 @@
+/*
+ * veil key create|list|rotate|retire|status: key encryption keys (KEKs).
+ * Every change is audited; `status` compares each KEK's current version
+ * with the rotation period in veil.yaml and exits 1 when one is overdue.
+ */
+#include "cmds.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses the options every key command shares plus --json/--rewrap/--version.
+ * Returns -1 to continue, or an exit code. */
+typedef struct key_args {
+	bool json, rewrap;
+	long version;
+	const char *name;
+} key_args;
+
+static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, bool want_name, key_args *a)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'}, {"rewrap", no_argument, NULL, 'r'},
+		{"version", required_argument, NULL, 'V'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+	};
+	memset(a, 0, sizeof *a);
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
+		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
+			if (rc || opt == 'h')
+				return rc;
+			continue;
+		}
+		if (opt == 'j' && strstr(cmd->usage, "--json"))
+			a->json = true;
+		else if (opt == 'r' && strstr(cmd->usage, "--rewrap"))
+			a->rewrap = true;
+		else if (opt == 'V' && strstr(cmd->usage, "--version")) {
+			char *end;
+			a->version = strtol(optarg, &end, 10);
+			if (*end || a->version < 1)
+				return cli_usage_error(cmd, "--version must be a positive whole number");
+		} else
+			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
+	}
+	int left = argc - optind;
+	if (want_name && left != 1)
+		return cli_usage_error(cmd, left ? "give exactly one key name" : "a key name is required");
+	if (!want_name && left)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (want_name)
+		a->name = argv[optind];
+	return -1;
+}
+
+int cmd_key_create(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("key create");
+	key_args a;
+	int rc = parse(g, cmd, argc, argv, true, &a);
+	if (rc >= 0)
+		return rc;
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	veil_status st = veil_name_check(a.name, "key name", &err);
+	if (st || (st = cli_ws_open(g, WS_AUDIT, &ws, &err)))
+		return cli_fail(&err);
+	st = veil_kms_kek_create(ws.kms, a.name, &err);
+	if (!st)
+		st = cli_audit(&ws, "key.create", a.name, "ok", json_pack("{s:i}", "version", 1), &err);
+	cli_ws_close(&ws);
+	if (st)
+		return cli_fail(&err);
+	cli_info("Created key %s (version 1)", a.name);
+	return 0;
+}
+
+static json_t *kek_json(const veil_kek_info *k, int64_t period, int64_t now)
+{
+	char created[VEIL_TIME_STR_MAX], rotated[VEIL_TIME_STR_MAX];
+	veil_time_format(k->created, created);
+	veil_time_format(k->rotated, rotated);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I}", "name", k->name, "current_version",
+			      (json_int_t)k->current_version, "versions", (json_int_t)k->versions, "retired",
+			      (json_int_t)k->retired, "created", created, "rotated", rotated, "deks",
+			      (json_int_t)k->deks, "deks_on_old_versions", (json_int_t)k->deks_on_old, "age_seconds",
+			      (json_int_t)(now - k->rotated));
+	if (o && period)
+		json_object_set_new(o, "overdue", json_boolean(now - k->rotated > period));
+	return o;
+}
+
+int cmd_key_list(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("key list");
+	key_args a;
+	int rc = parse(g, cmd, argc, argv, false, &a);
+	if (rc >= 0)
+		return rc;
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, WS_KMS, &ws, &err))
+		return cli_fail(&err);
+	veil_kek_info *keks = NULL;
+	size_t n = 0;
+	veil_status st = veil_kms_kek_list(ws.kms, &keks, &n, &err);
+	int64_t period = ws.cfg.key_rotation, now = veil_time_now();
+	cli_ws_close(&ws);
+	if (st)
+		return cli_fail(&err);
+	if (a.json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, kek_json(&keks[i], period, now));
+		free(keks);
+		return cli_print_json(arr);
+	}
+	printf("%-24s %8s %8s %10s %10s  %s\n", "NAME", "VERSION", "RETIRED", "DATA KEYS", "ON OLD", "ROTATED");
+	for (size_t i = 0; i < n; i++) {
+		char rotated[VEIL_TIME_STR_MAX];
+		veil_time_format(keks[i].rotated, rotated);
+		printf("%-24s %8u %8u %10llu %10llu  %s\n", keks[i].name, keks[i].current_version, keks[i].retired,
+		       (unsigned long long)keks[i].deks, (unsigned long long)keks[i].deks_on_old, rotated);
+	}
+	free(keks);
+	return 0;
+}
+
+int cmd_key_rotate(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("key rotate");
+	key_args a;
+	int rc = parse(g, cmd, argc, argv, true, &a);
+	if (rc >= 0)
+		return rc;
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, WS_AUDIT | WS_EXCLUSIVE, &ws, &err))
+		return cli_fail(&err);
+	uint32_t version = 0;
+	uint64_t moved = 0;
+	veil_status st = veil_kms_kek_rotate(ws.kms, a.name, &version, &err);
+	if (!st)
+		st = cli_audit(&ws, "key.rotate", a.name, "ok", json_pack("{s:i}", "version", (json_int_t)version),
+			       &err);
+	if (!st && a.rewrap) {
+		st = veil_kms_kek_rewrap(ws.kms, a.name, &moved, &err);
+		veil_err audit_err;
+		veil_status ast = cli_audit(&ws, "key.rewrap", a.name, st ? "failed" : "ok",
+					    json_pack("{s:i, s:I}", "version", (json_int_t)version, "deks",
+						      (json_int_t)moved),
+					    &audit_err);
+		if (!st && ast) {
+			st = ast;
+			err = audit_err;
+		}
+	}
+	cli_ws_close(&ws);
+	if (st)
+		return cli_fail(&err);
+	cli_info("Rotated key %s: version %u is now current", a.name, version);
+	if (a.rewrap)
+		cli_info("Re-wrapped %llu data key%s under version %u", (unsigned long long)moved,
+			 moved == 1 ? "" : "s", version);
+	return 0;
+}
+
+int cmd_key_retire(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("key retire");
+	key_args a;
+	int rc = parse(g, cmd, argc, argv, true, &a);
+	if (rc >= 0)
+		return rc;
+	if (!a.version)
+		return cli_usage_error(cmd, "--version N is required");
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, WS_AUDIT | WS_EXCLUSIVE, &ws, &err))
+		return cli_fail(&err);
+	veil_status st = veil_kms_kek_retire(ws.kms, a.name, (uint32_t)a.version, &err);
+	veil_err audit_err;
+	veil_status ast = cli_audit(&ws, "key.retire", a.name, st ? "failed" : "ok",
+				    json_pack("{s:i}", "version", (json_int_t)a.version), &audit_err);
+	cli_ws_close(&ws);
+	if (st)
+		return cli_fail(&err);
+	if (ast)
+		return cli_fail(&audit_err);
+	cli_info("Retired version %ld of key %s", a.version, a.name);
+	return 0;
+}
+
+int cmd_key_status(cli_global *g, int argc, char **argv)
+{
+	const cli_command *cmd = cli_find("key status");
+	key_args a;
+	int rc = parse(g, cmd, argc, argv, false, &a);
+	if (rc >= 0)
+		return rc;
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, WS_KMS, &ws, &err))
+		return cli_fail(&err);
+	veil_kek_info *keks = NULL;
+	size_t n = 0;
+	veil_status st = veil_kms_kek_list(ws.kms, &keks, &n, &err);
+	int64_t period = ws.cfg.key_rotation, now = veil_time_now();
+	cli_ws_close(&ws);
+	if (st)
+		return cli_fail(&err);
+	size_t overdue = 0;
+	json_t *arr = a.json ? json_array() : NULL;
+	if (!a.json)
+		printf("%-24s %8s %12s  %s\n", "NAME", "VERSION", "AGE (DAYS)", "STATUS");
+	for (size_t i = 0; i < n; i++) {
+		bool late = period && now - keks[i].rotated > period;
+		overdue += late;
+		if (a.json) {
+			json_array_append_new(arr, kek_json(&keks[i], period, now));
+			continue;
+		}
+		char status[128];
+		if (late)
+			snprintf(status, sizeof status, "OVERDUE: rotate with 'veil key rotate %s --rewrap'",
+				 keks[i].name);
+		else if (keks[i].deks_on_old)
+			snprintf(status, sizeof status, "ok (%llu data keys on old versions)",
+				 (unsigned long long)keks[i].deks_on_old);
+		else
+			snprintf(status, sizeof status, "ok");
+		printf("%-24s %8u %12.1f  %s\n", keks[i].name, keks[i].current_version,
+		       (double)(now - keks[i].rotated) / 86400.0, status);
+	}
+	free(keks);
+	if (a.json)
+		cli_print_json(json_pack("{s:o, s:I, s:I}", "keys", arr, "rotation_period_seconds",
+					 (json_int_t)period, "overdue", (json_int_t)overdue));
+	if (!period)
+		cli_info("no rotation period is set (key_rotation in veil.yaml)");
+	if (overdue) {
+		fprintf(stderr, "veil: %zu key%s overdue for rotation (key_rotation: %llds)\n", overdue,
+			overdue == 1 ? " is" : "s are", (long long)period);
+		return VEIL_EXIT_CHECK;
+	}
+	return 0;
+}

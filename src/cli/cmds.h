@@ -1,0 +1,25 @@
+/* The subcommand entry points; the table in commands.c names them. */
+#ifndef VEIL_CLI_CMDS_H
+#define VEIL_CLI_CMDS_H
+#include "cli.h"
+
+int cmd_init(cli_global *g, int argc, char **argv);
+int cmd_data_upload(cli_global *g, int argc, char **argv);
+int cmd_data_download(cli_global *g, int argc, char **argv);
+int cmd_data_list(cli_global *g, int argc, char **argv);
+int cmd_data_inspect(cli_global *g, int argc, char **argv);
+int cmd_key_create(cli_global *g, int argc, char **argv);
+int cmd_key_list(cli_global *g, int argc, char **argv);
+int cmd_key_rotate(cli_global *g, int argc, char **argv);
+int cmd_key_retire(cli_global *g, int argc, char **argv);
+int cmd_key_status(cli_global *g, int argc, char **argv);
+int cmd_audit_log(cli_global *g, int argc, char **argv);
+int cmd_audit_verify(cli_global *g, int argc, char **argv);
+int cmd_audit_proof(cli_global *g, int argc, char **argv);
+int cmd_audit_check_proof(cli_global *g, int argc, char **argv);
+int cmd_backup(cli_global *g, int argc, char **argv);
+int cmd_restore(cli_global *g, int argc, char **argv);
+int cmd_gc(cli_global *g, int argc, char **argv);
+int cmd_version(cli_global *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,64 @@
+/* A progress bar on stderr for long jobs: only on a terminal, only after
+ * the first second (so quick commands stay quiet), redrawn at most ten
+ * times a second. */
+#include "cli.h"
+
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint64_t total)
+{
+	p->label = label;
+	p->total = total;
+	p->done = 0;
+	p->start = p->last = now_s();
+	p->shown = false;
+	p->enabled = !g->quiet && isatty(STDERR_FILENO);
+}
+
+static void draw(cli_progress *p, double t)
+{
+	char done[32], rate[32];
+	double secs = t - p->start;
+	cli_human_size(p->done, done);
+	cli_human_size(secs > 0 ? (uint64_t)((double)p->done / secs) : 0, rate);
+	if (p->total) {
+		int pct = (int)(100.0 * (double)p->done / (double)p->total);
+		int width = 30, fill = pct * width / 100;
+		char bar[31];
+		for (int i = 0; i < width; i++)
+			bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+		bar[width] = '\0';
+		fprintf(stderr, "\r%s %3d%% [%s] %s %s/s  ", p->label, pct, bar, done, rate);
+	} else {
+		fprintf(stderr, "\r%s %s %s/s  ", p->label, done, rate);
+	}
+	p->shown = true;
+}
+
+void cli_progress_add(cli_progress *p, uint64_t n)
+{
+	p->done += n;
+	if (!p->enabled)
+		return;
+	double t = now_s();
+	if (t - p->start < 1.0 || t - p->last < 0.1)
+		return;
+	p->last = t;
+	draw(p, t);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+	if (!p->enabled || !p->shown)
+		return;
+	draw(p, now_s());
+	fputc('\n', stderr);
+}

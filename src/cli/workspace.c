@@ -1,0 +1,286 @@
+/*
+ * Finding and opening a workspace. A workspace is a folder holding
+ * veil.yaml, catalog.db, objects/, keys/ and audit/ (docs/operations.md).
+ * It is found like git finds a repository: --workspace, $VEIL_WORKSPACE, or
+ * the current folder and its parents. Opening takes a lock (shared for
+ * ordinary commands, exclusive for gc/backup/rotate) and only the parts a
+ * command needs, so `data list` never asks for a passphrase.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static bool is_workspace(const char *dir)
+{
+	char p[4096];
+	if (veil_fmt(p, sizeof p, NULL, "%s/%s", dir, CLI_WS_CONFIG))
+		return false;
+	return veil_fs_exists(p);
+}
+
+static veil_status find(cli_global *g, char *out, size_t outsz, veil_err *err)
+{
+	const char *given = g->workspace ? g->workspace : getenv("VEIL_WORKSPACE");
+	if (given && *given) {
+		char real[PATH_MAX];
+		if (!realpath(given, real)) {
+			veil_err_errno(err, VEIL_E_WORKSPACE, errno, "cannot open the workspace %s", given);
+			err->code = VEIL_E_WORKSPACE;
+			veil_err_hint(err, "create one with 'veil init %s'", given);
+			return VEIL_E_WORKSPACE;
+		}
+		if (!is_workspace(real)) {
+			veil_err_set(err, VEIL_E_WORKSPACE, "%s is not a veil workspace (no %s)", real, CLI_WS_CONFIG);
+			veil_err_hint(err, "create one with 'veil init %s', or point --workspace at an existing one",
+				      given);
+			return VEIL_E_WORKSPACE;
+		}
+		return veil_fmt(out, outsz, err, "%s", real);
+	}
+	char cur[PATH_MAX];
+	if (!getcwd(cur, sizeof cur))
+		return veil_err_errno(err, VEIL_E_WORKSPACE, errno, "cannot read the current folder");
+	for (;;) {
+		if (is_workspace(cur))
+			return veil_fmt(out, outsz, err, "%s", cur);
+		char *slash = strrchr(cur, '/');
+		if (!slash || slash == cur)
+			break;
+		*slash = '\0';
+	}
+	if (is_workspace("/"))
+		return veil_fmt(out, outsz, err, "/");
+	veil_err_set(err, VEIL_E_WORKSPACE, "not inside a veil workspace (no %s here or in any parent folder)",
+		     CLI_WS_CONFIG);
+	veil_err_hint(err, "create one with 'veil init DIR', or use --workspace DIR or VEIL_WORKSPACE");
+	return VEIL_E_WORKSPACE;
+}
+
+static veil_status parse_uint(const char *s, const char *key, unsigned min, unsigned max, unsigned *out,
+			      veil_err *err)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		veil_err_set(err, VEIL_E_INVALID, "veil.yaml: %s must be a whole number from %u to %u", key, min, max);
+		veil_err_hint(err, "edit veil.yaml in the workspace");
+		return VEIL_E_INVALID;
+	}
+	*out = (unsigned)v;
+	return VEIL_OK;
+}
+
+static veil_status copy_str(char *dst, size_t n, const char *src, const char *key, veil_err *err)
+{
+	if (veil_fmt(dst, n, NULL, "%s", src))
+		return veil_err_set(err, VEIL_E_INVALID, "veil.yaml: %s is longer than %zu characters", key, n - 1);
+	return VEIL_OK;
+}
+
+veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *err)
+{
+	char path[4096];
+	veil_status st = veil_fmt(path, sizeof path, err, "%s/%s", dir, CLI_WS_CONFIG);
+	if (st)
+		return st;
+	veil_yaml_map m;
+	if ((st = veil_yaml_load_map(path, &m, err)))
+		return st;
+	memset(cfg, 0, sizeof *cfg);
+	cfg->chunk_size = VEIL_OBJ_CHUNK_DEFAULT;
+	const char *v;
+	if (!(v = veil_yaml_get(&m, "workspace_id")) || strlen(v) != 32) {
+		veil_err_set(err, VEIL_E_WORKSPACE, "%s has no valid workspace_id: this is not a veil workspace", path);
+		st = VEIL_E_WORKSPACE;
+		goto out;
+	}
+	memcpy(cfg->workspace_id, v, 33);
+	v = veil_yaml_get(&m, "root.provider");
+	if ((st = copy_str(cfg->provider, sizeof cfg->provider, v ? v : "file", "root.provider", err)))
+		goto out;
+	if (strcmp(cfg->provider, "file") != 0 && strcmp(cfg->provider, "pkcs11") != 0) {
+		st = veil_err_set(err, VEIL_E_INVALID, "veil.yaml: root.provider must be 'file' or 'pkcs11'");
+		goto out;
+	}
+	v = veil_yaml_get(&m, "root.pkcs11_module");
+	if ((st = copy_str(cfg->pkcs11_module, sizeof cfg->pkcs11_module, v ? v : "/usr/lib/softhsm/libsofthsm2.so",
+			   "root.pkcs11_module", err)))
+		goto out;
+	v = veil_yaml_get(&m, "root.pkcs11_token");
+	if ((st = copy_str(cfg->pkcs11_token, sizeof cfg->pkcs11_token, v ? v : "", "root.pkcs11_token", err)))
+		goto out;
+	v = veil_yaml_get(&m, "root.pkcs11_key_label");
+	if ((st = copy_str(cfg->pkcs11_key_label, sizeof cfg->pkcs11_key_label, v ? v : "veil-root",
+			   "root.pkcs11_key_label", err)))
+		goto out;
+	v = veil_yaml_get(&m, "key_rotation");
+	if (v && strcmp(v, "off") != 0 && (st = veil_duration_parse(v, &cfg->key_rotation, err))) {
+		veil_err_wrap(err, "veil.yaml: key_rotation");
+		goto out;
+	}
+	unsigned u;
+	if ((v = veil_yaml_get(&m, "storage.chunk_size"))) {
+		if ((st = parse_uint(v, "storage.chunk_size", VEIL_OBJ_CHUNK_MIN, VEIL_OBJ_CHUNK_MAX, &u, err)))
+			goto out;
+		cfg->chunk_size = u;
+	}
+	if ((v = veil_yaml_get(&m, "storage.threads")) &&
+	    (st = parse_uint(v, "storage.threads", 0, 64, &cfg->threads, err)))
+		goto out;
+	if ((v = veil_yaml_get(&m, "lifecycle.keep_versions")) &&
+	    (st = parse_uint(v, "lifecycle.keep_versions", 0, 1000000, &cfg->keep_versions, err)))
+		goto out;
+	if ((v = veil_yaml_get(&m, "lifecycle.expire_days")) &&
+	    (st = parse_uint(v, "lifecycle.expire_days", 0, 100000, &cfg->expire_days, err)))
+		goto out;
+out:
+	veil_yaml_free(&m);
+	return st;
+}
+
+veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_config *kc, char **secret,
+			   bool confirm, veil_err *err)
+{
+	static __thread char keys_dir[4096];
+	veil_status st = veil_fmt(keys_dir, sizeof keys_dir, err, "%s/%s", dir, CLI_WS_KEYS);
+	if (st)
+		return st;
+	memset(kc, 0, sizeof *kc);
+	kc->dir = keys_dir;
+	kc->provider = cfg->provider;
+	size_t len = 0;
+	if (strcmp(cfg->provider, "pkcs11") == 0) {
+		if ((st = cli_read_secret("PKCS#11 user PIN", "VEIL_PKCS11_PIN", "VEIL_PKCS11_PIN_FILE", false, secret,
+					  &len, err)))
+			return st;
+		kc->pkcs11_module = cfg->pkcs11_module;
+		kc->pkcs11_token = cfg->pkcs11_token;
+		kc->pkcs11_key_label = cfg->pkcs11_key_label;
+		kc->pkcs11_pin = *secret;
+	} else {
+		if ((st = cli_read_secret("workspace passphrase", "VEIL_PASSPHRASE", "VEIL_PASSPHRASE_FILE", confirm,
+					  secret, &len, err)))
+			return st;
+		kc->passphrase = *secret;
+		kc->passphrase_len = len;
+	}
+	return VEIL_OK;
+}
+
+static void who(char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(getuid());
+	snprintf(out, n, "local:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+static veil_status lock(cli_ws *ws, bool exclusive, veil_err *err)
+{
+	char p[4096];
+	veil_status st = veil_fmt(p, sizeof p, err, "%s/%s", ws->dir, CLI_WS_LOCK);
+	if (st)
+		return st;
+	ws->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (ws->lock_fd < 0)
+		return veil_err_errno(err, VEIL_E_WORKSPACE, errno, "cannot open the workspace lock %s", p);
+	/* Wait up to ~30 s: a long upload holds a shared lock, gc an exclusive one. */
+	for (int i = 0; i < 300; i++) {
+		if (flock(ws->lock_fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+			return VEIL_OK;
+		if (errno != EWOULDBLOCK)
+			return veil_err_errno(err, VEIL_E_BUSY, errno, "cannot lock the workspace");
+		usleep(100000);
+	}
+	veil_err_set(err, VEIL_E_BUSY, "the workspace is busy: another veil command holds its lock");
+	veil_err_hint(err, "wait for it to finish (gc, backup and key rotation take the workspace for themselves)");
+	return VEIL_E_BUSY;
+}
+
+veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
+{
+	memset(ws, 0, sizeof *ws);
+	ws->lock_fd = -1;
+	who(ws->actor, sizeof ws->actor);
+	veil_status st = find(g, ws->dir, sizeof ws->dir, err);
+	if (st || (st = cli_ws_load_config(ws->dir, &ws->cfg, err)))
+		return st;
+	if ((st = lock(ws, what & WS_EXCLUSIVE, err)))
+		goto fail;
+	char p[4096];
+	if (what & WS_CATALOG) {
+		if ((st = veil_fmt(p, sizeof p, err, "%s/%s", ws->dir, CLI_WS_CATALOG)) ||
+		    (st = veil_catalog_open(p, false, &ws->catalog, err)))
+			goto fail;
+		char id[64] = "";
+		if ((st = veil_catalog_meta_get(ws->catalog, "workspace_id", id, sizeof id, err)))
+			goto fail;
+		if (strcmp(id, ws->cfg.workspace_id) != 0) {
+			veil_err_set(err, VEIL_E_WORKSPACE,
+				     "the catalog in %s belongs to another workspace (id %s, veil.yaml says %s)", ws->dir,
+				     id, ws->cfg.workspace_id);
+			veil_err_hint(err, "restore the matching veil.yaml or catalog.db from a backup");
+			st = VEIL_E_WORKSPACE;
+			goto fail;
+		}
+	}
+	if (what & WS_STORE) {
+		if ((st = veil_fmt(p, sizeof p, err, "%s/%s", ws->dir, CLI_WS_OBJECTS)) ||
+		    (st = veil_store_open(p, &ws->store, err)))
+			goto fail;
+	}
+	if (what & (WS_KMS | WS_AUDIT)) {
+		veil_kms_config kc;
+		char *secret = NULL;
+		if ((st = cli_kms_config(ws->dir, &ws->cfg, &kc, &secret, false, err)))
+			goto fail;
+		st = veil_kms_open(&kc, &ws->kms, err);
+		cli_secret_free(secret);
+		if (st)
+			goto fail;
+	}
+	if (what & WS_AUDIT) {
+		uint8_t *seed = veil_secure_alloc(VEIL_ED25519_SEED_LEN);
+		if (!seed) {
+			st = veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+			goto fail;
+		}
+		st = veil_kms_secret_get(ws->kms, CLI_AUDIT_SECRET, seed, VEIL_ED25519_SEED_LEN, err);
+		if (!st) {
+			if ((st = veil_fmt(p, sizeof p, err, "%s/%s", ws->dir, CLI_WS_AUDIT)) == VEIL_OK)
+				st = veil_audit_open(p, seed, &ws->audit, err);
+		}
+		veil_secure_free(seed, VEIL_ED25519_SEED_LEN);
+		if (st)
+			goto fail;
+	}
+	return VEIL_OK;
+fail:
+	cli_ws_close(ws);
+	return st;
+}
+
+void cli_ws_close(cli_ws *ws)
+{
+	if (ws->audit)
+		veil_audit_close(ws->audit);
+	if (ws->kms)
+		veil_kms_close(ws->kms);
+	if (ws->store)
+		veil_store_close(ws->store);
+	if (ws->catalog)
+		veil_catalog_close(ws->catalog);
+	if (ws->lock_fd >= 0)
+		close(ws->lock_fd);
+	ws->audit = NULL;
+	ws->kms = NULL;
+	ws->store = NULL;
+	ws->catalog = NULL;
+	ws->lock_fd = -1;
+}

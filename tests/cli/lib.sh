@@ -1,0 +1,79 @@
+# Shared helpers for the command-line tests: each test script sources this,
+# drives the real `veil` binary in a scratch workspace as a user would, and
+# reports TAP ("ok N - what") so meson counts every check.
+set -u
+
+VEIL_BIN=${VEIL_BIN:-${VEIL_BUILD_ROOT:?run through meson test}/src/cli/veil}
+SRC=${VEIL_SOURCE_ROOT:?run through meson test}
+T=$(mktemp -d /tmp/veil-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export VEIL_PASSPHRASE="correct horse battery staple"
+unset VEIL_WORKSPACE VEIL_PASSPHRASE_FILE VEIL_PKCS11_PIN VEIL_LOG
+export HOME=$T # no user config leaks in
+_n=0
+_failed=0
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+not_ok() {
+	_n=$((_n + 1)); _failed=$((_failed + 1))
+	echo "not ok $_n - $1"
+	shift
+	local l
+	for l in "$@"; do printf '#   %s\n' "$l"; done
+	printf '#   stdout: %s\n' "$(head -c 600 "$T/out" 2>/dev/null | tr '\n' '|')"
+	printf '#   stderr: %s\n' "$(head -c 600 "$T/err" 2>/dev/null | tr '\n' '|')"
+}
+
+# veil ARGS...: runs veil; stdout in $T/out, stderr in $T/err, exit in $RC.
+veil() {
+	"$VEIL_BIN" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	return 0
+}
+out() { cat "$T/out"; }
+err() { cat "$T/err"; }
+
+# check DESC CONDITION...: ok if the command CONDITION succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc" "failed: $*"; fi
+}
+# expect_rc DESC CODE: the last veil exited with CODE.
+expect_rc() {
+	if [ "$RC" -eq "$2" ]; then ok "$1"; else not_ok "$1" "exit $RC, expected $2"; fi
+}
+# expect_fail DESC CODE PATTERN: exited with CODE and stderr matches PATTERN.
+expect_fail() {
+	if [ "$RC" -eq "$2" ] && grep -qiE -- "$3" "$T/err"; then
+		ok "$1"
+	else
+		not_ok "$1" "exit $RC (expected $2), stderr should match /$3/"
+	fi
+}
+out_has() { grep -qE -- "$1" "$T/out"; }
+err_has() { grep -qiE -- "$1" "$T/err"; }
+
+# Exit codes (docs/cli.md): 10 + veil_status.
+E_INVALID=11 E_IO=13 E_NOSPACE=14 E_NOTFOUND=15 E_EXISTS=16 E_CORRUPT=17 E_AUTH=18 E_KEY=20
+E_WORKSPACE=22
+E_USAGE=2 E_CHECK=1
+
+# new_ws DIR [init options]: a fresh workspace with a cheap KDF (tests only).
+new_ws() {
+	local dir=$1
+	shift
+	"$VEIL_BIN" init "$dir" --kdf-log-n 10 "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	[ $RC -eq 0 ] || { echo "# init failed: $(cat "$T/err")"; return 1; }
+}
+
+# rand_file PATH BYTES: deterministic pseudo-random content.
+rand_file() {
+	head -c "$2" /dev/urandom >"$1"
+}
+
+finish() {
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+}

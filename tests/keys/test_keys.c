@@ -1,0 +1,836 @@
+/* Unit tests for the KMS with the sealed-file root: create/open and every way
+ * opening can fail, the KEK lifecycle (create, rotate, rewrap, retire), DEKs
+ * (made, unwrapped, destroyed, tampered with via SQLite), root-wrapped
+ * secrets, a decoder written from docs/formats/keys.md with plain OpenSSL,
+ * and a SIGKILL in the middle of changes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <sqlite3.h>
+
+#include "veil/keys.h"
+
+#define PASS "correct horse battery staple"
+
+typedef struct fixture {
+	char root[64];  /* the scratch folder */
+	char dir[128];  /* root/keys: the key store */
+	veil_kms_config cfg;
+} fixture;
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	snprintf(f->root, sizeof f->root, "/tmp/veil-keys-XXXXXX");
+	if (!mkdtemp(f->root))
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "%s/keys", f->root);
+	f->cfg = (veil_kms_config){.dir = f->dir, .provider = "file", .passphrase = PASS,
+				   .passphrase_len = strlen(PASS), .kdf_log_n = 10};
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static veil_kms *open_ok(const veil_kms_config *cfg)
+{
+	veil_kms *kms = NULL;
+	veil_err err;
+	veil_status st = veil_kms_open(cfg, &kms, &err);
+	if (st)
+		fail_msg("open: %s", err.msg);
+	return kms;
+}
+
+static veil_kms *create_open(fixture *f)
+{
+	veil_err err;
+	if (veil_kms_create(&f->cfg, &err))
+		fail_msg("create: %s", err.msg);
+	return open_ok(&f->cfg);
+}
+
+static void path_of(const fixture *f, const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", f->dir, name);
+}
+
+/* Runs one SQL statement against keys.db behind the KMS's back. */
+static void sql(const fixture *f, const char *q)
+{
+	char p[256];
+	sqlite3 *db;
+	path_of(f, "keys.db", p, sizeof p);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	char *msg = NULL;
+	if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sql %s: %s", q, msg);
+	sqlite3_close(db);
+}
+
+static long sql_long(const fixture *f, const char *q)
+{
+	char p[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	path_of(f, "keys.db", p, sizeof p);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	long v = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Flips one bit of a BLOB cell, read and written back through SQLite. */
+static void flip_blob(const fixture *f, const char *table, const char *col, const char *where, int off)
+{
+	char p[256], q[512];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint8_t buf[256];
+	path_of(f, "keys.db", p, sizeof p);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	snprintf(q, sizeof q, "SELECT %s FROM %s WHERE %s", col, table, where);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int n = sqlite3_column_bytes(st, 0);
+	assert_true(n > off && n <= (int)sizeof buf);
+	memcpy(buf, sqlite3_column_blob(st, 0), (size_t)n);
+	sqlite3_finalize(st);
+	buf[off] ^= 0x01;
+	snprintf(q, sizeof q, "UPDATE %s SET %s = ? WHERE %s", table, col, where);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, buf, n, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void flip_file_byte(const char *path, long off)
+{
+	FILE *fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, off, SEEK_SET), 0);
+	int c = fgetc(fp);
+	assert_true(c != EOF);
+	assert_int_equal(fseek(fp, off, SEEK_SET), 0);
+	fputc(c ^ 0x01, fp);
+	fclose(fp);
+}
+
+static void read_all(const char *path, uint8_t *buf, size_t n)
+{
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(buf, 1, n, fp), n);
+	fclose(fp);
+}
+
+static void write_all(const char *path, const uint8_t *buf, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(buf, 1, n, fp), n);
+	fclose(fp);
+}
+
+static void test_create_open(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	assert_non_null(kms);
+	veil_kms_close(kms);
+	struct stat st;
+	char p[256];
+	assert_int_equal(stat(f->dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	path_of(f, "keys.db", p, sizeof p);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	path_of(f, "root.sealed", p, sizeof p);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 169);
+	assert_int_equal(sql_long(f, "SELECT version FROM schema_version"), 1);
+	/* no temporary file is left behind: only keys.db and root.sealed */
+	DIR *d = opendir(f->dir);
+	assert_non_null(d);
+	int entries = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			entries++;
+	closedir(d);
+	assert_int_equal(entries, 2);
+	/* a second create refuses to replace the store */
+	veil_err err;
+	assert_int_equal(veil_kms_create(&f->cfg, &err), VEIL_E_EXISTS);
+	assert_non_null(strstr(err.msg, "already exists"));
+	/* and the store still opens */
+	veil_kms_close(open_ok(&f->cfg));
+}
+
+static void test_wal_mode(void **state)
+{
+	fixture *f = *state;
+	veil_kms_close(create_open(f));
+	char p[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	path_of(f, "keys.db", p, sizeof p);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The default cost, 2^17 (128 MiB): slower, so only once. */
+static void test_default_kdf(void **state)
+{
+	fixture *f = *state;
+	f->cfg.kdf_log_n = 0;
+	veil_kms *kms = create_open(f);
+	veil_kms_close(kms);
+	char p[256];
+	uint8_t buf[169];
+	path_of(f, "root.sealed", p, sizeof p);
+	read_all(p, buf, sizeof buf);
+	assert_int_equal(buf[10], VEIL_KMS_KDF_LOG_N_DEFAULT);
+	assert_int_equal(buf[11], 8);
+	assert_int_equal(buf[12], 1);
+}
+
+static void test_wrong_passphrase(void **state)
+{
+	fixture *f = *state;
+	veil_kms_close(create_open(f));
+	veil_kms_config bad = f->cfg;
+	bad.passphrase = "correct horse battery stapler";
+	bad.passphrase_len = strlen(bad.passphrase);
+	veil_kms *kms = (veil_kms *)1;
+	veil_err err;
+	assert_int_equal(veil_kms_open(&bad, &kms, &err), VEIL_E_AUTH);
+	assert_null(kms);
+	assert_string_equal(err.msg, "wrong passphrase for the workspace root key");
+	assert_true(err.hint[0] != '\0');
+	/* a prefix of the right passphrase is wrong too (lengths are bound) */
+	bad.passphrase = PASS;
+	bad.passphrase_len = strlen(PASS) - 1;
+	assert_int_equal(veil_kms_open(&bad, &kms, &err), VEIL_E_AUTH);
+	veil_kms_close(open_ok(&f->cfg));
+}
+
+static void test_short_passphrase(void **state)
+{
+	fixture *f = *state;
+	veil_kms_config c = f->cfg;
+	c.passphrase = "1234567";
+	c.passphrase_len = 7;
+	veil_err err;
+	assert_int_equal(veil_kms_create(&c, &err), VEIL_E_INVALID);
+	assert_non_null(strstr(err.msg, "at least 8 bytes"));
+	assert_true(err.hint[0] != '\0');
+	char p[256];
+	path_of(f, "root.sealed", p, sizeof p);
+	assert_false(veil_fs_exists(p));
+	path_of(f, "keys.db", p, sizeof p);
+	assert_false(veil_fs_exists(p));
+	c.passphrase = NULL;
+	c.passphrase_len = 0;
+	assert_int_equal(veil_kms_create(&c, &err), VEIL_E_INVALID);
+	c = f->cfg;
+	c.kdf_log_n = 9;
+	assert_int_equal(veil_kms_create(&c, &err), VEIL_E_INVALID);
+	c.kdf_log_n = 21;
+	assert_int_equal(veil_kms_create(&c, &err), VEIL_E_INVALID);
+	c.provider = "vault";
+	assert_int_equal(veil_kms_create(&c, &err), VEIL_E_INVALID);
+	/* exactly 8 bytes is enough */
+	f->cfg.passphrase = "12345678";
+	f->cfg.passphrase_len = 8;
+	veil_kms_close(create_open(f));
+}
+
+static void expect_open(fixture *f, veil_status want, const char *msg_part)
+{
+	veil_kms *kms = NULL;
+	veil_err err;
+	veil_status st = veil_kms_open(&f->cfg, &kms, &err);
+	if (st != want)
+		fail_msg("open gave %s (%s), wanted %s", veil_status_str(st), err.msg, veil_status_str(want));
+	assert_null(kms);
+	if (msg_part && !strstr(err.msg, msg_part))
+		fail_msg("message \"%s\" lacks \"%s\"", err.msg, msg_part);
+}
+
+static void test_tampered_root(void **state)
+{
+	fixture *f = *state;
+	veil_kms_close(create_open(f));
+	char p[256];
+	uint8_t orig[169], buf[169];
+	path_of(f, "root.sealed", p, sizeof p);
+	read_all(p, orig, sizeof orig);
+	/* any flipped byte: the checksum says the file is damaged */
+	static const long offs[] = {0, 7, 10, 13, 44, 45, 56, 57, 88, 89, 120, 121, 136, 137, 168};
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		flip_file_byte(p, offs[i]);
+		expect_open(f, VEIL_E_CORRUPT, "damaged");
+		write_all(p, orig, sizeof orig);
+	}
+	/* a newer format version is reported as such */
+	memcpy(buf, orig, sizeof buf);
+	buf[8] = 2;
+	write_all(p, buf, sizeof buf);
+	expect_open(f, VEIL_E_UNSUPPORTED, "format version 2");
+	/* truncated and extended */
+	write_all(p, orig, 168);
+	expect_open(f, VEIL_E_CORRUPT, "wrong size");
+	memcpy(buf, orig, sizeof buf);
+	write_all(p, buf, sizeof buf);
+	FILE *fp = fopen(p, "ab");
+	fputc(0, fp);
+	fclose(fp);
+	expect_open(f, VEIL_E_CORRUPT, "wrong size");
+	/* a deliberate change with the checksum recomputed: the GCM tag fails
+	 * while the passphrase check passes, so it is called a modification */
+	memcpy(buf, orig, sizeof buf);
+	buf[100] ^= 0x80;
+	assert_int_equal(veil_sha256(buf, 137, buf + 137, NULL), VEIL_OK);
+	write_all(p, buf, sizeof buf);
+	expect_open(f, VEIL_E_CORRUPT, "modified");
+	/* absurd scrypt cost with the checksum recomputed: refused before any work */
+	memcpy(buf, orig, sizeof buf);
+	buf[10] = 30;
+	assert_int_equal(veil_sha256(buf, 137, buf + 137, NULL), VEIL_OK);
+	write_all(p, buf, sizeof buf);
+	expect_open(f, VEIL_E_CORRUPT, "key derivation parameters");
+	write_all(p, orig, sizeof orig);
+	veil_kms_close(open_ok(&f->cfg));
+}
+
+static void test_missing(void **state)
+{
+	fixture *f = *state;
+	expect_open(f, VEIL_E_NOTFOUND, "no key store");
+	veil_kms_close(create_open(f));
+	char p[256], q[256];
+	path_of(f, "root.sealed", p, sizeof p);
+	path_of(f, "root.moved", q, sizeof q);
+	assert_int_equal(rename(p, q), 0);
+	expect_open(f, VEIL_E_NOTFOUND, "root.sealed");
+	/* with root.sealed present but keys.db gone, create says why it stops */
+	assert_int_equal(rename(q, p), 0);
+	path_of(f, "keys.db", q, sizeof q);
+	assert_int_equal(unlink(q), 0);
+	expect_open(f, VEIL_E_NOTFOUND, "no key store");
+	veil_err err;
+	assert_int_equal(veil_kms_create(&f->cfg, &err), VEIL_E_EXISTS);
+	assert_non_null(strstr(err.msg, "interrupted"));
+	assert_true(veil_fs_exists(p)); /* never deleted by veil */
+}
+
+/* A root.sealed from another store opens with its passphrase but is not
+ * this keys.db's root. */
+static void test_root_swap(void **state)
+{
+	fixture *f = *state;
+	veil_kms_close(create_open(f));
+	fixture g = *f;
+	snprintf(g.dir, sizeof g.dir, "%s/other", f->root);
+	g.cfg.dir = g.dir;
+	veil_kms_close(create_open(&g));
+	char p[256], q[256];
+	path_of(&g, "root.sealed", q, sizeof q);
+	path_of(f, "root.sealed", p, sizeof p);
+	uint8_t buf[169];
+	read_all(q, buf, sizeof buf);
+	write_all(p, buf, sizeof buf);
+	expect_open(f, VEIL_E_KEY, "not the one");
+	/* the wrong provider is named as such */
+	veil_kms_config c = f->cfg;
+	c.provider = "pkcs11";
+	veil_kms *kms = NULL;
+	veil_err err;
+	assert_int_equal(veil_kms_open(&c, &kms, &err), VEIL_E_INVALID);
+	assert_non_null(strstr(err.msg, "uses the file root provider"));
+}
+
+static void dek_get_ok(veil_kms *kms, const char *id, uint8_t out[32])
+{
+	veil_err err;
+	if (veil_kms_dek_get(kms, id, out, &err))
+		fail_msg("dek_get %s: %s", id, err.msg);
+}
+
+static void test_kek_lifecycle(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "bank.b", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", &err), VEIL_E_EXISTS);
+	assert_int_equal(veil_kms_kek_create(kms, "-bad", &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_kek_create(kms, "a/b", &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_kek_rotate(kms, "nobody", NULL, &err), VEIL_E_NOTFOUND);
+
+	veil_kek_info *list = NULL;
+	size_t n = 0;
+	assert_int_equal(veil_kms_kek_list(kms, &list, &n, &err), VEIL_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "bank.b");
+	assert_string_equal(list[1].name, "hospital-a");
+	assert_int_equal(list[1].current_version, 1);
+	assert_int_equal(list[1].versions, 1);
+	assert_true(list[1].created > 0 && list[1].rotated == list[1].created);
+	free(list);
+
+	/* DEKs before rotation */
+	enum { N = 5 };
+	char ids[2 * N][VEIL_DEK_ID_MAX];
+	uint8_t deks[2 * N][32], got[32];
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", ids[i], deks[i], &err), VEIL_OK);
+		assert_int_equal(strlen(ids[i]), 36);
+		assert_memory_equal(ids[i], "dek-", 4);
+	}
+	assert_memory_not_equal(deks[0], deks[1], 32);
+	assert_string_not_equal(ids[0], ids[1]);
+	uint32_t v = 0;
+	assert_int_equal(veil_kms_kek_rotate(kms, "hospital-a", &v, &err), VEIL_OK);
+	assert_int_equal(v, 2);
+	for (int i = N; i < 2 * N; i++)
+		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", ids[i], deks[i], &err), VEIL_OK);
+	for (int i = 0; i < 2 * N; i++) {
+		dek_get_ok(kms, ids[i], got);
+		assert_memory_equal(got, deks[i], 32);
+	}
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "hospital-a", &info, &err), VEIL_OK);
+	assert_int_equal(info.current_version, 2);
+	assert_int_equal(info.versions, 2);
+	assert_int_equal(info.deks, 2 * N);
+	assert_int_equal(info.deks_on_old, N);
+	veil_dek_info di;
+	assert_int_equal(veil_kms_dek_info(kms, ids[0], &di, &err), VEIL_OK);
+	assert_int_equal(di.kek_version, 1);
+	assert_string_equal(di.kek_name, "hospital-a");
+	assert_false(di.destroyed);
+
+	/* retire: not the current version, not while DEKs use it */
+	assert_int_equal(veil_kms_kek_retire(kms, "hospital-a", 2, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_kek_retire(kms, "hospital-a", 1, &err), VEIL_E_INVALID);
+	assert_non_null(strstr(err.msg, "still wrapped"));
+	assert_int_equal(veil_kms_kek_retire(kms, "hospital-a", 7, &err), VEIL_E_NOTFOUND);
+
+	/* a second handle (another process, in effect) caches version 1 */
+	veil_kms *other = open_ok(&f->cfg);
+	dek_get_ok(other, ids[0], got);
+
+	uint64_t moved = 0;
+	assert_int_equal(veil_kms_kek_rewrap(kms, "hospital-a", &moved, &err), VEIL_OK);
+	assert_int_equal(moved, N);
+	assert_int_equal(veil_kms_kek_get(kms, "hospital-a", &info, &err), VEIL_OK);
+	assert_int_equal(info.deks_on_old, 0);
+	assert_int_equal(info.deks, 2 * N);
+	for (int i = 0; i < 2 * N; i++) {
+		dek_get_ok(kms, ids[i], got);
+		assert_memory_equal(got, deks[i], 32);
+		assert_int_equal(veil_kms_dek_info(kms, ids[i], &di, &err), VEIL_OK);
+		assert_int_equal(di.kek_version, 2);
+	}
+	assert_int_equal(veil_kms_kek_rewrap(kms, "hospital-a", &moved, &err), VEIL_OK);
+	assert_int_equal(moved, 0);
+
+	assert_int_equal(veil_kms_kek_retire(kms, "hospital-a", 1, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_retire(kms, "hospital-a", 1, &err), VEIL_OK); /* again: fine */
+	assert_int_equal(veil_kms_kek_get(kms, "hospital-a", &info, &err), VEIL_OK);
+	assert_int_equal(info.retired, 1);
+	assert_int_equal(info.versions, 2);
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM keks WHERE name = 'hospital-a' AND version = 1 "
+				     "AND wrapped IS NULL AND state = 'retired'"), 1);
+
+	/* a DEK row forced back to the retired version: VEIL_E_KEY, also for
+	 * the handle that had version 1 cached */
+	char q[256];
+	snprintf(q, sizeof q, "UPDATE deks SET kek_version = 1 WHERE id = '%s'", ids[3]);
+	sql(f, q);
+	assert_int_equal(veil_kms_dek_get(kms, ids[3], got, &err), VEIL_E_KEY);
+	assert_non_null(strstr(err.msg, "retired"));
+	assert_int_equal(veil_kms_dek_get(other, ids[3], got, &err), VEIL_E_KEY);
+	uint8_t zero[32] = {0};
+	assert_memory_equal(got, zero, 32); /* output wiped on failure */
+	veil_kms_close(other);
+	/* and the others are unaffected */
+	dek_get_ok(kms, ids[4], got);
+	assert_memory_equal(got, deks[4], 32);
+
+	/* rotate again; version numbers keep counting */
+	assert_int_equal(veil_kms_kek_rotate(kms, "hospital-a", &v, &err), VEIL_OK);
+	assert_int_equal(v, 3);
+	veil_kms_close(kms);
+}
+
+static void test_dek_destroy(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	char a[VEIL_DEK_ID_MAX], b[VEIL_DEK_ID_MAX];
+	uint8_t ka[32], kb[32], got[32];
+	assert_int_equal(veil_kms_dek_new(kms, "nobody", a, ka, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", a, ka, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", b, kb, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_destroy(kms, a, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_KEY);
+	assert_non_null(strstr(err.msg, "destroyed"));
+	veil_dek_info di;
+	assert_int_equal(veil_kms_dek_info(kms, a, &di, &err), VEIL_OK);
+	assert_true(di.destroyed);
+	assert_true(di.destroyed_at > 0);
+	char q[256];
+	snprintf(q, sizeof q, "SELECT count(*) FROM deks WHERE id = '%s' AND wrapped IS NULL", a);
+	assert_int_equal(sql_long(f, q), 1);
+	assert_int_equal(veil_kms_dek_destroy(kms, a, &err), VEIL_OK); /* again: fine */
+	assert_int_equal(veil_kms_dek_destroy(kms, "dek-00", &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_dek_get(kms, "dek-00", got, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_dek_info(kms, "dek-00", &di, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_dek_get(kms, "bad id", got, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_dek_get(kms, "", got, &err), VEIL_E_INVALID);
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "owner", &info, &err), VEIL_OK);
+	assert_int_equal(info.deks, 1);
+	dek_get_ok(kms, b, got);
+	assert_memory_equal(got, kb, 32);
+	veil_kms_close(kms);
+}
+
+static void test_dek_tamper(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	char a[VEIL_DEK_ID_MAX], b[VEIL_DEK_ID_MAX], c[VEIL_DEK_ID_MAX];
+	uint8_t ka[32], kb[32], kc[32], got[32];
+	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "other", &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", a, ka, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", b, kb, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "other", c, kc, &err), VEIL_OK);
+	char q[512];
+	/* a flipped bit in a's wrapped blob: in the nonce, the ciphertext, the tag */
+	char where[128];
+	snprintf(where, sizeof where, "id = '%s'", a);
+	static const int offs[] = {0, 11, 12, 43, 44, 59};
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		flip_blob(f, "deks", "wrapped", where, offs[i]);
+		assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_CORRUPT);
+		flip_blob(f, "deks", "wrapped", where, offs[i]);
+		dek_get_ok(kms, a, got);
+		assert_memory_equal(got, ka, 32);
+	}
+	flip_blob(f, "deks", "wrapped", where, 30);
+	assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_CORRUPT);
+	assert_non_null(strstr(err.msg, "fails authentication"));
+	uint8_t zero[32] = {0};
+	assert_memory_equal(got, zero, 32);
+	/* b's blob copied onto a: same KEK version, other id */
+	snprintf(q, sizeof q, "UPDATE deks SET wrapped = (SELECT wrapped FROM deks WHERE id = '%s') WHERE id = '%s'",
+		 b, a);
+	sql(f, q);
+	assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_CORRUPT);
+	/* b's blob moved to the other owner's KEK (by renaming its row) */
+	snprintf(q, sizeof q, "UPDATE deks SET kek_name = 'other' WHERE id = '%s'", b);
+	sql(f, q);
+	assert_int_equal(veil_kms_dek_get(kms, b, got, &err), VEIL_E_CORRUPT);
+	snprintf(q, sizeof q, "UPDATE deks SET kek_name = 'owner' WHERE id = '%s'", b);
+	sql(f, q);
+	dek_get_ok(kms, b, got);
+	assert_memory_equal(got, kb, 32);
+	veil_kms_close(kms);
+	/* a flipped wrapped KEK: every DEK under it fails, as corrupt, on a
+	 * fresh handle with nothing cached */
+	flip_blob(f, "keks", "wrapped", "name = 'other'", 30);
+	kms = open_ok(&f->cfg);
+	assert_int_equal(veil_kms_dek_get(kms, c, got, &err), VEIL_E_CORRUPT);
+	assert_non_null(strstr(err.msg, "KEK 'other'"));
+	dek_get_ok(kms, b, got);
+	veil_kms_close(kms);
+	/* a flipped root check: the root no longer matches this keys.db */
+	flip_blob(f, "meta", "value", "name = 'root_check'", 40);
+	expect_open(f, VEIL_E_KEY, "not the one");
+	flip_blob(f, "meta", "value", "name = 'root_check'", 40);
+	veil_kms_close(open_ok(&f->cfg));
+}
+
+static void test_secret(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	uint8_t seed[32], got[32], odd[5] = {1, 2, 3, 4, 5}, got5[5];
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(veil_kms_secret_put(kms, "audit-signing-key", seed, 32, &err), VEIL_OK);
+	assert_int_equal(veil_kms_secret_put(kms, "audit-signing-key", seed, 32, &err), VEIL_E_EXISTS);
+	assert_int_equal(veil_kms_secret_put(kms, "odd", odd, 5, &err), VEIL_OK);
+	assert_int_equal(veil_kms_secret_put(kms, "empty", odd, 0, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_secret_put(kms, "../x", odd, 5, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_secret_get(kms, "audit-signing-key", got, 32, &err), VEIL_OK);
+	assert_memory_equal(got, seed, 32);
+	assert_int_equal(veil_kms_secret_get(kms, "odd", got5, 5, &err), VEIL_OK);
+	assert_memory_equal(got5, odd, 5);
+	assert_int_equal(veil_kms_secret_get(kms, "odd", got, 32, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_secret_get(kms, "none", got, 32, &err), VEIL_E_NOTFOUND);
+	veil_kms_close(kms);
+	/* survives reopening; the wrapped form is not the secret */
+	kms = open_ok(&f->cfg);
+	assert_int_equal(veil_kms_secret_get(kms, "audit-signing-key", got, 32, &err), VEIL_OK);
+	assert_memory_equal(got, seed, 32);
+	/* a secret's blob moved to another purpose fails */
+	sql(f, "UPDATE secrets SET wrapped = (SELECT wrapped FROM secrets WHERE purpose = 'odd') "
+	       "WHERE purpose = 'audit-signing-key'");
+	sql(f, "INSERT INTO secrets (purpose, wrapped, created) SELECT 'odd2', wrapped, 0 FROM secrets "
+	       "WHERE purpose = 'odd'");
+	assert_int_equal(veil_kms_secret_get(kms, "odd2", got5, 5, &err), VEIL_E_CORRUPT);
+	uint8_t zero[5] = {0};
+	assert_memory_equal(got5, zero, 5);
+	veil_kms_close(kms);
+}
+
+/* ---- an independent decoder, written from docs/formats/keys.md with plain
+ * OpenSSL: unseal root.sealed, unwrap a KEK, unwrap a DEK, and compare with
+ * what the KMS returned. If the document and the code drift apart, this
+ * fails. ---- */
+static void gcm_open(const uint8_t key[32], const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+		     const uint8_t *ct, size_t len, const uint8_t *tag, uint8_t *out)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n = 0;
+	assert_int_equal(EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce), 1);
+	assert_int_equal(EVP_DecryptUpdate(c, NULL, &n, aad, (int)aad_len), 1);
+	assert_int_equal(EVP_DecryptUpdate(c, out, &n, ct, (int)len), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag), 1);
+	assert_int_equal(EVP_DecryptFinal_ex(c, out + n, &n), 1);
+	EVP_CIPHER_CTX_free(c);
+}
+
+static void blob(const fixture *f, const char *q, uint8_t *out, size_t n)
+{
+	char p[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	path_of(f, "keys.db", p, sizeof p);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(st, 0), (int)n);
+	memcpy(out, sqlite3_column_blob(st, 0), n);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static size_t lp(uint8_t *p, const char *s)
+{
+	p[0] = (uint8_t)strlen(s);
+	memcpy(p + 1, s, p[0]);
+	return 1 + (size_t)p[0];
+}
+
+static void test_format_decoder(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	char id[VEIL_DEK_ID_MAX];
+	uint8_t dek[32];
+	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", id, dek, &err), VEIL_OK);
+	veil_kms_close(kms);
+
+	/* root.sealed */
+	char p[256];
+	uint8_t file[169], kdf[64], root[32], mac[32], sum[32];
+	unsigned maclen = 0;
+	path_of(f, "root.sealed", p, sizeof p);
+	read_all(p, file, sizeof file);
+	assert_memory_equal(file, "VEILROOT", 8);
+	assert_int_equal(file[8], 1);
+	assert_int_equal(file[9], 1);
+	assert_int_equal(file[10], 10);
+	SHA256(file, 137, sum);
+	assert_memory_equal(sum, file + 137, 32);
+	assert_int_equal(EVP_PBE_scrypt(PASS, strlen(PASS), file + 13, 32, (uint64_t)1 << file[10], file[11],
+					file[12], 0, kdf, sizeof kdf), 1);
+	uint8_t msg[29 + 57];
+	memcpy(msg, "veil.root.passphrase-check.v1", 29);
+	memcpy(msg + 29, file, 57);
+	assert_non_null(HMAC(EVP_sha256(), kdf + 32, 32, msg, sizeof msg, mac, &maclen));
+	assert_memory_equal(mac, file + 57, 32);
+	gcm_open(kdf, file + 45, file, 57, file + 89, 32, file + 121, root);
+
+	/* the root check: 32 zero bytes */
+	uint8_t w[60], check[32], zero[32] = {0};
+	blob(f, "SELECT value FROM meta WHERE name = 'root_check'", w, sizeof w);
+	gcm_open(root, w, (const uint8_t *)"veil.root-check.v1", 18, w + 12, 32, w + 44, check);
+	assert_memory_equal(check, zero, 32);
+
+	/* KEK owner v2, then the DEK */
+	uint8_t aad[160], kek[32], plain[32];
+	size_t n = 0;
+	memcpy(aad, "veil.kek.v1", 11);
+	n = 11 + lp(aad + 11, "owner");
+	veil_put_be32(aad + n, 2);
+	n += 4;
+	blob(f, "SELECT wrapped FROM keks WHERE name = 'owner' AND version = 2", w, sizeof w);
+	gcm_open(root, w, aad, n, w + 12, 32, w + 44, kek);
+	memcpy(aad, "veil.dek.v1", 11);
+	n = 11;
+	n += lp(aad + n, id);
+	n += lp(aad + n, "owner");
+	veil_put_be32(aad + n, 2);
+	n += 4;
+	char q[256];
+	snprintf(q, sizeof q, "SELECT wrapped FROM deks WHERE id = '%s'", id);
+	blob(f, q, w, sizeof w);
+	gcm_open(kek, w, aad, n, w + 12, 32, w + 44, plain);
+	assert_memory_equal(plain, dek, 32);
+	veil_wipe(root, sizeof root);
+	veil_wipe(kek, sizeof kek);
+}
+
+/* ---- crash safety: a child rotates, makes DEKs and re-wraps in a loop
+ * and is killed with SIGKILL at a random moment; afterwards the store opens,
+ * every DEK unwraps and the KEK's counts add up. ---- */
+static void churn(const veil_kms_config *cfg)
+{
+	veil_kms *kms = NULL;
+	if (veil_kms_open(cfg, &kms, NULL))
+		_exit(2);
+	char id[VEIL_DEK_ID_MAX];
+	uint8_t dek[32];
+	for (;;) {
+		if (veil_kms_dek_new(kms, "owner", id, dek, NULL) || veil_kms_kek_rotate(kms, "owner", NULL, NULL) ||
+		    veil_kms_dek_new(kms, "owner", id, dek, NULL) || veil_kms_kek_rewrap(kms, "owner", NULL, NULL))
+			_exit(3);
+	}
+}
+
+static void check_consistent(fixture *f)
+{
+	veil_kms *kms = open_ok(&f->cfg);
+	veil_err err;
+	char p[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	path_of(f, "keys.db", p, sizeof p);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM deks", -1, &st, NULL), SQLITE_OK);
+	uint64_t n = 0;
+	uint8_t got[32];
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		dek_get_ok(kms, (const char *)sqlite3_column_text(st, 0), got);
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "owner", &info, &err), VEIL_OK);
+	assert_int_equal(info.deks, n);
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM keks WHERE state = 'current'"), 1);
+	assert_int_equal(sql_long(f, "SELECT max(version) FROM keks"), info.current_version);
+	veil_kms_close(kms);
+}
+
+static void test_sigkill(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL), VEIL_OK);
+	veil_kms_close(kms);
+	srand((unsigned)time(NULL));
+	for (int round = 0; round < 6; round++) {
+		pid_t a = fork();
+		assert_true(a >= 0);
+		if (a == 0)
+			churn(&f->cfg);
+		pid_t b = fork(); /* a second writer: the busy timeout must absorb it */
+		assert_true(b >= 0);
+		if (b == 0)
+			churn(&f->cfg);
+		usleep(20000 + (useconds_t)(rand() % 80000));
+		int sa = 0, sb = 0;
+		kill(a, SIGKILL);
+		kill(b, SIGKILL);
+		waitpid(a, &sa, 0);
+		waitpid(b, &sb, 0);
+		/* each was killed, not failed on its own */
+		assert_true(WIFSIGNALED(sa));
+		assert_true(WIFSIGNALED(sb));
+		check_consistent(f);
+	}
+}
+
+int main(void)
+{
+	if (veil_crypto_init(NULL))
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_kdf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_passphrase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kek_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dek_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dek_tamper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_format_decoder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
