@@ -24,7 +24,8 @@
  * to one log: the first append of a batch takes an exclusive lock on the log
  * (waiting at most VEIL_AUDIT_LOCK_WAIT_MS) and commit or close releases it.
  *
- * A veil_audit handle is for one thread at a time. Every function fills
+ * A veil_audit handle is for one thread at a time; two writing handles in
+ * one process contend for the lock like two processes. Every function fills
  * `err` (may be NULL) on failure; none prints.
  */
 #ifndef VEIL_AUDIT_H
@@ -33,18 +34,18 @@
 #include "veil/base.h"
 #include "veil/crypto.h"
 
-#define VEIL_AUDIT_HASH_LEN 32            /* SHA-256 */
-#define VEIL_AUDIT_LEAF_MAX (64u << 10)   /* canonical event bytes, the whole leaf */
-#define VEIL_AUDIT_ACTOR_MAX 256          /* bytes of actor */
-#define VEIL_AUDIT_ACTION_MAX 64          /* bytes of action: [a-z0-9._-], starts with a letter */
-#define VEIL_AUDIT_RESOURCE_MAX 1024      /* bytes of resource */
-#define VEIL_AUDIT_DETAIL_MAX (32u << 10) /* bytes of detail JSON text, before canonical re-encoding */
-#define VEIL_AUDIT_TIME_MAX 253402300799  /* 9999-12-31T23:59:59Z */
-#define VEIL_AUDIT_BATCH_MAX (64u << 20)  /* bytes of events pending before a commit is required */
-#define VEIL_AUDIT_PATH_MAX 64            /* hashes in an inclusion or consistency path */
-#define VEIL_AUDIT_PROOF_MAX (1u << 20)   /* bytes of proof JSON */
-#define VEIL_AUDIT_LOCK_WAIT_MS 10000     /* longest wait for another process's batch */
-#define VEIL_AUDIT_DESC_MAX 512
+#define VEIL_AUDIT_HASH_LEN     32           /* SHA-256 */
+#define VEIL_AUDIT_LEAF_MAX     (64u << 10)  /* canonical event bytes, the whole leaf */
+#define VEIL_AUDIT_ACTOR_MAX    256          /* bytes of actor */
+#define VEIL_AUDIT_ACTION_MAX   64           /* bytes of action: [a-z0-9._-], starts with a letter */
+#define VEIL_AUDIT_RESOURCE_MAX 1024         /* bytes of resource */
+#define VEIL_AUDIT_DETAIL_MAX   (32u << 10)  /* bytes of detail JSON text, before canonical re-encoding */
+#define VEIL_AUDIT_TIME_MAX     253402300799 /* 9999-12-31T23:59:59Z */
+#define VEIL_AUDIT_BATCH_MAX    (64u << 20)  /* bytes of events pending before a commit is required */
+#define VEIL_AUDIT_PATH_MAX     64           /* hashes in an inclusion or consistency path */
+#define VEIL_AUDIT_PROOF_MAX    (1u << 20)   /* bytes of proof JSON */
+#define VEIL_AUDIT_LOCK_WAIT_MS 10000        /* longest wait for another process's batch */
+#define VEIL_AUDIT_DESC_MAX     512
 
 /* An open log. */
 typedef struct veil_audit veil_audit;
@@ -75,18 +76,19 @@ typedef struct veil_audit_sth {
  * files, the first signed head (size 0) and log.pub, the public key as 64
  * hex digits and a newline. Fails with VEIL_E_EXISTS if dir holds a log.
  * The caller keeps the seed (sealed by the KMS); the log never stores it. */
-veil_status veil_audit_create(const char *dir, const uint8_t seed[VEIL_ED25519_SEED_LEN], veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status veil_audit_create(const char *dir, const uint8_t seed[VEIL_ED25519_SEED_LEN],
+                              veil_err *err) VEIL_MUST_CHECK;
 
 /* Opens the log in dir. With a seed (which must match log.pub, else
  * VEIL_E_KEY) the handle can append; it is copied into locked memory and
- * wiped on close. It first removes, under the lock, whatever an interrupted
- * commit left beyond the last signed head. With seed NULL the handle is
+ * wiped on close. It first takes the lock (waiting like append) and removes
+ * whatever an interrupted commit left beyond the last signed head. With seed NULL the handle is
  * read-only, takes no lock and changes nothing. Either way the open checks
  * that every head's root matches the leaf hashes and that the last head's
  * signature is valid; VEIL_E_CORRUPT means run veil_audit_verify.
  * On success the caller owns *out and frees it with veil_audit_close. */
-veil_status veil_audit_open(const char *dir, const uint8_t *seed, veil_audit **out, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_audit_open(const char *dir, const uint8_t *seed, veil_audit **out,
+                            veil_err *err) VEIL_MUST_CHECK;
 
 /* Discards any uncommitted events, releases the lock, wipes the seed and
  * frees the handle. NULL is fine. */
@@ -100,8 +102,8 @@ void veil_audit_close(veil_audit *log);
  * VEIL_AUDIT_LOCK_WAIT_MS) and catches up with other processes' commits.
  * Nothing is written until commit. VEIL_E_INVALID or VEIL_E_LIMIT name the
  * offending field; the batch is unchanged then. */
-veil_status veil_audit_append(veil_audit *log, const veil_audit_event *ev, uint64_t *index, veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status veil_audit_append(veil_audit *log, const veil_audit_event *ev, uint64_t *index,
+                              veil_err *err) VEIL_MUST_CHECK;
 
 /* Writes the pending batch, fsyncs once, signs a head over the new tree,
  * appends it to the heads file, fsyncs again and releases the lock. With
@@ -117,17 +119,19 @@ uint64_t veil_audit_size(const veil_audit *log);
 /* Number of signed heads, at least 1 (the head of the empty log). */
 size_t veil_audit_head_count(const veil_audit *log);
 /* The i-th signed head, 0 being the oldest; VEIL_E_INVALID if i is too big. */
-veil_status veil_audit_head(const veil_audit *log, size_t i, veil_audit_sth *out, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_audit_head(const veil_audit *log, size_t i, veil_audit_sth *out,
+                            veil_err *err) VEIL_MUST_CHECK;
 void veil_audit_public_key(const veil_audit *log, uint8_t pub[VEIL_ED25519_PUB_LEN]);
 
 /* Called for each event in order. The event's strings (detail in canonical
  * form) live only until the callback returns. A non-OK return stops the
  * reading and is returned by veil_audit_read. */
-typedef veil_status (*veil_audit_read_fn)(void *ctx, uint64_t index, const veil_audit_event *ev, veil_err *err);
+typedef veil_status (*veil_audit_read_fn)(void *ctx, uint64_t index, const veil_audit_event *ev,
+                                          veil_err *err);
 /* Calls fn for the committed events from `from` on. Each leaf is checked
  * against its hash first: VEIL_E_CORRUPT if it was modified. */
-veil_status veil_audit_read(veil_audit *log, uint64_t from, veil_audit_read_fn fn, void *ctx, veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status veil_audit_read(veil_audit *log, uint64_t from, veil_audit_read_fn fn, void *ctx,
+                            veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- checking the whole log ---- */
 
@@ -140,12 +144,12 @@ typedef enum veil_audit_problem {
 
 typedef struct veil_audit_report {
 	veil_audit_problem problem;
-	uint64_t index;             /* leaf or head number, per problem */
+	uint64_t index;              /* leaf or head number, per problem */
 	char what[VEIL_ERR_MSG_MAX]; /* "leaf 17 was modified ...", or empty */
-	uint64_t leaves;            /* committed leaves checked and found sound */
-	uint64_t heads;             /* signed heads checked and found sound */
-	uint64_t uncommitted_bytes; /* remains of an interrupted commit; the next writer removes them */
-	veil_audit_sth last;        /* the last sound head */
+	uint64_t leaves;             /* committed leaves checked and found sound */
+	uint64_t heads;              /* signed heads checked and found sound */
+	uint64_t uncommitted_bytes;  /* remains of an interrupted commit; the next writer removes them */
+	veil_audit_sth last;         /* the last sound head */
 } veil_audit_report;
 
 /* Checks the log in dir from scratch, changing nothing: recomputes every
@@ -156,20 +160,20 @@ typedef struct veil_audit_report {
  * VEIL_E_CORRUPT with report->problem, index and what naming the first bad
  * entry (the message is in err too), or another code if a file could not
  * be read (the report is then incomplete). */
-veil_status veil_audit_verify(const char *dir, const uint8_t *pub, veil_audit_report *report, veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status veil_audit_verify(const char *dir, const uint8_t *pub, veil_audit_report *report,
+                              veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- proofs: self-contained JSON documents (docs/formats/audit.md) ---- */
 
 /* Proves that event `index` is in the tree of size tree_size (0: the latest
  * head). tree_size must have a signed head; the error lists the nearest.
  * Appends the JSON to out_json, which the caller frees. */
-veil_status veil_audit_prove_inclusion(veil_audit *log, uint64_t index, uint64_t tree_size, veil_buf *out_json,
-				       veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_audit_prove_inclusion(veil_audit *log, uint64_t index, uint64_t tree_size,
+                                       veil_buf *out_json, veil_err *err) VEIL_MUST_CHECK;
 /* Proves that the tree of size new_size (0: the latest head) extends the
  * tree of size old_size, 1 <= old_size <= new_size; both need signed heads. */
-veil_status veil_audit_prove_consistency(veil_audit *log, uint64_t old_size, uint64_t new_size, veil_buf *out_json,
-					 veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_audit_prove_consistency(veil_audit *log, uint64_t old_size, uint64_t new_size,
+                                         veil_buf *out_json, veil_err *err) VEIL_MUST_CHECK;
 
 typedef enum veil_audit_proof_kind {
 	VEIL_AUDIT_PROOF_INCLUSION = 1,
@@ -180,11 +184,11 @@ typedef enum veil_audit_proof_kind {
  * elsewhere: two valid heads of one size with different roots prove a fork. */
 typedef struct veil_audit_proof_info {
 	veil_audit_proof_kind kind;
-	uint64_t leaf_index;                   /* inclusion */
+	uint64_t leaf_index;                    /* inclusion */
 	uint8_t leaf_hash[VEIL_AUDIT_HASH_LEN]; /* inclusion: RFC 9162 leaf hash of the leaf */
-	veil_audit_sth head;                   /* inclusion: the head; consistency: the new head */
-	veil_audit_sth old_head;               /* consistency */
-	char description[VEIL_AUDIT_DESC_MAX]; /* one line for people */
+	veil_audit_sth head;                    /* inclusion: the head; consistency: the new head */
+	veil_audit_sth old_head;                /* consistency */
+	char description[VEIL_AUDIT_DESC_MAX];  /* one line for people */
 } veil_audit_proof_info;
 
 /* The outside auditor's check: needs only the proof text and the log's
@@ -194,10 +198,10 @@ typedef struct veil_audit_proof_info {
  * lead to the signed root, VEIL_E_INVALID or VEIL_E_LIMIT for a malformed
  * or oversized document. out may be NULL. */
 veil_status veil_audit_check_proof(const char *json, size_t len, const uint8_t pub[VEIL_ED25519_PUB_LEN],
-				   veil_audit_proof_info *out, veil_err *err) VEIL_MUST_CHECK;
+                                   veil_audit_proof_info *out, veil_err *err) VEIL_MUST_CHECK;
 
 /* Checks one signed head: VEIL_OK or VEIL_E_AUTH. */
-veil_status veil_audit_sth_verify(const uint8_t pub[VEIL_ED25519_PUB_LEN], const veil_audit_sth *sth, veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status veil_audit_sth_verify(const uint8_t pub[VEIL_ED25519_PUB_LEN], const veil_audit_sth *sth,
+                                  veil_err *err) VEIL_MUST_CHECK;
 
 #endif

@@ -13,31 +13,31 @@
 #include <jansson.h>
 
 /* ---- files in the log's folder ---- */
-#define AUDIT_PUB_FILE "log.pub"
+#define AUDIT_PUB_FILE    "log.pub"
 #define AUDIT_LEAVES_FILE "leaves"
-#define AUDIT_HEADS_FILE "heads"
-#define AUDIT_LOCK_FILE "lock"
-#define AUDIT_PATH_MAX 4096
+#define AUDIT_HEADS_FILE  "heads"
+#define AUDIT_LOCK_FILE   "lock"
+#define AUDIT_PATH_MAX    4096
 
-#define AUDIT_MAGIC_LEN 8
+#define AUDIT_MAGIC_LEN    8
 #define AUDIT_LEAVES_MAGIC "VAUDLV1\n"
-#define AUDIT_HEADS_MAGIC "VAUDHD1\n"
+#define AUDIT_HEADS_MAGIC  "VAUDHD1\n"
 
 /* Leaf record: be32 length || leaf || SHA-256(0x00 || leaf). */
 #define AUDIT_REC_OVERHEAD (4 + VEIL_AUDIT_HASH_LEN)
-#define AUDIT_REC_MAX (VEIL_AUDIT_LEAF_MAX + AUDIT_REC_OVERHEAD)
+#define AUDIT_REC_MAX      (VEIL_AUDIT_LEAF_MAX + AUDIT_REC_OVERHEAD)
 
 /* Head record: be64 size || be64 timestamp || root || signature. */
 #define AUDIT_HEAD_LEN (8 + 8 + VEIL_AUDIT_HASH_LEN + VEIL_ED25519_SIG_LEN)
 static_assert(AUDIT_HEAD_LEN == 112, "the heads file layout in docs/formats/audit.md");
 
 /* Signed bytes: context || be64 size || be64 timestamp || root. */
-#define AUDIT_STH_CONTEXT "veil-audit-sth-v1"
+#define AUDIT_STH_CONTEXT     "veil-audit-sth-v1"
 #define AUDIT_STH_CONTEXT_LEN (sizeof AUDIT_STH_CONTEXT - 1)
-#define AUDIT_STH_MSG_LEN (AUDIT_STH_CONTEXT_LEN + 8 + 8 + VEIL_AUDIT_HASH_LEN)
+#define AUDIT_STH_MSG_LEN     (AUDIT_STH_CONTEXT_LEN + 8 + 8 + VEIL_AUDIT_HASH_LEN)
 static_assert(AUDIT_STH_MSG_LEN == 65, "the signed tree head in docs/formats/audit.md");
 
-#define AUDIT_PROOF_FORMAT "veil-audit-proof-v1"
+#define AUDIT_PROOF_FORMAT  "veil-audit-proof-v1"
 #define AUDIT_EVENT_VERSION 1
 
 static_assert(VEIL_AUDIT_PATH_MAX == VEIL_MERKLE_PATH_MAX, "one path bound");
@@ -53,17 +53,19 @@ typedef struct audit_paths {
 
 veil_status audit_paths_make(const char *dir, audit_paths *p, veil_err *err) VEIL_MUST_CHECK;
 /* Reads log.pub: 64 hex digits, optionally followed by a newline. */
-veil_status audit_pub_read(const char *path, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err *err) VEIL_MUST_CHECK;
+veil_status audit_pub_read(const char *path, uint8_t pub[VEIL_ED25519_PUB_LEN],
+                           veil_err *err) VEIL_MUST_CHECK;
 /* Checks that fd starts with the 8-byte magic; `what` names the file. */
 veil_status audit_magic_check(int fd, const char *magic, const char *what, veil_err *err) VEIL_MUST_CHECK;
 
 void audit_sth_message(const veil_audit_sth *sth, uint8_t msg[AUDIT_STH_MSG_LEN]);
 void audit_head_encode(const veil_audit_sth *sth, uint8_t rec[AUDIT_HEAD_LEN]);
 void audit_head_decode(const uint8_t rec[AUDIT_HEAD_LEN], veil_audit_sth *sth);
-veil_status audit_sth_sign(const uint8_t seed[VEIL_ED25519_SEED_LEN], veil_audit_sth *sth, veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status audit_sth_sign(const uint8_t seed[VEIL_ED25519_SEED_LEN], veil_audit_sth *sth,
+                           veil_err *err) VEIL_MUST_CHECK;
 
-veil_status audit_pread_all(int fd, void *buf, size_t n, uint64_t off, size_t *got, veil_err *err) VEIL_MUST_CHECK;
+veil_status audit_pread_all(int fd, void *buf, size_t n, uint64_t off, size_t *got,
+                            veil_err *err) VEIL_MUST_CHECK;
 veil_status audit_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- sequential reader of leaf records ---- */
@@ -92,8 +94,8 @@ typedef struct audit_reader {
 } audit_reader;
 
 veil_status audit_reader_init(audit_reader *r, int fd, uint64_t offset, veil_err *err) VEIL_MUST_CHECK;
-veil_status audit_reader_next(audit_reader *r, audit_record *rec, audit_rec_kind *kind, veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status audit_reader_next(audit_reader *r, audit_record *rec, audit_rec_kind *kind,
+                              veil_err *err) VEIL_MUST_CHECK;
 /* File offset of the next unread byte. */
 uint64_t audit_reader_tell(const audit_reader *r);
 void audit_reader_free(audit_reader *r);
@@ -102,8 +104,8 @@ void audit_reader_free(audit_reader *r);
 
 /* Validates ev and writes its canonical JSON leaf to out (appended). time 0
  * becomes `now`. */
-veil_status audit_event_encode(const veil_audit_event *ev, int64_t now, veil_buf *out, veil_err *err)
-	VEIL_MUST_CHECK;
+veil_status audit_event_encode(const veil_audit_event *ev, int64_t now, veil_buf *out,
+                               veil_err *err) VEIL_MUST_CHECK;
 
 typedef struct audit_decoded {
 	veil_audit_event ev; /* strings point into root / detail */
@@ -113,7 +115,8 @@ typedef struct audit_decoded {
 
 /* Parses a leaf back into an event, applying the same rules as encode. On
  * success the caller calls audit_decoded_free. */
-veil_status audit_event_decode(const uint8_t *leaf, size_t n, audit_decoded *d, veil_err *err) VEIL_MUST_CHECK;
+veil_status audit_event_decode(const uint8_t *leaf, size_t n, audit_decoded *d,
+                               veil_err *err) VEIL_MUST_CHECK;
 void audit_decoded_free(audit_decoded *d);
 
 /* ---- the log handle (log.c) ---- */

@@ -28,8 +28,9 @@ static veil_status check_text(const char *s, const char *field, size_t max, bool
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f)
-			return veil_err_set(err, VEIL_E_INVALID, "the audit event's %s has a control character at byte %zu",
-					    field, i + 1);
+			return veil_err_set(err, VEIL_E_INVALID,
+			                    "the audit event's %s has a control character at byte %zu", field,
+			                    i + 1);
 	}
 	return VEIL_OK;
 }
@@ -41,10 +42,12 @@ static veil_status check_action(const char *a, veil_err *err)
 		return st;
 	for (size_t i = 0; a[i]; i++) {
 		char c = a[i];
-		bool ok = (c >= 'a' && c <= 'z') || (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'));
+		bool ok = (c >= 'a' && c <= 'z') ||
+		          (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'));
 		if (!ok) {
-			veil_err_set(err, VEIL_E_INVALID, "the audit event's action has a character not allowed at position %zu",
-				     i + 1);
+			veil_err_set(err, VEIL_E_INVALID,
+			             "the audit event's action has a character not allowed at position %zu",
+			             i + 1);
 			veil_err_hint(err, "actions are lowercase words joined by '.', like data.upload");
 			return VEIL_E_INVALID;
 		}
@@ -56,7 +59,8 @@ static veil_status check_outcome(const char *o, veil_err *err)
 {
 	if (o && (!strcmp(o, "ok") || !strcmp(o, "denied") || !strcmp(o, "failed")))
 		return VEIL_OK;
-	veil_err_set(err, VEIL_E_INVALID, "the audit event's outcome must be \"ok\", \"denied\" or \"failed\"");
+	veil_err_set(err, VEIL_E_INVALID,
+	             "the audit event's outcome must be \"ok\", \"denied\" or \"failed\"");
 	return VEIL_E_INVALID;
 }
 
@@ -64,7 +68,7 @@ static veil_status check_time(int64_t t, veil_err *err)
 {
 	if (t < 0 || t > VEIL_AUDIT_TIME_MAX)
 		return veil_err_set(err, VEIL_E_INVALID, "the audit event's time %lld is outside 1970..9999",
-				    (long long)t);
+		                    (long long)t);
 	return VEIL_OK;
 }
 
@@ -85,15 +89,17 @@ static veil_status parse_detail(const char *text, json_t **out, veil_err *err)
 {
 	size_t n = strnlen(text, VEIL_AUDIT_DETAIL_MAX + 1);
 	if (n > VEIL_AUDIT_DETAIL_MAX) {
-		veil_err_set(err, VEIL_E_LIMIT, "the audit event's detail is longer than %u bytes", VEIL_AUDIT_DETAIL_MAX);
+		veil_err_set(err, VEIL_E_LIMIT, "the audit event's detail is longer than %u bytes",
+		             VEIL_AUDIT_DETAIL_MAX);
 		veil_err_hint(err, "record a summary, or a reference to the full data, in the detail");
 		return VEIL_E_LIMIT;
 	}
 	json_error_t je;
 	json_t *d = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
 	if (!d)
-		return veil_err_set(err, VEIL_E_INVALID, "the audit event's detail is not valid JSON: %s (column %d)",
-				    je.text, je.column);
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the audit event's detail is not valid JSON: %s (column %d)", je.text,
+		                    je.column);
 	if (!json_is_object(d)) {
 		json_decref(d);
 		return veil_err_set(err, VEIL_E_INVALID, "the audit event's detail must be a JSON object");
@@ -145,15 +151,20 @@ veil_status audit_event_encode(const veil_audit_event *ev, int64_t now, veil_buf
 	if (ev->detail && (st = parse_detail(ev->detail, &detail, err)))
 		return st;
 	if (!(o = json_object()))
-		st = veil_err_set(err, VEIL_E_NOMEM, "out of memory encoding an audit event");
+		st = VEIL_E_NOMEM;
 	if (!st)
 		st = build(ev, t, detail, o, err);
 	if (!st && !(text = json_dumps(o, CANON_FLAGS)))
-		st = veil_err_set(err, VEIL_E_NOMEM, "out of memory encoding an audit event");
+		st = VEIL_E_NOMEM;
+	if (st == VEIL_E_NOMEM)
+		veil_err_set(err, st, "out of memory encoding an audit event");
 	if (!st && strlen(text) > VEIL_AUDIT_LEAF_MAX) {
-		veil_err_set(err, VEIL_E_LIMIT, "the audit event is %zu bytes in canonical form, over the %u-byte limit",
-			     strlen(text), VEIL_AUDIT_LEAF_MAX);
-		veil_err_hint(err, "shorten the detail (non-ASCII text takes up to 12 bytes a character once escaped)");
+		veil_err_set(err, VEIL_E_LIMIT,
+		             "the audit event is %zu bytes in canonical form, over the %u-byte limit",
+		             strlen(text), VEIL_AUDIT_LEAF_MAX);
+		veil_err_hint(
+		        err,
+		        "shorten the detail (non-ASCII text takes up to 12 bytes a character once escaped)");
 		st = VEIL_E_LIMIT;
 	}
 	if (!st)
@@ -169,7 +180,8 @@ static veil_status get_str(json_t *o, const char *key, const char **out, veil_er
 {
 	json_t *v = json_object_get(o, key);
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-		return veil_err_set(err, VEIL_E_INVALID, "the event's \"%s\" is missing or not a string", key);
+		return veil_err_set(err, VEIL_E_INVALID, "the event's \"%s\" is missing or not a string",
+		                    key);
 	*out = json_string_value(v);
 	return VEIL_OK;
 }
@@ -181,7 +193,7 @@ static veil_status decode_fields(json_t *o, audit_decoded *d, veil_err *err)
 	size_t expect = detail ? 7 : 6;
 	if (!json_is_integer(v) || json_integer_value(v) != AUDIT_EVENT_VERSION)
 		return veil_err_set(err, VEIL_E_UNSUPPORTED, "the event is not a version %d audit event",
-				    AUDIT_EVENT_VERSION);
+		                    AUDIT_EVENT_VERSION);
 	if (json_object_size(o) != expect)
 		return veil_err_set(err, VEIL_E_INVALID, "the event has fields other than the audit event's");
 	if (!json_is_integer(t))
@@ -216,10 +228,11 @@ veil_status audit_event_decode(const uint8_t *leaf, size_t n, audit_decoded *d, 
 	json_error_t je;
 	d->root = json_loadb((const char *)leaf, n, JSON_REJECT_DUPLICATES, &je);
 	if (!d->root)
-		return veil_err_set(err, VEIL_E_INVALID, "the leaf is not valid JSON: %s (column %d)", je.text,
-				    je.column);
-	veil_status st = json_is_object(d->root) ? decode_fields(d->root, d, err)
-						 : veil_err_set(err, VEIL_E_INVALID, "the leaf is not a JSON object");
+		return veil_err_set(err, VEIL_E_INVALID, "the leaf is not valid JSON: %s (column %d)",
+		                    je.text, je.column);
+	veil_status st = json_is_object(d->root)
+	                         ? decode_fields(d->root, d, err)
+	                         : veil_err_set(err, VEIL_E_INVALID, "the leaf is not a JSON object");
 	if (st)
 		audit_decoded_free(d);
 	return st;

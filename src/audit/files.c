@@ -65,7 +65,8 @@ veil_status audit_magic_check(int fd, const char *magic, const char *what, veil_
 	if (st)
 		return st;
 	if (n != AUDIT_MAGIC_LEN || memcmp(got, magic, AUDIT_MAGIC_LEN) != 0)
-		return veil_err_set(err, VEIL_E_CORRUPT, "the audit %s file has a damaged or unknown header", what);
+		return veil_err_set(err, VEIL_E_CORRUPT, "the audit %s file has a damaged or unknown header",
+		                    what);
 	return VEIL_OK;
 }
 
@@ -100,13 +101,15 @@ veil_status audit_sth_sign(const uint8_t seed[VEIL_ED25519_SEED_LEN], veil_audit
 	return veil_ed25519_sign(seed, msg, sizeof msg, sth->sig, err);
 }
 
-veil_status veil_audit_sth_verify(const uint8_t pub[VEIL_ED25519_PUB_LEN], const veil_audit_sth *sth, veil_err *err)
+veil_status veil_audit_sth_verify(const uint8_t pub[VEIL_ED25519_PUB_LEN], const veil_audit_sth *sth,
+                                  veil_err *err)
 {
 	uint8_t msg[AUDIT_STH_MSG_LEN];
 	audit_sth_message(sth, msg);
 	if (veil_ed25519_verify(pub, msg, sizeof msg, sth->sig, NULL) != VEIL_OK)
-		return veil_err_set(err, VEIL_E_AUTH, "the signature on the tree head of size %llu is not valid",
-				    (unsigned long long)sth->size);
+		return veil_err_set(err, VEIL_E_AUTH,
+		                    "the signature on the tree head of size %llu is not valid",
+		                    (unsigned long long)sth->size);
 	return VEIL_OK;
 }
 
@@ -177,7 +180,8 @@ static veil_status fill(audit_reader *r, size_t need, veil_err *err)
 	r->pos = 0;
 	while (r->len < need && !r->eof) {
 		size_t got = 0;
-		veil_status st = audit_pread_all(r->fd, r->buf + r->len, r->cap - r->len, r->off + r->len, &got, err);
+		veil_status st =
+		        audit_pread_all(r->fd, r->buf + r->len, r->cap - r->len, r->off + r->len, &got, err);
 		if (st)
 			return st;
 		if (got < r->cap - r->len)

@@ -29,11 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char corrupt_hint[] = "run `veil audit verify` to find the first bad entry, and keep a copy of the log";
+static const char corrupt_hint[] =
+        "run `veil audit verify` to find the first bad entry, and keep a copy of the log";
 
 /* ---- creation ---- */
 
-static veil_status create_files(const audit_paths *p, const uint8_t seed[VEIL_ED25519_SEED_LEN], veil_err *err)
+static veil_status create_files(const audit_paths *p, const uint8_t seed[VEIL_ED25519_SEED_LEN],
+                                veil_err *err)
 {
 	veil_merkle mk;
 	veil_audit_sth sth = {.size = 0, .timestamp = veil_time_now()};
@@ -50,7 +52,8 @@ static veil_status create_files(const audit_paths *p, const uint8_t seed[VEIL_ED
 		st = audit_sth_sign(seed, &sth, err);
 	if (st)
 		return st;
-	memcpy(heads, AUDIT_HEADS_MAGIC, AUDIT_MAGIC_LEN);
+	/* The magic is 8 bytes without a NUL, by design. */
+	memcpy(heads, AUDIT_HEADS_MAGIC, AUDIT_MAGIC_LEN); // NOLINT(bugprone-not-null-terminated-result)
 	audit_head_encode(&sth, heads + AUDIT_MAGIC_LEN);
 	veil_hex_encode(pub, sizeof pub, hex);
 	hex[2 * VEIL_ED25519_PUB_LEN] = '\n';
@@ -68,7 +71,8 @@ static veil_status create_files(const audit_paths *p, const uint8_t seed[VEIL_ED
 veil_status veil_audit_create(const char *dir, const uint8_t seed[VEIL_ED25519_SEED_LEN], veil_err *err)
 {
 	if (!dir || !seed)
-		return veil_err_set(err, VEIL_E_INVALID, "creating an audit log needs a folder and a signing seed");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "creating an audit log needs a folder and a signing seed");
 	audit_paths p;
 	veil_status st = audit_paths_make(dir, &p, err);
 	if (!st)
@@ -105,10 +109,13 @@ static veil_status lock_take(veil_audit *log, veil_err *err)
 		if (errno != EWOULDBLOCK)
 			return veil_err_errno(err, VEIL_E_IO, errno, "cannot lock %s", log->paths.lock);
 		if (now_ms() >= deadline) {
-			veil_err_set(err, VEIL_E_BUSY, "the audit log is locked by another process (waited %d s)",
-				     VEIL_AUDIT_LOCK_WAIT_MS / 1000);
-			veil_err_hint(err, "another veil process is committing audit events; retry, or look for a "
-					   "stuck process that holds %s", log->paths.lock);
+			veil_err_set(err, VEIL_E_BUSY,
+			             "the audit log is locked by another process (waited %d s)",
+			             VEIL_AUDIT_LOCK_WAIT_MS / 1000);
+			veil_err_hint(err,
+			              "another veil process is committing audit events; retry, or look for a "
+			              "stuck process that holds %s",
+			              log->paths.lock);
 			return VEIL_E_BUSY;
 		}
 		struct timespec pause = {.tv_sec = 0, .tv_nsec = 2 * 1000 * 1000};
@@ -127,10 +134,11 @@ static void lock_drop(veil_audit *log)
 
 static veil_status reserve_leaves(veil_audit *log, uint64_t need, veil_err *err)
 {
-	if (need <= log->cap)
+	if (need <= log->cap && log->hashes && log->offsets)
 		return VEIL_OK;
 	if (need > SIZE_MAX / 2 / VEIL_AUDIT_HASH_LEN)
-		return veil_err_set(err, VEIL_E_LIMIT, "the audit log is too large for this machine's memory");
+		return veil_err_set(err, VEIL_E_LIMIT,
+		                    "the audit log is too large for this machine's memory");
 	size_t cap = log->cap ? log->cap : 1024;
 	while (cap < need)
 		cap *= 2;
@@ -147,7 +155,7 @@ static veil_status reserve_leaves(veil_audit *log, uint64_t need, veil_err *err)
 
 static veil_status reserve_heads(veil_audit *log, size_t need, veil_err *err)
 {
-	if (need <= log->heads_cap)
+	if (need <= log->heads_cap && log->heads)
 		return VEIL_OK;
 	if (need > SIZE_MAX / 2 / sizeof *log->heads)
 		return veil_err_set(err, VEIL_E_LIMIT, "the audit log has too many tree heads");
@@ -178,17 +186,22 @@ static veil_status corrupt(veil_err *err, const char *fmt, ...)
 }
 
 /* Checks that head i may follow the head before it. */
-static veil_status head_order(const veil_audit_sth *prev, const veil_audit_sth *h, size_t i, veil_err *err)
+static veil_status head_order(const veil_audit *log, size_t i, veil_err *err)
 {
-	if (!prev && h->size != 0)
-		return corrupt(err, "tree head %llu has size %llu, but a log's first head is its empty tree",
-			       (unsigned long long)i, (unsigned long long)h->size);
-	if (prev && h->size <= prev->size)
-		return corrupt(err, "tree head %llu (size %llu) does not grow the log", (unsigned long long)i,
-			       (unsigned long long)h->size);
-	if (prev && h->timestamp < prev->timestamp)
-		return corrupt(err, "tree head %llu (size %llu) is dated before the head preceding it",
-			       (unsigned long long)i, (unsigned long long)h->size);
+	const veil_audit_sth *h = &log->heads[i];
+	if (i == 0)
+		return h->size == 0 ? VEIL_OK
+		                    : corrupt(err,
+		                              "tree head 0 has size %llu, but a log's first head is its "
+		                              "empty tree",
+		                              (unsigned long long)h->size);
+	const veil_audit_sth *prev = &log->heads[i - 1];
+	if (h->size <= prev->size)
+		return corrupt(err, "tree head %zu (size %llu) does not grow the log", i,
+		               (unsigned long long)h->size);
+	if (h->timestamp < prev->timestamp)
+		return corrupt(err, "tree head %zu (size %llu) is dated before the head preceding it", i,
+		               (unsigned long long)h->size);
 	return VEIL_OK;
 }
 
@@ -203,27 +216,28 @@ static veil_status load_heads(veil_audit *log, size_t *complete, veil_err *err)
 	uint64_t hs = (uint64_t)sb.st_size;
 	if (hs < AUDIT_MAGIC_LEN + AUDIT_HEAD_LEN)
 		return corrupt(err, "the audit heads file holds no tree head (it is %llu bytes long)",
-			       (unsigned long long)hs);
+		               (unsigned long long)hs);
 	uint64_t whole = (hs - AUDIT_MAGIC_LEN) / AUDIT_HEAD_LEN;
 	if (whole < log->nheads || whole > SIZE_MAX / 2)
 		return corrupt(err, "the audit heads file lost tree heads while open (%llu of %llu remain)",
-			       (unsigned long long)whole, (unsigned long long)log->nheads);
+		               (unsigned long long)whole, (unsigned long long)log->nheads);
 	uint64_t keep = AUDIT_MAGIC_LEN + whole * AUDIT_HEAD_LEN;
-	if (keep != hs && log->locked && (ftruncate(log->heads_fd, (off_t)keep) != 0 || fdatasync(log->heads_fd) != 0))
+	if (keep != hs && log->locked &&
+	    (ftruncate(log->heads_fd, (off_t)keep) != 0 || fdatasync(log->heads_fd) != 0))
 		return veil_err_errno(err, VEIL_E_IO, errno, "cannot remove an interrupted commit from %s",
-				      log->paths.heads);
+		                      log->paths.heads);
 	veil_status st = reserve_heads(log, (size_t)whole, err);
 	for (size_t i = log->nheads; !st && i < whole; i++) {
 		uint8_t rec[AUDIT_HEAD_LEN];
 		size_t got = 0;
-		st = audit_pread_all(log->heads_fd, rec, sizeof rec, AUDIT_MAGIC_LEN + (uint64_t)i * AUDIT_HEAD_LEN,
-				     &got, err);
+		st = audit_pread_all(log->heads_fd, rec, sizeof rec,
+		                     AUDIT_MAGIC_LEN + (uint64_t)i * AUDIT_HEAD_LEN, &got, err);
 		if (!st && got != sizeof rec)
 			st = corrupt(err, "the audit heads file shrank while being read (at head %zu)", i);
 		if (st)
 			break;
 		audit_head_decode(rec, &log->heads[i]);
-		st = head_order(i ? &log->heads[i - 1] : NULL, &log->heads[i], i, err);
+		st = head_order(log, i, err);
 	}
 	*complete = (size_t)whole;
 	return st;
@@ -241,9 +255,11 @@ static veil_status load_leaves(veil_audit *log, audit_reader *r, uint64_t size, 
 		if ((st = audit_reader_next(r, &rec, &kind, err)))
 			break;
 		if (kind != AUDIT_REC_OK)
-			return corrupt(err, "the audit leaves file is cut short or damaged at leaf %llu, which tree head "
-					    "%llu covers",
-				       (unsigned long long)log->n, (unsigned long long)head);
+			return corrupt(
+			        err,
+			        "the audit leaves file is cut short or damaged at leaf %llu, which tree head "
+			        "%llu covers",
+			        (unsigned long long)log->n, (unsigned long long)head);
 		memcpy(log->hashes[log->n], rec.hash, VEIL_AUDIT_HASH_LEN);
 		log->offsets[log->n] = rec.offset;
 		st = veil_merkle_stack_push(&log->mk, &log->stack, rec.hash, err);
@@ -264,9 +280,10 @@ static veil_status load(veil_audit *log, veil_err *err)
 	if (st)
 		return st;
 	/* The newest head's signature first: it vouches for all the others. */
-	if (complete > log->nheads && veil_audit_sth_verify(log->pub, &log->heads[complete - 1], NULL) != VEIL_OK)
+	if (complete > log->nheads &&
+	    veil_audit_sth_verify(log->pub, &log->heads[complete - 1], NULL) != VEIL_OK)
 		return corrupt(err, "the signature on tree head %zu (size %llu) is not valid", complete - 1,
-			       (unsigned long long)log->heads[complete - 1].size);
+		               (unsigned long long)log->heads[complete - 1].size);
 	audit_reader r;
 	if (complete > log->nheads && !(st = audit_reader_init(&r, log->leaves_fd, log->leaves_end, err))) {
 		for (size_t h = log->nheads; !st && h < complete; h++) {
@@ -275,8 +292,9 @@ static veil_status load(veil_audit *log, veil_err *err)
 			if (!st)
 				st = veil_merkle_stack_root(&log->mk, &log->stack, root, err);
 			if (!st && !veil_ct_equal(root, log->heads[h].root, VEIL_AUDIT_HASH_LEN))
-				st = corrupt(err, "tree head %llu (size %llu) does not match the audit leaves",
-					     (unsigned long long)h, (unsigned long long)log->heads[h].size);
+				st = corrupt(err,
+				             "tree head %llu (size %llu) does not match the audit leaves",
+				             (unsigned long long)h, (unsigned long long)log->heads[h].size);
 		}
 		audit_reader_free(&r);
 		if (!st)
@@ -290,7 +308,7 @@ static veil_status load(veil_audit *log, veil_err *err)
 	if ((uint64_t)sb.st_size > log->leaves_end &&
 	    (ftruncate(log->leaves_fd, (off_t)log->leaves_end) != 0 || fdatasync(log->leaves_fd) != 0))
 		return veil_err_errno(err, VEIL_E_IO, errno, "cannot remove an interrupted commit from %s",
-				      log->paths.leaves);
+		                      log->paths.leaves);
 	return VEIL_OK;
 }
 
@@ -310,10 +328,12 @@ static veil_status read_key(veil_audit *log, const char *dir, const uint8_t *see
 	if (st == VEIL_E_NOTFOUND) {
 		bool partial = veil_fs_exists(log->paths.heads) || veil_fs_exists(log->paths.leaves);
 		veil_err_set(err, partial ? VEIL_E_CORRUPT : VEIL_E_NOTFOUND, "%s %s", dir,
-			     partial ? "has audit files but no log.pub" : "holds no audit log");
-		veil_err_hint(err, partial ? "restore log.pub from a backup; if the log's creation was interrupted, "
-					     "move the folder aside and create the log again"
-					   : "create the log first (veil init creates the workspace's)");
+		             partial ? "has audit files but no log.pub" : "holds no audit log");
+		veil_err_hint(
+		        err,
+		        partial ? "restore log.pub from a backup; if the log's creation was interrupted, "
+		                  "move the folder aside and create the log again"
+		                : "create the log first (veil init creates the workspace's)");
 		return partial ? VEIL_E_CORRUPT : VEIL_E_NOTFOUND;
 	}
 	if (st || !seed)
@@ -322,7 +342,8 @@ static veil_status read_key(veil_audit *log, const char *dir, const uint8_t *see
 	if ((st = veil_ed25519_public(seed, pub, err)))
 		return st;
 	if (!veil_ct_equal(pub, log->pub, sizeof pub)) {
-		veil_err_set(err, VEIL_E_KEY, "the signing seed given does not belong to the audit log in %s", dir);
+		veil_err_set(err, VEIL_E_KEY, "the signing seed given does not belong to the audit log in %s",
+		             dir);
 		veil_err_hint(err, "use the audit key the KMS holds for this workspace");
 		return VEIL_E_KEY;
 	}
@@ -353,7 +374,8 @@ static veil_status open_files(veil_audit *log, veil_err *err)
 veil_status veil_audit_open(const char *dir, const uint8_t *seed, veil_audit **out, veil_err *err)
 {
 	if (!out || !dir)
-		return veil_err_set(err, VEIL_E_INVALID, "opening an audit log needs a folder and a place for the handle");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "opening an audit log needs a folder and a place for the handle");
 	*out = NULL;
 	veil_audit *log = calloc(1, sizeof *log);
 	if (!log)
@@ -452,7 +474,8 @@ static veil_status add_record(veil_audit *log, const veil_buf *leaf, uint64_t *i
 		return st;
 	uint64_t off = log->leaves_end + log->pending.len;
 	veil_put_be32(len, (uint32_t)leaf->len);
-	if (veil_buf_append(&log->pending, len, 4, NULL) || veil_buf_append(&log->pending, leaf->data, leaf->len, NULL) ||
+	if (veil_buf_append(&log->pending, len, 4, NULL) ||
+	    veil_buf_append(&log->pending, leaf->data, leaf->len, NULL) ||
 	    veil_buf_append(&log->pending, hash, sizeof hash, NULL))
 		return veil_err_set(err, VEIL_E_INTERNAL, "a reserved audit buffer could not take a record");
 	memcpy(log->hashes[i], hash, sizeof hash);
@@ -472,7 +495,8 @@ veil_status veil_audit_append(veil_audit *log, const veil_audit_event *ev, uint6
 	if ((st = audit_event_encode(ev, veil_time_now(), &leaf, err)))
 		goto cleanup;
 	if (log->pending.len + AUDIT_REC_OVERHEAD + leaf.len > VEIL_AUDIT_BATCH_MAX) {
-		veil_err_set(err, VEIL_E_LIMIT, "the pending audit batch is full (%u bytes)", VEIL_AUDIT_BATCH_MAX);
+		veil_err_set(err, VEIL_E_LIMIT, "the pending audit batch is full (%u bytes)",
+		             VEIL_AUDIT_BATCH_MAX);
 		veil_err_hint(err, "commit the batch before appending more events");
 		st = VEIL_E_LIMIT;
 		goto cleanup;
@@ -506,7 +530,8 @@ static veil_status sign_head(veil_audit *log, veil_merkle_stack *next, veil_audi
 		return st;
 	int64_t last = log->heads[log->nheads - 1].timestamp, now = veil_time_now();
 	sth->size = next->size;
-	sth->timestamp = now > last ? now : last; /* a clock stepped back never dates a head before its parent */
+	sth->timestamp =
+	        now > last ? now : last; /* a clock stepped back never dates a head before its parent */
 	return audit_sth_sign(log->seed, sth, err);
 }
 
@@ -514,8 +539,9 @@ static veil_status sign_head(veil_audit *log, veil_merkle_stack *next, veil_audi
 static void undo(veil_audit *log)
 {
 	off_t heads_end = (off_t)(AUDIT_MAGIC_LEN + (uint64_t)log->nheads * AUDIT_HEAD_LEN);
-	if (ftruncate(log->leaves_fd, (off_t)log->leaves_end) != 0 || ftruncate(log->heads_fd, heads_end) != 0 ||
-	    fdatasync(log->heads_fd) != 0 || fdatasync(log->leaves_fd) != 0)
+	if (ftruncate(log->leaves_fd, (off_t)log->leaves_end) != 0 ||
+	    ftruncate(log->heads_fd, heads_end) != 0 || fdatasync(log->heads_fd) != 0 ||
+	    fdatasync(log->leaves_fd) != 0)
 		log->broken = true;
 }
 
@@ -534,7 +560,8 @@ veil_status veil_audit_commit(veil_audit *log, veil_err *err)
 	st = reserve_heads(log, log->nheads + 1, err);
 	/* (I1): the leaves, synced, then the head, synced. */
 	if (!st)
-		st = audit_pwrite_all(log->leaves_fd, log->pending.data, log->pending.len, log->leaves_end, err);
+		st = audit_pwrite_all(log->leaves_fd, log->pending.data, log->pending.len, log->leaves_end,
+		                      err);
 	if (!st)
 		st = sync_fd(log->leaves_fd, log->paths.leaves, err);
 	if (!st)
@@ -577,8 +604,8 @@ veil_status veil_audit_head(const veil_audit *log, size_t i, veil_audit_sth *out
 	if (st)
 		return st;
 	if (!out || i >= log->nheads)
-		return veil_err_set(err, VEIL_E_INVALID, "the audit log has %zu tree heads; there is no head %zu",
-				    log->nheads, i);
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the audit log has %zu tree heads; there is no head %zu", log->nheads, i);
 	*out = log->heads[i];
 	return VEIL_OK;
 }
@@ -597,7 +624,7 @@ static veil_status check_leaf(veil_audit *log, uint64_t i, const uint8_t *leaf, 
 		return st;
 	if (!veil_ct_equal(h, log->hashes[i], sizeof h))
 		return corrupt(err, "audit leaf %llu was modified: its bytes no longer match the signed tree",
-			       (unsigned long long)i);
+		               (unsigned long long)i);
 	return VEIL_OK;
 }
 
@@ -611,7 +638,8 @@ veil_status audit_leaf_get(veil_audit *log, uint64_t i, veil_buf *out, veil_err 
 		return st;
 	uint32_t len = veil_get_be32(len4);
 	if (got != 4 || len == 0 || len > VEIL_AUDIT_LEAF_MAX)
-		return corrupt(err, "audit leaf %llu is damaged (its record header is wrong)", (unsigned long long)i);
+		return corrupt(err, "audit leaf %llu is damaged (its record header is wrong)",
+		               (unsigned long long)i);
 	if ((st = veil_buf_reserve(out, len + 1, err)))
 		return st;
 	if ((st = audit_pread_all(log->leaves_fd, out->data, len, log->offsets[i] + 4, &got, err)))
@@ -624,7 +652,7 @@ veil_status audit_leaf_get(veil_audit *log, uint64_t i, veil_buf *out, veil_err 
 }
 
 static veil_status read_one(veil_audit *log, uint64_t i, const audit_record *rec, audit_rec_kind kind,
-			    veil_audit_read_fn fn, void *ctx, veil_err *err)
+                            veil_audit_read_fn fn, void *ctx, veil_err *err)
 {
 	if (kind != AUDIT_REC_OK)
 		return corrupt(err, "audit leaf %llu is damaged or missing", (unsigned long long)i);

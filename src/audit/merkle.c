@@ -34,11 +34,12 @@ void veil_merkle_free(veil_merkle *m)
 
 /* SHA-256(prefix || a || b); prefix < 0 means none. */
 static veil_status digest(veil_merkle *m, int prefix, const void *a, size_t an, const void *b, size_t bn,
-			  uint8_t out[VEIL_MERKLE_LEN], veil_err *err)
+                          uint8_t out[VEIL_MERKLE_LEN], veil_err *err)
 {
 	uint8_t p = (uint8_t)prefix;
 	unsigned int len = 0;
-	if (EVP_DigestInit_ex2(m->ctx, m->md, NULL) != 1 || (prefix >= 0 && EVP_DigestUpdate(m->ctx, &p, 1) != 1) ||
+	if (EVP_DigestInit_ex2(m->ctx, m->md, NULL) != 1 ||
+	    (prefix >= 0 && EVP_DigestUpdate(m->ctx, &p, 1) != 1) ||
 	    (an && EVP_DigestUpdate(m->ctx, a, an) != 1) || (bn && EVP_DigestUpdate(m->ctx, b, bn) != 1) ||
 	    EVP_DigestFinal_ex(m->ctx, out, &len) != 1 || len != VEIL_MERKLE_LEN)
 		return veil_err_set(err, VEIL_E_CRYPTO, "SHA-256 failed while hashing the audit tree");
@@ -50,13 +51,15 @@ veil_status veil_merkle_empty(veil_merkle *m, uint8_t out[VEIL_MERKLE_LEN], veil
 	return digest(m, -1, NULL, 0, NULL, 0, out, err);
 }
 
-veil_status veil_merkle_leaf(veil_merkle *m, const void *leaf, size_t n, uint8_t out[VEIL_MERKLE_LEN], veil_err *err)
+veil_status veil_merkle_leaf(veil_merkle *m, const void *leaf, size_t n, uint8_t out[VEIL_MERKLE_LEN],
+                             veil_err *err)
 {
 	return digest(m, 0x00, leaf, n, NULL, 0, out, err);
 }
 
-veil_status veil_merkle_node(veil_merkle *m, const uint8_t left[VEIL_MERKLE_LEN], const uint8_t right[VEIL_MERKLE_LEN],
-			     uint8_t out[VEIL_MERKLE_LEN], veil_err *err)
+veil_status veil_merkle_node(veil_merkle *m, const uint8_t left[VEIL_MERKLE_LEN],
+                             const uint8_t right[VEIL_MERKLE_LEN], uint8_t out[VEIL_MERKLE_LEN],
+                             veil_err *err)
 {
 	return digest(m, 0x01, left, VEIL_MERKLE_LEN, right, VEIL_MERKLE_LEN, out, err);
 }
@@ -71,8 +74,8 @@ static uint64_t split(uint64_t n)
 }
 
 /* MTH of a non-empty run of leaf hashes. Recursion depth is log2(n). */
-static veil_status mth(veil_merkle *m, const uint8_t (*h)[VEIL_MERKLE_LEN], uint64_t n, uint8_t out[VEIL_MERKLE_LEN],
-		       veil_err *err)
+static veil_status mth(veil_merkle *m, const uint8_t (*h)[VEIL_MERKLE_LEN], uint64_t n,
+                       uint8_t out[VEIL_MERKLE_LEN], veil_err *err)
 {
 	if (n == 1) {
 		memcpy(out, h[0], VEIL_MERKLE_LEN);
@@ -89,7 +92,7 @@ static veil_status mth(veil_merkle *m, const uint8_t (*h)[VEIL_MERKLE_LEN], uint
 }
 
 veil_status veil_merkle_root(veil_merkle *m, const uint8_t (*hashes)[VEIL_MERKLE_LEN], uint64_t n,
-			     uint8_t out[VEIL_MERKLE_LEN], veil_err *err)
+                             uint8_t out[VEIL_MERKLE_LEN], veil_err *err)
 {
 	if (n == 0)
 		return veil_merkle_empty(m, out, err);
@@ -99,7 +102,7 @@ veil_status veil_merkle_root(veil_merkle *m, const uint8_t (*hashes)[VEIL_MERKLE
 /* Writes the top-down list t[0..c) reversed after the optional base item:
  * the RFC's recursive definitions put the deepest sibling first. */
 static void emit(uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t *len, const uint8_t *base,
-		 uint8_t t[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t c)
+                 uint8_t t[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t c)
 {
 	size_t o = 0;
 	if (base)
@@ -110,13 +113,13 @@ static void emit(uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t *le
 }
 
 veil_status veil_merkle_inclusion(veil_merkle *m, const uint8_t (*hashes)[VEIL_MERKLE_LEN], uint64_t n,
-				  uint64_t index, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t *len,
-				  veil_err *err)
+                                  uint64_t index, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN],
+                                  size_t *len, veil_err *err)
 {
 	*len = 0;
 	if (index >= n)
 		return veil_err_set(err, VEIL_E_INVALID, "leaf %llu is not in a tree of %llu leaves",
-				    (unsigned long long)index, (unsigned long long)n);
+		                    (unsigned long long)index, (unsigned long long)n);
 	uint8_t t[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN];
 	size_t c = 0;
 	uint64_t lo = 0, sz = n, i = index;
@@ -143,13 +146,13 @@ veil_status veil_merkle_inclusion(veil_merkle *m, const uint8_t (*hashes)[VEIL_M
 }
 
 veil_status veil_merkle_consistency(veil_merkle *m, const uint8_t (*hashes)[VEIL_MERKLE_LEN], uint64_t n,
-				    uint64_t old, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t *len,
-				    veil_err *err)
+                                    uint64_t old, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN],
+                                    size_t *len, veil_err *err)
 {
 	*len = 0;
 	if (old == 0 || old > n)
 		return veil_err_set(err, VEIL_E_INVALID, "no consistency proof from %llu to %llu leaves",
-				    (unsigned long long)old, (unsigned long long)n);
+		                    (unsigned long long)old, (unsigned long long)n);
 	if (n > TREE_MAX) /* keeps the path within VEIL_MERKLE_PATH_MAX */
 		return veil_err_set(err, VEIL_E_LIMIT, "tree size %llu is too large", (unsigned long long)n);
 	uint8_t t[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], base[VEIL_MERKLE_LEN];
@@ -192,17 +195,17 @@ static bool same(const uint8_t a[VEIL_MERKLE_LEN], const uint8_t b[VEIL_MERKLE_L
 }
 
 veil_status veil_merkle_verify_inclusion(veil_merkle *m, uint64_t index, uint64_t size,
-					 const uint8_t leaf_hash[VEIL_MERKLE_LEN],
-					 const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len,
-					 const uint8_t root[VEIL_MERKLE_LEN], veil_err *err)
+                                         const uint8_t leaf_hash[VEIL_MERKLE_LEN],
+                                         const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len,
+                                         const uint8_t root[VEIL_MERKLE_LEN], veil_err *err)
 {
 	/* 1. leaf_index must be smaller than tree_size. */
 	if (index >= size)
 		return veil_err_set(err, VEIL_E_CORRUPT, "leaf index %llu is not below the tree size %llu",
-				    (unsigned long long)index, (unsigned long long)size);
+		                    (unsigned long long)index, (unsigned long long)size);
 	if (len > VEIL_MERKLE_PATH_MAX)
-		return veil_err_set(err, VEIL_E_CORRUPT, "inclusion path has %zu hashes, more than any tree needs",
-				    len);
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "inclusion path has %zu hashes, more than any tree needs", len);
 	/* 2. fn = leaf_index, sn = tree_size - 1; 3. r = hash. */
 	uint64_t fn = index, sn = size - 1;
 	uint8_t r[VEIL_MERKLE_LEN];
@@ -212,7 +215,8 @@ veil_status veil_merkle_verify_inclusion(veil_merkle *m, uint64_t index, uint64_
 		veil_status st;
 		/* a. sn == 0 with hashes left: the path is too long. */
 		if (sn == 0)
-			return veil_err_set(err, VEIL_E_CORRUPT, "inclusion path is longer than the tree is deep");
+			return veil_err_set(err, VEIL_E_CORRUPT,
+			                    "inclusion path is longer than the tree is deep");
 		if ((fn & 1) || fn == sn) {
 			/* b. r = HASH(0x01 || p || r); then, if LSB(fn) is
 			 * not set, shift until it is or fn is 0. */
@@ -235,25 +239,27 @@ veil_status veil_merkle_verify_inclusion(veil_merkle *m, uint64_t index, uint64_
 	if (sn != 0)
 		return veil_err_set(err, VEIL_E_CORRUPT, "inclusion path is shorter than the tree is deep");
 	if (!same(r, root))
-		return veil_err_set(err, VEIL_E_CORRUPT, "inclusion path does not lead to the tree head's root");
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "inclusion path does not lead to the tree head's root");
 	return VEIL_OK;
 }
 
 veil_status veil_merkle_verify_consistency(veil_merkle *m, uint64_t old_size, uint64_t new_size,
-					   const uint8_t old_root[VEIL_MERKLE_LEN],
-					   const uint8_t new_root[VEIL_MERKLE_LEN],
-					   const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len, veil_err *err)
+                                           const uint8_t old_root[VEIL_MERKLE_LEN],
+                                           const uint8_t new_root[VEIL_MERKLE_LEN],
+                                           const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len, veil_err *err)
 {
 	if (old_size == 0 || old_size > new_size)
-		return veil_err_set(err, VEIL_E_INVALID, "no consistency proof exists from %llu to %llu leaves",
-				    (unsigned long long)old_size, (unsigned long long)new_size);
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "no consistency proof exists from %llu to %llu leaves",
+		                    (unsigned long long)old_size, (unsigned long long)new_size);
 	if (len > VEIL_MERKLE_PATH_MAX)
-		return veil_err_set(err, VEIL_E_CORRUPT, "consistency path has %zu hashes, more than any tree needs",
-				    len);
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "consistency path has %zu hashes, more than any tree needs", len);
 	if (old_size == new_size) {
 		if (len != 0 || !same(old_root, new_root))
 			return veil_err_set(err, VEIL_E_CORRUPT,
-					    "two heads of the same size need an empty path and equal roots");
+			                    "two heads of the same size need an empty path and equal roots");
 		return VEIL_OK;
 	}
 	/* 1. An empty path fails. */
@@ -281,7 +287,8 @@ veil_status veil_merkle_verify_consistency(veil_merkle *m, uint64_t old_size, ui
 		veil_status st;
 		/* a. sn == 0 with hashes left: the path is too long. */
 		if (sn == 0)
-			return veil_err_set(err, VEIL_E_CORRUPT, "consistency path is longer than the trees need");
+			return veil_err_set(err, VEIL_E_CORRUPT,
+			                    "consistency path is longer than the trees need");
 		if ((fn & 1) || fn == sn) {
 			/* b. fr = HASH(0x01 || c || fr), sr = HASH(0x01 || c || sr);
 			 * then, if LSB(fn) is not set, shift until it is or fn is 0. */
@@ -306,14 +313,16 @@ veil_status veil_merkle_verify_consistency(veil_merkle *m, uint64_t old_size, ui
 	if (sn != 0)
 		return veil_err_set(err, VEIL_E_CORRUPT, "consistency path is shorter than the trees need");
 	if (!same(fr, old_root))
-		return veil_err_set(err, VEIL_E_CORRUPT, "consistency path does not lead to the old head's root");
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "consistency path does not lead to the old head's root");
 	if (!same(sr, new_root))
-		return veil_err_set(err, VEIL_E_CORRUPT, "consistency path does not lead to the new head's root");
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "consistency path does not lead to the new head's root");
 	return VEIL_OK;
 }
 
-veil_status veil_merkle_stack_push(veil_merkle *m, veil_merkle_stack *s, const uint8_t leaf_hash[VEIL_MERKLE_LEN],
-				   veil_err *err)
+veil_status veil_merkle_stack_push(veil_merkle *m, veil_merkle_stack *s,
+                                   const uint8_t leaf_hash[VEIL_MERKLE_LEN], veil_err *err)
 {
 	if (s->size >= TREE_MAX)
 		return veil_err_set(err, VEIL_E_LIMIT, "the audit tree is full");
@@ -332,7 +341,7 @@ veil_status veil_merkle_stack_push(veil_merkle *m, veil_merkle_stack *s, const u
 }
 
 veil_status veil_merkle_stack_root(veil_merkle *m, const veil_merkle_stack *s, uint8_t out[VEIL_MERKLE_LEN],
-				   veil_err *err)
+                                   veil_err *err)
 {
 	if (s->depth == 0)
 		return veil_merkle_empty(m, out, err);

@@ -12,7 +12,7 @@
 
 #include <openssl/evp.h>
 
-#define VEIL_MERKLE_LEN 32
+#define VEIL_MERKLE_LEN      32
 #define VEIL_MERKLE_PATH_MAX 64 /* = VEIL_AUDIT_PATH_MAX; enough for any 63-bit tree size */
 
 /* A SHA-256 context reused for every hash: one EVP fetch, no allocation per
@@ -29,41 +29,42 @@ void veil_merkle_free(veil_merkle *m);
 veil_status veil_merkle_empty(veil_merkle *m, uint8_t out[VEIL_MERKLE_LEN], veil_err *err) VEIL_MUST_CHECK;
 /* SHA-256(0x00 || leaf) */
 veil_status veil_merkle_leaf(veil_merkle *m, const void *leaf, size_t n, uint8_t out[VEIL_MERKLE_LEN],
-			     veil_err *err) VEIL_MUST_CHECK;
+                             veil_err *err) VEIL_MUST_CHECK;
 /* SHA-256(0x01 || left || right) */
-veil_status veil_merkle_node(veil_merkle *m, const uint8_t left[VEIL_MERKLE_LEN], const uint8_t right[VEIL_MERKLE_LEN],
-			     uint8_t out[VEIL_MERKLE_LEN], veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_merkle_node(veil_merkle *m, const uint8_t left[VEIL_MERKLE_LEN],
+                             const uint8_t right[VEIL_MERKLE_LEN], uint8_t out[VEIL_MERKLE_LEN],
+                             veil_err *err) VEIL_MUST_CHECK;
 
 /* MTH(D[0:n]) given the n leaf hashes; n may be 0. */
 veil_status veil_merkle_root(veil_merkle *m, const uint8_t (*hashes)[VEIL_MERKLE_LEN], uint64_t n,
-			     uint8_t out[VEIL_MERKLE_LEN], veil_err *err) VEIL_MUST_CHECK;
+                             uint8_t out[VEIL_MERKLE_LEN], veil_err *err) VEIL_MUST_CHECK;
 
 /* PATH(index, D[0:n]) of section 2.1.3.1, leaf to root; *len <= 63. */
 veil_status veil_merkle_inclusion(veil_merkle *m, const uint8_t (*hashes)[VEIL_MERKLE_LEN], uint64_t n,
-				  uint64_t index, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t *len,
-				  veil_err *err) VEIL_MUST_CHECK;
+                                  uint64_t index, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN],
+                                  size_t *len, veil_err *err) VEIL_MUST_CHECK;
 
 /* PROOF(old, D[0:n]) of section 2.1.4.1, 1 <= old <= n (empty if old == n). */
 veil_status veil_merkle_consistency(veil_merkle *m, const uint8_t (*hashes)[VEIL_MERKLE_LEN], uint64_t n,
-				    uint64_t old, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN], size_t *len,
-				    veil_err *err) VEIL_MUST_CHECK;
+                                    uint64_t old, uint8_t path[VEIL_MERKLE_PATH_MAX][VEIL_MERKLE_LEN],
+                                    size_t *len, veil_err *err) VEIL_MUST_CHECK;
 
 /* Section 2.1.3.2. VEIL_OK if the path leads from leaf_hash at index to
  * root in a tree of `size`; VEIL_E_CORRUPT (saying why) if not. */
 veil_status veil_merkle_verify_inclusion(veil_merkle *m, uint64_t index, uint64_t size,
-					 const uint8_t leaf_hash[VEIL_MERKLE_LEN],
-					 const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len,
-					 const uint8_t root[VEIL_MERKLE_LEN], veil_err *err) VEIL_MUST_CHECK;
+                                         const uint8_t leaf_hash[VEIL_MERKLE_LEN],
+                                         const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len,
+                                         const uint8_t root[VEIL_MERKLE_LEN], veil_err *err) VEIL_MUST_CHECK;
 
 /* Section 2.1.4.2, plus the trivial case old == new (empty path, equal
  * roots). VEIL_OK if the tree of new_size with new_root extends the tree of
  * old_size with old_root; VEIL_E_CORRUPT if not; VEIL_E_INVALID for
  * old_size 0 or old_size > new_size. */
 veil_status veil_merkle_verify_consistency(veil_merkle *m, uint64_t old_size, uint64_t new_size,
-					   const uint8_t old_root[VEIL_MERKLE_LEN],
-					   const uint8_t new_root[VEIL_MERKLE_LEN],
-					   const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len, veil_err *err)
-	VEIL_MUST_CHECK;
+                                           const uint8_t old_root[VEIL_MERKLE_LEN],
+                                           const uint8_t new_root[VEIL_MERKLE_LEN],
+                                           const uint8_t (*path)[VEIL_MERKLE_LEN], size_t len,
+                                           veil_err *err) VEIL_MUST_CHECK;
 
 /* Compact range over D[0:size]: the roots of the perfect subtrees that make
  * up the tree, one per set bit of size, largest first. Push is amortised
@@ -74,9 +75,9 @@ typedef struct veil_merkle_stack {
 	uint8_t h[64][VEIL_MERKLE_LEN];
 } veil_merkle_stack;
 
-veil_status veil_merkle_stack_push(veil_merkle *m, veil_merkle_stack *s, const uint8_t leaf_hash[VEIL_MERKLE_LEN],
-				   veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_merkle_stack_push(veil_merkle *m, veil_merkle_stack *s,
+                                   const uint8_t leaf_hash[VEIL_MERKLE_LEN], veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_merkle_stack_root(veil_merkle *m, const veil_merkle_stack *s, uint8_t out[VEIL_MERKLE_LEN],
-				   veil_err *err) VEIL_MUST_CHECK;
+                                   veil_err *err) VEIL_MUST_CHECK;
 
 #endif

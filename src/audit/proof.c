@@ -35,12 +35,15 @@ static veil_status find_head(const veil_audit *log, uint64_t size, const veil_au
 	}
 	unsigned long long below = log->heads[lo - 1].size; /* heads[0] has size 0 < size, so lo >= 1 */
 	if (lo < log->nheads)
-		veil_err_set(err, VEIL_E_INVALID, "no signed tree head has size %llu; the nearest are %llu and %llu",
-			     (unsigned long long)size, below, (unsigned long long)log->heads[lo].size);
+		veil_err_set(err, VEIL_E_INVALID,
+		             "no signed tree head has size %llu; the nearest are %llu and %llu",
+		             (unsigned long long)size, below, (unsigned long long)log->heads[lo].size);
 	else
-		veil_err_set(err, VEIL_E_INVALID, "no signed tree head has size %llu; the latest has size %llu",
-			     (unsigned long long)size, below);
-	veil_err_hint(err, "proofs are relative to signed heads: use a size that has one, or 0 for the latest");
+		veil_err_set(err, VEIL_E_INVALID,
+		             "no signed tree head has size %llu; the latest has size %llu",
+		             (unsigned long long)size, below);
+	veil_err_hint(err,
+	              "proofs are relative to signed heads: use a size that has one, or 0 for the latest");
 	return VEIL_E_INVALID;
 }
 
@@ -59,9 +62,9 @@ static json_t *head_json(const veil_audit_sth *h)
 {
 	json_t *o = json_object();
 	if (o && (json_object_set_new(o, "size", json_integer((json_int_t)h->size)) ||
-		  json_object_set_new(o, "timestamp", json_integer((json_int_t)h->timestamp)) ||
-		  json_object_set_new(o, "root", hex_json(h->root, sizeof h->root)) ||
-		  json_object_set_new(o, "signature", hex_json(h->sig, sizeof h->sig)))) {
+	          json_object_set_new(o, "timestamp", json_integer((json_int_t)h->timestamp)) ||
+	          json_object_set_new(o, "root", hex_json(h->root, sizeof h->root)) ||
+	          json_object_set_new(o, "signature", hex_json(h->sig, sizeof h->sig)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -81,13 +84,14 @@ static json_t *path_json(uint8_t path[VEIL_AUDIT_PATH_MAX][VEIL_AUDIT_HASH_LEN],
 }
 
 /* The fields every proof has. */
-static json_t *proof_start(const veil_audit *log, const char *kind, uint8_t path[][VEIL_AUDIT_HASH_LEN], size_t len)
+static json_t *proof_start(const veil_audit *log, const char *kind, uint8_t path[][VEIL_AUDIT_HASH_LEN],
+                           size_t len)
 {
 	json_t *o = json_object();
 	if (o && (json_object_set_new(o, "format", json_string(AUDIT_PROOF_FORMAT)) ||
-		  json_object_set_new(o, "kind", json_string(kind)) ||
-		  json_object_set_new(o, "log_key", hex_json(log->pub, sizeof log->pub)) ||
-		  json_object_set_new(o, "path", path_json(path, len)))) {
+	          json_object_set_new(o, "kind", json_string(kind)) ||
+	          json_object_set_new(o, "log_key", hex_json(log->pub, sizeof log->pub)) ||
+	          json_object_set_new(o, "path", path_json(path, len)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -103,8 +107,9 @@ static veil_status proof_finish(json_t *o, veil_buf *out, veil_err *err)
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory writing an audit proof");
 	size_t n = strlen(text);
 	veil_status st = n > VEIL_AUDIT_PROOF_MAX
-				 ? veil_err_set(err, VEIL_E_LIMIT, "the audit proof would be %zu bytes, over the limit", n)
-				 : veil_buf_append(out, text, n, err);
+	                         ? veil_err_set(err, VEIL_E_LIMIT,
+	                                        "the audit proof would be %zu bytes, over the limit", n)
+	                         : veil_buf_append(out, text, n, err);
 	free(text);
 	return st;
 }
@@ -120,8 +125,8 @@ static veil_status proof_args(veil_audit *log, veil_buf *out, veil_err *err)
 	return VEIL_OK;
 }
 
-veil_status veil_audit_prove_inclusion(veil_audit *log, uint64_t index, uint64_t tree_size, veil_buf *out_json,
-				       veil_err *err)
+veil_status veil_audit_prove_inclusion(veil_audit *log, uint64_t index, uint64_t tree_size,
+                                       veil_buf *out_json, veil_err *err)
 {
 	const veil_audit_sth *h;
 	veil_status st = proof_args(log, out_json, err);
@@ -131,7 +136,7 @@ veil_status veil_audit_prove_inclusion(veil_audit *log, uint64_t index, uint64_t
 		return st;
 	if (index >= h->size) {
 		veil_err_set(err, VEIL_E_INVALID, "event %llu is not in the tree of %llu events",
-			     (unsigned long long)index, (unsigned long long)h->size);
+		             (unsigned long long)index, (unsigned long long)h->size);
 		veil_err_hint(err, "events are numbered from 0; pick an index below the tree size");
 		return VEIL_E_INVALID;
 	}
@@ -139,15 +144,15 @@ veil_status veil_audit_prove_inclusion(veil_audit *log, uint64_t index, uint64_t
 	size_t len = 0;
 	veil_buf leaf = {0};
 	json_t *o = NULL;
-	st = veil_merkle_inclusion(&log->mk, (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])log->hashes, h->size, index, path,
-				   &len, err);
+	st = veil_merkle_inclusion(&log->mk, (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])log->hashes, h->size,
+	                           index, path, &len, err);
 	if (!st)
 		st = audit_leaf_get(log, index, &leaf, err);
 	if (!st && (!(o = proof_start(log, "inclusion", path, len)) ||
-		    json_object_set_new(o, "leaf_index", json_integer((json_int_t)index)) ||
-		    json_object_set_new(o, "tree_size", json_integer((json_int_t)h->size)) ||
-		    json_object_set_new(o, "leaf", hex_json(leaf.data, leaf.len)) ||
-		    json_object_set_new(o, "head", head_json(h)))) {
+	            json_object_set_new(o, "leaf_index", json_integer((json_int_t)index)) ||
+	            json_object_set_new(o, "tree_size", json_integer((json_int_t)h->size)) ||
+	            json_object_set_new(o, "leaf", hex_json(leaf.data, leaf.len)) ||
+	            json_object_set_new(o, "head", head_json(h)))) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -157,30 +162,32 @@ veil_status veil_audit_prove_inclusion(veil_audit *log, uint64_t index, uint64_t
 	return st;
 }
 
-veil_status veil_audit_prove_consistency(veil_audit *log, uint64_t old_size, uint64_t new_size, veil_buf *out_json,
-					 veil_err *err)
+veil_status veil_audit_prove_consistency(veil_audit *log, uint64_t old_size, uint64_t new_size,
+                                         veil_buf *out_json, veil_err *err)
 {
 	const veil_audit_sth *oh, *nh;
 	veil_status st = proof_args(log, out_json, err);
 	if (st)
 		return st;
 	if (old_size == 0)
-		return veil_err_set(err, VEIL_E_INVALID, "a consistency proof starts from a tree of at least 1 event");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "a consistency proof starts from a tree of at least 1 event");
 	if ((st = find_head(log, new_size, &nh, err)) || (st = find_head(log, old_size, &oh, err)))
 		return st;
 	if (oh->size > nh->size)
-		return veil_err_set(err, VEIL_E_INVALID, "the old tree (%llu events) is larger than the new one (%llu)",
-				    (unsigned long long)oh->size, (unsigned long long)nh->size);
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the old tree (%llu events) is larger than the new one (%llu)",
+		                    (unsigned long long)oh->size, (unsigned long long)nh->size);
 	uint8_t path[VEIL_AUDIT_PATH_MAX][VEIL_AUDIT_HASH_LEN];
 	size_t len = 0;
 	json_t *o = NULL;
-	st = veil_merkle_consistency(&log->mk, (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])log->hashes, nh->size, oh->size,
-				     path, &len, err);
+	st = veil_merkle_consistency(&log->mk, (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])log->hashes, nh->size,
+	                             oh->size, path, &len, err);
 	if (!st && (!(o = proof_start(log, "consistency", path, len)) ||
-		    json_object_set_new(o, "old_size", json_integer((json_int_t)oh->size)) ||
-		    json_object_set_new(o, "new_size", json_integer((json_int_t)nh->size)) ||
-		    json_object_set_new(o, "old_head", head_json(oh)) ||
-		    json_object_set_new(o, "new_head", head_json(nh)))) {
+	            json_object_set_new(o, "old_size", json_integer((json_int_t)oh->size)) ||
+	            json_object_set_new(o, "new_size", json_integer((json_int_t)nh->size)) ||
+	            json_object_set_new(o, "old_head", head_json(oh)) ||
+	            json_object_set_new(o, "new_head", head_json(nh)))) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -209,7 +216,8 @@ static veil_status get_u64(json_t *o, const char *key, uint64_t *out, veil_err *
 static veil_status get_hex(json_t *o, const char *key, uint8_t *out, size_t n, veil_err *err)
 {
 	json_t *v = json_object_get(o, key);
-	if (!json_is_string(v) || json_string_length(v) != 2 * n || veil_hex_decode(json_string_value(v), out, n, NULL))
+	if (!json_is_string(v) || json_string_length(v) != 2 * n ||
+	    veil_hex_decode(json_string_value(v), out, n, NULL))
 		return bad(err, key, "is missing or not the right number of hex digits");
 	return VEIL_OK;
 }
@@ -236,20 +244,22 @@ static veil_status get_head(json_t *o, const char *key, veil_audit_sth *h, veil_
 }
 
 static veil_status get_path(json_t *o, uint8_t path[VEIL_AUDIT_PATH_MAX][VEIL_AUDIT_HASH_LEN], size_t *len,
-			    veil_err *err)
+                            veil_err *err)
 {
 	json_t *a = json_object_get(o, "path");
 	if (!json_is_array(a))
 		return bad(err, "path", "is missing or not an array");
 	*len = json_array_size(a);
 	if (*len > VEIL_AUDIT_PATH_MAX)
-		return veil_err_set(err, VEIL_E_LIMIT, "the audit proof's path has %zu hashes; at most %d are allowed",
-				    *len, VEIL_AUDIT_PATH_MAX);
+		return veil_err_set(err, VEIL_E_LIMIT,
+		                    "the audit proof's path has %zu hashes; at most %d are allowed", *len,
+		                    VEIL_AUDIT_PATH_MAX);
 	for (size_t i = 0; i < *len; i++) {
 		json_t *v = json_array_get(a, i);
 		if (!json_is_string(v) || json_string_length(v) != 2 * VEIL_AUDIT_HASH_LEN ||
 		    veil_hex_decode(json_string_value(v), path[i], VEIL_AUDIT_HASH_LEN, NULL))
-			return veil_err_set(err, VEIL_E_INVALID, "the audit proof's path entry %zu is not a hex hash", i);
+			return veil_err_set(err, VEIL_E_INVALID,
+			                    "the audit proof's path entry %zu is not a hex hash", i);
 	}
 	return VEIL_OK;
 }
@@ -282,7 +292,8 @@ static veil_status check_inclusion(veil_merkle *mk, json_t *o, veil_audit_proof_
 	if (hexlen == 0 || hexlen % 2 || hexlen > 2 * VEIL_AUDIT_LEAF_MAX)
 		return bad(err, "leaf", "is missing, empty, over 64 KiB or not hex");
 	if (size != info->head.size)
-		return veil_err_set(err, VEIL_E_CORRUPT, "the proof's tree_size differs from its head's size");
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "the proof's tree_size differs from its head's size");
 	uint8_t *bytes = malloc(hexlen / 2 + 1);
 	if (!bytes)
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory checking an audit proof");
@@ -293,7 +304,8 @@ static veil_status check_inclusion(veil_merkle *mk, json_t *o, veil_audit_proof_
 		st = veil_merkle_leaf(mk, bytes, hexlen / 2, info->leaf_hash, err);
 	if (!st)
 		st = veil_merkle_verify_inclusion(mk, info->leaf_index, size, info->leaf_hash,
-						  (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])path, len, info->head.root, err);
+		                                  (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])path, len,
+		                                  info->head.root, err);
 	/* Only a proven leaf is decoded, and it must be an event. */
 	if (!st && (st = audit_event_decode(bytes, hexlen / 2, &d, err)))
 		veil_err_wrap(err, "the proven leaf is not an audit event");
@@ -302,9 +314,9 @@ static veil_status check_inclusion(veil_merkle *mk, json_t *o, veil_audit_proof_
 		veil_time_format(d.ev.time, t);
 		head_words(&info->head, hw, sizeof hw);
 		snprintf(info->description, sizeof info->description,
-			 "event %llu (%s %.64s %.64s %.64s: %s) is in the log's tree of %llu events, head %s",
-			 (unsigned long long)info->leaf_index, t, d.ev.actor, d.ev.action, d.ev.resource, d.ev.outcome,
-			 (unsigned long long)size, hw);
+		         "event %llu (%s %.64s %.64s %.64s: %s) is in the log's tree of %llu events, head %s",
+		         (unsigned long long)info->leaf_index, t, d.ev.actor, d.ev.action, d.ev.resource,
+		         d.ev.outcome, (unsigned long long)size, hw);
 	}
 	audit_decoded_free(&d);
 	free(bytes);
@@ -326,20 +338,21 @@ static veil_status check_consistency(veil_merkle *mk, json_t *o, veil_audit_proo
 	if (old_size != info->old_head.size || new_size != info->head.size)
 		return veil_err_set(err, VEIL_E_CORRUPT, "the proof's sizes differ from its heads' sizes");
 	st = veil_merkle_verify_consistency(mk, old_size, new_size, info->old_head.root, info->head.root,
-					    (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])path, len, err);
+	                                    (const uint8_t(*)[VEIL_AUDIT_HASH_LEN])path, len, err);
 	if (!st) {
 		char ow[128], nw[128];
 		head_words(&info->old_head, ow, sizeof ow);
 		head_words(&info->head, nw, sizeof nw);
 		snprintf(info->description, sizeof info->description,
-			 "the log's tree of %llu events (head %s) extends its tree of %llu events (head %s)",
-			 (unsigned long long)new_size, nw, (unsigned long long)old_size, ow);
+		         "the log's tree of %llu events (head %s) extends its tree of %llu events (head %s)",
+		         (unsigned long long)new_size, nw, (unsigned long long)old_size, ow);
 	}
 	return st;
 }
 
 /* Signatures before paths: an unsigned head proves nothing. */
-static veil_status check_heads(const uint8_t *pub, json_t *o, bool incl, veil_audit_proof_info *info, veil_err *err)
+static veil_status check_heads(const uint8_t *pub, json_t *o, bool incl, veil_audit_proof_info *info,
+                               veil_err *err)
 {
 	const char *names[2] = {incl ? "head" : "new_head", "old_head"};
 	veil_audit_sth *heads[2] = {&info->head, &info->old_head};
@@ -349,7 +362,8 @@ static veil_status check_heads(const uint8_t *pub, json_t *o, bool incl, veil_au
 			st = veil_audit_sth_verify(pub, heads[i], err);
 		if (st) {
 			if (st == VEIL_E_AUTH)
-				veil_err_hint(err, "the proof was not signed by this log, or was altered; check the key");
+				veil_err_hint(err, "the proof was not signed by this log, or was altered; "
+				                   "check the key");
 			return st;
 		}
 	}
@@ -389,22 +403,23 @@ static veil_status check_doc(const uint8_t *pub, json_t *o, veil_audit_proof_inf
 }
 
 veil_status veil_audit_check_proof(const char *json, size_t len, const uint8_t pub[VEIL_ED25519_PUB_LEN],
-				   veil_audit_proof_info *out, veil_err *err)
+                                   veil_audit_proof_info *out, veil_err *err)
 {
 	veil_audit_proof_info info;
 	memset(&info, 0, sizeof info);
 	if (out)
 		memset(out, 0, sizeof *out);
 	if (!json || !pub)
-		return veil_err_set(err, VEIL_E_INVALID, "checking an audit proof needs the proof and the public key");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "checking an audit proof needs the proof and the public key");
 	if (len > VEIL_AUDIT_PROOF_MAX)
-		return veil_err_set(err, VEIL_E_LIMIT, "the audit proof is %zu bytes; at most %u are allowed", len,
-				    VEIL_AUDIT_PROOF_MAX);
+		return veil_err_set(err, VEIL_E_LIMIT, "the audit proof is %zu bytes; at most %u are allowed",
+		                    len, VEIL_AUDIT_PROOF_MAX);
 	json_error_t je;
 	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 	if (!o)
-		return veil_err_set(err, VEIL_E_INVALID, "the audit proof is not valid JSON: %s (line %d)", je.text,
-				    je.line);
+		return veil_err_set(err, VEIL_E_INVALID, "the audit proof is not valid JSON: %s (line %d)",
+		                    je.text, je.line);
 	veil_status st = check_doc(pub, o, &info, err);
 	json_decref(o);
 	if (!st && out)

@@ -32,9 +32,10 @@ typedef struct vctx {
 } vctx;
 
 /* Records the first problem in the report and in err. */
-static veil_status problem(vctx *v, veil_audit_problem what, uint64_t index, veil_err *err, const char *fmt, ...)
-	VEIL_PRINTF(5, 6);
-static veil_status problem(vctx *v, veil_audit_problem what, uint64_t index, veil_err *err, const char *fmt, ...)
+static veil_status problem(vctx *v, veil_audit_problem what, uint64_t index, veil_err *err, const char *fmt,
+                           ...) VEIL_PRINTF(5, 6);
+static veil_status problem(vctx *v, veil_audit_problem what, uint64_t index, veil_err *err, const char *fmt,
+                           ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -43,8 +44,9 @@ static veil_status problem(vctx *v, veil_audit_problem what, uint64_t index, vei
 	v->rep->problem = what;
 	v->rep->index = index;
 	veil_err_set(err, VEIL_E_CORRUPT, "the audit log in %s is not sound: %s", v->dir, v->rep->what);
-	veil_err_hint(err, "the log was damaged or tampered with; keep a copy, and compare its heads with heads "
-			   "published elsewhere to see what an auditor saw");
+	veil_err_hint(err,
+	              "the log was damaged or tampered with; keep a copy, and compare its heads with heads "
+	              "published elsewhere to see what an auditor saw");
 	return VEIL_E_CORRUPT;
 }
 
@@ -58,7 +60,8 @@ static veil_status check_key(vctx *v, const uint8_t *expected, veil_err *err)
 	if (!expected)
 		return st;
 	if (st == VEIL_OK && !veil_ct_equal(v->pub, expected, VEIL_ED25519_PUB_LEN))
-		return problem(v, VEIL_AUDIT_BAD_FILE, 0, err, "log.pub holds a different key than the log's");
+		return problem(v, VEIL_AUDIT_BAD_FILE, 0, err,
+		               "log.pub holds a different key than the log's");
 	/* The caller's key wins: log.pub is only a copy of it, so a missing
 	 * one does not make the log unsound. */
 	veil_err_clear(err);
@@ -66,7 +69,8 @@ static veil_status check_key(vctx *v, const uint8_t *expected, veil_err *err)
 	return VEIL_OK;
 }
 
-static veil_status open_one(vctx *v, const char *path, const char *what, const char *magic, int *fd, veil_err *err)
+static veil_status open_one(vctx *v, const char *path, const char *what, const char *magic, int *fd,
+                            veil_err *err)
 {
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0 && errno == ENOENT)
@@ -109,27 +113,31 @@ static veil_status check_leaf(vctx *v, uint64_t i, uint64_t head, const veil_aud
 	case AUDIT_REC_OK:
 		break;
 	case AUDIT_REC_END:
-		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err,
-			       "leaves file truncated: leaf %llu is missing, but tree head %llu covers %llu leaves",
-			       (unsigned long long)i, (unsigned long long)head, (unsigned long long)h->size);
+		return problem(
+		        v, VEIL_AUDIT_BAD_LEAF, i, err,
+		        "leaves file truncated: leaf %llu is missing, but tree head %llu covers %llu leaves",
+		        (unsigned long long)i, (unsigned long long)head, (unsigned long long)h->size);
 	case AUDIT_REC_TORN:
-		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err, "leaf %llu is cut short (the leaves file was truncated)",
-			       (unsigned long long)i);
+		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err,
+		               "leaf %llu is cut short (the leaves file was truncated)",
+		               (unsigned long long)i);
 	case AUDIT_REC_BADLEN:
-		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err, "leaf %llu's record is damaged (its length field reads %lu)",
-			       (unsigned long long)i, (unsigned long)rec.raw_len);
+		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err,
+		               "leaf %llu's record is damaged (its length field reads %lu)",
+		               (unsigned long long)i, (unsigned long)rec.raw_len);
 	}
 	uint8_t hash[VEIL_AUDIT_HASH_LEN];
 	if ((st = veil_merkle_leaf(&v->mk, rec.leaf, rec.len, hash, err)))
 		return st;
 	if (!veil_ct_equal(hash, rec.hash, sizeof hash))
-		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err, "leaf %llu was modified: its bytes do not match its hash",
-			       (unsigned long long)i);
+		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err,
+		               "leaf %llu was modified: its bytes do not match its hash",
+		               (unsigned long long)i);
 	audit_decoded d;
 	veil_err e;
 	if (audit_event_decode(rec.leaf, rec.len, &d, &e))
 		return problem(v, VEIL_AUDIT_BAD_LEAF, i, err, "leaf %llu is not a valid audit event: %s",
-			       (unsigned long long)i, e.msg);
+		               (unsigned long long)i, e.msg);
 	audit_decoded_free(&d);
 	if ((st = veil_merkle_stack_push(&v->mk, &v->stack, hash, err)))
 		return st;
@@ -142,28 +150,30 @@ static veil_status check_head(vctx *v, uint64_t i, const veil_audit_sth *prev, v
 	uint8_t rec[AUDIT_HEAD_LEN], root[VEIL_AUDIT_HASH_LEN];
 	size_t got = 0;
 	veil_audit_sth h;
-	veil_status st = audit_pread_all(v->heads_fd, rec, sizeof rec, AUDIT_MAGIC_LEN + i * AUDIT_HEAD_LEN, &got, err);
+	veil_status st = audit_pread_all(v->heads_fd, rec, sizeof rec, AUDIT_MAGIC_LEN + i * AUDIT_HEAD_LEN,
+	                                 &got, err);
 	if (st)
 		return st;
 	if (got != sizeof rec)
-		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err, "heads file truncated while being read, at head %llu",
-			       (unsigned long long)i);
+		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err,
+		               "heads file truncated while being read, at head %llu", (unsigned long long)i);
 	audit_head_decode(rec, &h);
 	if (!prev && h.size != 0)
 		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err,
-			       "tree head 0 has size %llu, not 0: the start of the heads file is missing",
-			       (unsigned long long)h.size);
+		               "tree head 0 has size %llu, not 0: the start of the heads file is missing",
+		               (unsigned long long)h.size);
 	if (prev && h.size <= prev->size)
-		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err,
-			       "tree head %llu (size %llu) does not grow the log (the head before has size %llu)",
-			       (unsigned long long)i, (unsigned long long)h.size, (unsigned long long)prev->size);
+		return problem(
+		        v, VEIL_AUDIT_BAD_HEAD, i, err,
+		        "tree head %llu (size %llu) does not grow the log (the head before has size %llu)",
+		        (unsigned long long)i, (unsigned long long)h.size, (unsigned long long)prev->size);
 	/* The signature first: a damaged size must not read as missing leaves. */
 	if (veil_audit_sth_verify(v->pub, &h, NULL) != VEIL_OK)
 		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err, "tree head %llu (size %llu) signature invalid",
-			       (unsigned long long)i, (unsigned long long)h.size);
+		               (unsigned long long)i, (unsigned long long)h.size);
 	if (prev && h.timestamp < prev->timestamp)
-		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err, "tree head %llu is dated before the head preceding it",
-			       (unsigned long long)i);
+		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err,
+		               "tree head %llu is dated before the head preceding it", (unsigned long long)i);
 	for (uint64_t l = v->stack.size; l < h.size; l++)
 		if ((st = check_leaf(v, l, i, &h, err)))
 			return st;
@@ -171,10 +181,12 @@ static veil_status check_head(vctx *v, uint64_t i, const veil_audit_sth *prev, v
 		return st;
 	if (!veil_ct_equal(root, h.root, sizeof root))
 		return problem(v, VEIL_AUDIT_BAD_HEAD, i, err,
-			       "tree head %llu (size %llu) does not match the leaves: leaves %llu..%llu were changed, "
-			       "or the head was signed over a different history (a fork)",
-			       (unsigned long long)i, (unsigned long long)h.size,
-			       (unsigned long long)(prev ? prev->size : 0), (unsigned long long)(h.size ? h.size - 1 : 0));
+		               "tree head %llu (size %llu) does not match the leaves: leaves %llu..%llu were "
+		               "changed, "
+		               "or the head was signed over a different history (a fork)",
+		               (unsigned long long)i, (unsigned long long)h.size,
+		               (unsigned long long)(prev ? prev->size : 0),
+		               (unsigned long long)(h.size ? h.size - 1 : 0));
 	v->rep->heads = i + 1;
 	v->rep->last = h;
 	return VEIL_OK;
@@ -202,14 +214,17 @@ static veil_status walk(vctx *v, veil_err *err)
 veil_status veil_audit_verify(const char *dir, const uint8_t *pub, veil_audit_report *report, veil_err *err)
 {
 	if (!dir || !report)
-		return veil_err_set(err, VEIL_E_INVALID, "verifying an audit log needs a folder and a report");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "verifying an audit log needs a folder and a report");
 	memset(report, 0, sizeof *report);
 	vctx v = {.dir = dir, .leaves_fd = -1, .heads_fd = -1, .rep = report};
 	veil_status st = audit_paths_make(dir, &v.paths, err);
 	if (st)
 		return st;
-	if (!veil_fs_is_dir(dir)) {
-		veil_err_set(err, VEIL_E_NOTFOUND, "there is no audit log folder %s", dir);
+	if (!veil_fs_is_dir(dir) || (!veil_fs_exists(v.paths.pub) && !veil_fs_exists(v.paths.heads) &&
+	                             !veil_fs_exists(v.paths.leaves))) {
+		veil_err_set(err, VEIL_E_NOTFOUND, "%s holds no audit log", dir);
+		veil_err_hint(err, "check the workspace path; a workspace's log is in its audit/ folder");
 		return VEIL_E_NOTFOUND;
 	}
 	if ((st = veil_merkle_init(&v.mk, err)))

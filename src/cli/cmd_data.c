@@ -153,9 +153,12 @@ static veil_status seal_into_store(cli_global *g, cli_ws *ws, int fd, uint64_t t
 	uint8_t digest[VEIL_SHA256_LEN];
 	st = veil_hash_final(t.hash, digest, err);
 	t.hash = NULL;
-	if (st || (st = veil_store_put_commit(w, v->object_id, err)))
+	if (st)
 		goto out;
-	w = NULL;
+	st = veil_store_put_commit(w, v->object_id, err);
+	w = NULL; /* commit frees the writer whether or not it succeeds */
+	if (st)
+		goto out;
 	veil_hex_encode(digest, sizeof digest, v->sha256);
 	v->size = t.bytes;
 	v->chunk_size = opts.chunk_size ? opts.chunk_size : VEIL_OBJ_CHUNK_DEFAULT;
@@ -359,9 +362,10 @@ static veil_status decrypt(cli_global *g, cli_ws *ws, const veil_dataset_version
 	cli_progress_end(&prog);
 	uint8_t digest[VEIL_SHA256_LEN];
 	char hex[VEIL_CATALOG_HEX_MAX];
-	if (!st)
+	if (!st) {
 		st = veil_hash_final(t->hash, digest, err);
-	t->hash = NULL;
+		t->hash = NULL; /* final frees it, also on error */
+	}
 	if (!st) {
 		veil_hex_encode(digest, sizeof digest, hex);
 		if (t->bytes != v->size || strcmp(hex, v->sha256) != 0)

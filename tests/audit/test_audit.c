@@ -26,8 +26,8 @@
 #define T0 1700000000
 
 static const uint8_t seed[VEIL_ED25519_SEED_LEN] = {
-	0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
-	0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
+        0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
+        0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
 };
 static const uint8_t other_seed[VEIL_ED25519_SEED_LEN] = {1, 2, 3};
 
@@ -131,7 +131,7 @@ static off_t leaf_offset(const char *path, uint64_t i)
 	return off;
 }
 
-#define HEAD_OFF(i) (8 + (off_t)(i) * 112)
+#define HEAD_OFF(i) (8 + (off_t)(i)*112)
 
 /* ---- events ---- */
 
@@ -141,12 +141,12 @@ static veil_audit_event event_n(uint64_t n)
 {
 	snprintf(detail_buf, sizeof detail_buf, "{\"n\": %llu, \"kind\": \"test\"}", (unsigned long long)n);
 	veil_audit_event ev = {
-		.time = T0 + (int64_t)n,
-		.actor = "alice",
-		.action = "data.upload",
-		.resource = "ds-1",
-		.outcome = "ok",
-		.detail = detail_buf,
+	        .time = T0 + (int64_t)n,
+	        .actor = "alice",
+	        .action = "data.upload",
+	        .resource = "ds-1",
+	        .outcome = "ok",
+	        .detail = detail_buf,
 	};
 	return ev;
 }
@@ -190,8 +190,11 @@ static void test_create_open(void **state)
 	scratch s;
 	scratch_make(&s);
 	veil_err e;
+	veil_audit_report rep;
 	assert_int_equal(veil_audit_open(s.dir, NULL, &(veil_audit *){NULL}, &e), VEIL_E_NOTFOUND);
 	assert_true(e.hint[0] != '\0');
+	assert_int_equal(veil_audit_verify(s.dir, NULL, &rep, NULL), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_audit_verify(s.root, NULL, &rep, NULL), VEIL_E_NOTFOUND);
 	assert_int_equal(veil_audit_create(s.dir, seed, NULL), VEIL_OK);
 	assert_int_equal(veil_audit_create(s.dir, seed, &e), VEIL_E_EXISTS);
 
@@ -224,7 +227,6 @@ static void test_create_open(void **state)
 	veil_audit_close(log);
 
 	assert_int_equal(veil_audit_open(s.dir, other_seed, &log, &e), VEIL_E_KEY);
-	veil_audit_report rep;
 	assert_int_equal(verify(&s, &rep), VEIL_OK);
 	assert_int_equal(rep.heads, 1);
 	assert_int_equal(rep.leaves, 0);
@@ -253,7 +255,8 @@ static veil_status collect(void *ctx, uint64_t index, const veil_audit_event *ev
 		c->first = index;
 	if (c->count < 8) {
 		snprintf(c->actions[c->count], sizeof c->actions[0], "%s", ev->action);
-		snprintf(c->details[c->count], sizeof c->details[0], "%s", ev->detail ? ev->detail : "(null)");
+		snprintf(c->details[c->count], sizeof c->details[0], "%s",
+		         ev->detail ? ev->detail : "(null)");
 		c->times[c->count] = ev->time;
 	}
 	char want[64];
@@ -286,8 +289,12 @@ static void test_append_commit_read(void **state)
 	assert_int_equal(veil_audit_head_count(log), 2);
 
 	/* canonical form: keys sorted, no spaces, non-ASCII escaped; no detail */
-	veil_audit_event ev = {.time = 0, .actor = "bob", .action = "key.unwrap", .resource = "",
-			       .outcome = "denied", .detail = "{ \"z\" : 1, \"a\" : \"\xc3\xa9\", \"m\": {\"y\":2,\"b\":[1]} }"};
+	veil_audit_event ev = {.time = 0,
+	                       .actor = "bob",
+	                       .action = "key.unwrap",
+	                       .resource = "",
+	                       .outcome = "denied",
+	                       .detail = "{ \"z\" : 1, \"a\" : \"\xc3\xa9\", \"m\": {\"y\":2,\"b\":[1]} }"};
 	int64_t before = veil_time_now();
 	assert_int_equal(veil_audit_append(log, &ev, NULL, NULL), VEIL_OK);
 	ev.detail = NULL;
@@ -366,22 +373,27 @@ static void test_event_rules(void **state)
 		veil_status want;
 		const char *needle;
 	} cases[] = {
-		{{T0, "alice", "data.upload", "r", "maybe", NULL}, VEIL_E_INVALID, "outcome"},
-		{{T0, "", "data.upload", "r", "ok", NULL}, VEIL_E_INVALID, "actor"},
-		{{T0, NULL, "data.upload", "r", "ok", NULL}, VEIL_E_INVALID, "actor"},
-		{{T0, "alice", "Data.Upload", "r", "ok", NULL}, VEIL_E_INVALID, "action"},
-		{{T0, "alice", "1data", "r", "ok", NULL}, VEIL_E_INVALID, "action"},
-		{{T0, "alice", "data.upload", "a\nb", "ok", NULL}, VEIL_E_INVALID, "resource"},
-		{{T0, "al\xff" "ice", "data.upload", "r", "ok", NULL}, VEIL_E_INVALID, "UTF-8"},
-		{{-5, "alice", "data.upload", "r", "ok", NULL}, VEIL_E_INVALID, "time"},
-		{{T0, "alice", "data.upload", "r", "ok", "not json"}, VEIL_E_INVALID, "detail"},
-		{{T0, "alice", "data.upload", "r", "ok", "[1, 2]"}, VEIL_E_INVALID, "object"},
-		{{T0, "alice", "data.upload", "r", "ok", "{\"a\":1,\"a\":2}"}, VEIL_E_INVALID, "detail"},
-		{{T0, "alice", "data.upload", "r", "ok", big}, VEIL_E_LIMIT, "detail"},
-		{{T0, "alice", "data.upload", "r", "ok", wide}, VEIL_E_LIMIT, "canonical"},
-		{{T0, "alice", big, "r", "ok", NULL}, VEIL_E_LIMIT, "action"},
-		{{T0, big, "data.upload", "r", "ok", NULL}, VEIL_E_LIMIT, "actor"},
-		{{T0, "alice", "data.upload", big, "ok", NULL}, VEIL_E_LIMIT, "resource"},
+	        {{T0, "alice", "data.upload", "r", "maybe", NULL}, VEIL_E_INVALID, "outcome"},
+	        {{T0, "", "data.upload", "r", "ok", NULL}, VEIL_E_INVALID, "actor"},
+	        {{T0, NULL, "data.upload", "r", "ok", NULL}, VEIL_E_INVALID, "actor"},
+	        {{T0, "alice", "Data.Upload", "r", "ok", NULL}, VEIL_E_INVALID, "action"},
+	        {{T0, "alice", "1data", "r", "ok", NULL}, VEIL_E_INVALID, "action"},
+	        {{T0, "alice", "data.upload", "a\nb", "ok", NULL}, VEIL_E_INVALID, "resource"},
+	        {{T0,
+	          "al\xff"
+	          "ice",
+	          "data.upload", "r", "ok", NULL},
+	         VEIL_E_INVALID,
+	         "UTF-8"},
+	        {{-5, "alice", "data.upload", "r", "ok", NULL}, VEIL_E_INVALID, "time"},
+	        {{T0, "alice", "data.upload", "r", "ok", "not json"}, VEIL_E_INVALID, "detail"},
+	        {{T0, "alice", "data.upload", "r", "ok", "[1, 2]"}, VEIL_E_INVALID, "object"},
+	        {{T0, "alice", "data.upload", "r", "ok", "{\"a\":1,\"a\":2}"}, VEIL_E_INVALID, "detail"},
+	        {{T0, "alice", "data.upload", "r", "ok", big}, VEIL_E_LIMIT, "detail"},
+	        {{T0, "alice", "data.upload", "r", "ok", wide}, VEIL_E_LIMIT, "canonical"},
+	        {{T0, "alice", big, "r", "ok", NULL}, VEIL_E_LIMIT, "action"},
+	        {{T0, big, "data.upload", "r", "ok", NULL}, VEIL_E_LIMIT, "actor"},
+	        {{T0, "alice", "data.upload", big, "ok", NULL}, VEIL_E_LIMIT, "resource"},
 	};
 	memset(big, 'a', sizeof big - 1);
 	/* {"x":"é é ..."}: under the detail limit as UTF-8, over the leaf
@@ -488,8 +500,8 @@ static void test_proofs(void **state)
 			assert_int_equal(veil_audit_prove_inclusion(log, i, sizes[k], &proof, NULL), VEIL_OK);
 			veil_err e;
 			if (veil_audit_check_proof((char *)proof.data, proof.len, pub, &info, &e))
-				fail_msg("inclusion %llu in %llu: %s", (unsigned long long)i, (unsigned long long)sizes[k],
-					 e.msg);
+				fail_msg("inclusion %llu in %llu: %s", (unsigned long long)i,
+				         (unsigned long long)sizes[k], e.msg);
 			assert_int_equal(info.kind, VEIL_AUDIT_PROOF_INCLUSION);
 			assert_int_equal(info.leaf_index, i);
 			assert_int_equal(info.head.size, sizes[k]);
@@ -500,8 +512,11 @@ static void test_proofs(void **state)
 		for (size_t j = 0; j <= k; j++) {
 			veil_buf proof = {0};
 			veil_audit_proof_info info;
-			assert_int_equal(veil_audit_prove_consistency(log, sizes[j], sizes[k], &proof, NULL), VEIL_OK);
-			assert_int_equal(veil_audit_check_proof((char *)proof.data, proof.len, pub, &info, NULL), VEIL_OK);
+			assert_int_equal(veil_audit_prove_consistency(log, sizes[j], sizes[k], &proof, NULL),
+			                 VEIL_OK);
+			assert_int_equal(
+			        veil_audit_check_proof((char *)proof.data, proof.len, pub, &info, NULL),
+			        VEIL_OK);
 			assert_int_equal(info.kind, VEIL_AUDIT_PROOF_CONSISTENCY);
 			assert_int_equal(info.old_head.size, sizes[j]);
 			assert_int_equal(info.head.size, sizes[k]);
@@ -537,7 +552,8 @@ static void test_proofs(void **state)
 }
 
 /* Rewrites a proof document with f applied to it, and checks it. */
-static veil_status check_edited(const veil_buf *proof, void (*f)(json_t *, size_t), size_t arg, const uint8_t *pub)
+static veil_status check_edited(const veil_buf *proof, void (*f)(json_t *, size_t), size_t arg,
+                                const uint8_t *pub)
 {
 	json_t *o = json_loadb((const char *)proof->data, proof->len, 0, NULL);
 	assert_non_null(o);
@@ -568,7 +584,10 @@ static void e_path(json_t *o, size_t i)
 	json_array_set_new(a, i, json_string(s));
 	free(s);
 }
-static void e_leaf(json_t *o, size_t i) { flip_hex(o, "leaf", i); }
+static void e_leaf(json_t *o, size_t i)
+{
+	flip_hex(o, "leaf", i);
+}
 static void e_index(json_t *o, size_t d)
 {
 	json_int_t v = json_integer_value(json_object_get(o, "leaf_index"));
@@ -586,14 +605,25 @@ static void e_head_size(json_t *o, size_t d)
 	json_object_set_new(h, "size", json_integer(v + (json_int_t)d));
 	json_object_set_new(o, "tree_size", json_integer(v + (json_int_t)d));
 }
-static void e_head_root(json_t *o, size_t i) { flip_hex(json_object_get(o, "head"), "root", i); }
-static void e_head_sig(json_t *o, size_t i) { flip_hex(json_object_get(o, "head"), "signature", i); }
+static void e_head_root(json_t *o, size_t i)
+{
+	flip_hex(json_object_get(o, "head"), "root", i);
+}
+static void e_head_sig(json_t *o, size_t i)
+{
+	flip_hex(json_object_get(o, "head"), "signature", i);
+}
 static void e_head_time(json_t *o, size_t d)
 {
 	json_t *h = json_object_get(o, "head");
-	json_object_set_new(h, "timestamp", json_integer(json_integer_value(json_object_get(h, "timestamp")) + (json_int_t)d));
+	json_object_set_new(
+	        h, "timestamp",
+	        json_integer(json_integer_value(json_object_get(h, "timestamp")) + (json_int_t)d));
 }
-static void e_key(json_t *o, size_t i) { flip_hex(o, "log_key", i); }
+static void e_key(json_t *o, size_t i)
+{
+	flip_hex(o, "log_key", i);
+}
 static void e_format(json_t *o, size_t i)
 {
 	(void)i;
@@ -615,14 +645,19 @@ static void e_drop(json_t *o, size_t i)
 	static const char *keys[] = {"leaf", "leaf_index", "tree_size", "head", "path", "kind", "format"};
 	json_object_del(o, keys[i]);
 }
-static void e_old_sig(json_t *o, size_t i) { flip_hex(json_object_get(o, "old_head"), "signature", i); }
+static void e_old_sig(json_t *o, size_t i)
+{
+	flip_hex(json_object_get(o, "old_head"), "signature", i);
+}
 static void e_swap_heads(json_t *o, size_t i)
 {
 	(void)i;
-	json_t *a = json_incref(json_object_get(o, "old_head")), *b = json_incref(json_object_get(o, "new_head"));
+	json_t *a = json_incref(json_object_get(o, "old_head")),
+	       *b = json_incref(json_object_get(o, "new_head"));
 	json_object_set_new(o, "old_head", b);
 	json_object_set_new(o, "new_head", a);
-	json_t *os = json_incref(json_object_get(o, "old_size")), *ns = json_incref(json_object_get(o, "new_size"));
+	json_t *os = json_incref(json_object_get(o, "old_size")),
+	       *ns = json_incref(json_object_get(o, "new_size"));
 	json_object_set_new(o, "old_size", ns);
 	json_object_set_new(o, "new_size", os);
 }
@@ -669,9 +704,10 @@ static void test_proof_tamper(void **state)
 	assert_int_equal(veil_audit_check_proof((char *)p.data, p.len, wrong, NULL, NULL), VEIL_E_AUTH);
 	/* not JSON, cut short, too big, duplicate keys */
 	assert_int_equal(veil_audit_check_proof((char *)p.data, p.len / 2, pub, NULL, NULL), VEIL_E_INVALID);
-	assert_int_equal(veil_audit_check_proof("{\"format\":1,\"format\":2}", 23, pub, NULL, NULL), VEIL_E_INVALID);
+	assert_int_equal(veil_audit_check_proof("{\"format\":1,\"format\":2}", 23, pub, NULL, NULL),
+	                 VEIL_E_INVALID);
 	assert_int_equal(veil_audit_check_proof((char *)p.data, VEIL_AUDIT_PROOF_MAX + 1, pub, NULL, NULL),
-			 VEIL_E_LIMIT);
+	                 VEIL_E_LIMIT);
 	assert_int_equal(veil_audit_check_proof((char *)p.data, p.len, pub, NULL, NULL), VEIL_OK);
 
 	/* consistency: every hash, the old head's signature, swapped heads */
@@ -701,7 +737,7 @@ static void expect_problem(const scratch *s, veil_audit_problem what, uint64_t i
 	assert_int_equal(veil_audit_verify(s->dir, NULL, &rep, &e), VEIL_E_CORRUPT);
 	if (rep.problem != what || rep.index != index || !strstr(rep.what, needle))
 		fail_msg("verify said %d/%llu \"%s\"; expected %d/%llu \"%s\"", rep.problem,
-			 (unsigned long long)rep.index, rep.what, what, (unsigned long long)index, needle);
+		         (unsigned long long)rep.index, rep.what, what, (unsigned long long)index, needle);
 	assert_non_null(strstr(e.msg, rep.what));
 	assert_true(e.hint[0] != '\0');
 }
@@ -773,9 +809,9 @@ static void test_tamper_heads(void **state)
 	const struct {
 		off_t at;
 		const char *what;
-	} spots[] = {{0, "signature invalid"},      {7, "signature invalid"},  {8, "signature invalid"},
-		     {16, "signature invalid"},     {47, "signature invalid"}, {48, "signature invalid"},
-		     {111, "signature invalid"}};
+	} spots[] = {{0, "signature invalid"},  {7, "signature invalid"},  {8, "signature invalid"},
+	             {16, "signature invalid"}, {47, "signature invalid"}, {48, "signature invalid"},
+	             {111, "signature invalid"}};
 	for (size_t k = 0; k < sizeof spots / sizeof *spots; k++) {
 		flip(s.heads, HEAD_OFF(5) + spots[k].at, 0x01);
 		if (spots[k].at < 8) /* the size: the order check or the signature catches it */
@@ -1085,7 +1121,8 @@ static void test_crash(void **state)
 		int ws;
 		assert_int_equal(waitpid(pid, &ws, 0), pid);
 		if (!WIFSIGNALED(ws))
-			fail_msg("round %u: the writer exited with %d instead of being killed", round, WEXITSTATUS(ws));
+			fail_msg("round %u: the writer exited with %d instead of being killed", round,
+			         WEXITSTATUS(ws));
 		uint8_t size[8];
 		ssize_t r;
 		while ((r = read(fds[0], size, sizeof size)) == (ssize_t)sizeof size)
@@ -1100,7 +1137,7 @@ static void test_crash(void **state)
 		veil_audit_close(log);
 		if (have < committed)
 			fail_msg("round %u: %llu events committed but only %llu present", round,
-				 (unsigned long long)committed, (unsigned long long)have);
+			         (unsigned long long)committed, (unsigned long long)have);
 		committed = have;
 		veil_audit_report rep;
 		if (verify(&s, &rep))
@@ -1146,7 +1183,8 @@ static int commit_failure_child(const scratch *s)
 		if (veil_audit_append(log, &ev, NULL, NULL))
 			return 4;
 	}
-	if (veil_audit_commit(log, &e) != VEIL_E_NOSPACE || !strstr(e.msg, "20 audit events were not committed"))
+	if (veil_audit_commit(log, &e) != VEIL_E_NOSPACE ||
+	    !strstr(e.msg, "20 audit events were not committed"))
 		return 5;
 	if (size_of(s->leaves) != leaves || size_of(s->heads) != heads || veil_audit_size(log) != 3)
 		return 6;
@@ -1227,14 +1265,14 @@ static void test_lock_wait(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_open), cmocka_unit_test(test_append_commit_read),
-		cmocka_unit_test(test_read_stops),  cmocka_unit_test(test_event_rules),
-		cmocka_unit_test(test_batch),       cmocka_unit_test(test_proofs),
-		cmocka_unit_test(test_proof_tamper), cmocka_unit_test(test_tamper_leaf),
-		cmocka_unit_test(test_tamper_heads), cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_torn_tail),   cmocka_unit_test(test_fork),
-		cmocka_unit_test(test_processes),   cmocka_unit_test(test_crash),
-		cmocka_unit_test(test_lock_wait),   cmocka_unit_test(test_commit_failure),
+	        cmocka_unit_test(test_create_open),  cmocka_unit_test(test_append_commit_read),
+	        cmocka_unit_test(test_read_stops),   cmocka_unit_test(test_event_rules),
+	        cmocka_unit_test(test_batch),        cmocka_unit_test(test_proofs),
+	        cmocka_unit_test(test_proof_tamper), cmocka_unit_test(test_tamper_leaf),
+	        cmocka_unit_test(test_tamper_heads), cmocka_unit_test(test_truncation),
+	        cmocka_unit_test(test_torn_tail),    cmocka_unit_test(test_fork),
+	        cmocka_unit_test(test_processes),    cmocka_unit_test(test_crash),
+	        cmocka_unit_test(test_lock_wait),    cmocka_unit_test(test_commit_failure),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
