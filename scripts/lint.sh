@@ -18,7 +18,7 @@ rm -f /tmp/veil-tidy.$$
 
 echo "lint: cppcheck"
 cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	--std=c11 --inline-suppr --suppressions-list=scripts/cppcheck.supp \
+	--std=c11 --inline-suppr --suppressions-list=scripts/cppcheck.supp --library=scripts/jansson.cfg \
 	-I include -D_GNU_SOURCE $files || status=1
 
 echo "lint: banned functions"

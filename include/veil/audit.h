@@ -82,8 +82,8 @@ veil_status veil_audit_create(const char *dir, const uint8_t seed[VEIL_ED25519_S
 /* Opens the log in dir. With a seed (which must match log.pub, else
  * VEIL_E_KEY) the handle can append; it is copied into locked memory and
  * wiped on close. It first takes the lock (waiting like append) and removes
- * whatever an interrupted commit left beyond the last signed head. With seed NULL the handle is
- * read-only, takes no lock and changes nothing. Either way the open checks
+ * whatever an interrupted commit left beyond the last signed head. With seed
+ * NULL the handle is read-only, takes no lock and changes nothing. Either way the open checks
  * that every head's root matches the leaf hashes and that the last head's
  * signature is valid; VEIL_E_CORRUPT means run veil_audit_verify.
  * On success the caller owns *out and frees it with veil_audit_close. */

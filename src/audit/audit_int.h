@@ -58,6 +58,13 @@ veil_status audit_pub_read(const char *path, uint8_t pub[VEIL_ED25519_PUB_LEN],
 /* Checks that fd starts with the 8-byte magic; `what` names the file. */
 veil_status audit_magic_check(int fd, const char *magic, const char *what, veil_err *err) VEIL_MUST_CHECK;
 
+/* The number of committed heads in a heads file of file_size bytes: whole
+ * 112-byte records, less any all-zero records at the end (never a valid
+ * head; what some filesystems leave of an unsynced append after a power
+ * loss), but never fewer than `floor`. */
+veil_status audit_heads_count(int fd, uint64_t file_size, uint64_t floor, uint64_t *count,
+                              veil_err *err) VEIL_MUST_CHECK;
+
 void audit_sth_message(const veil_audit_sth *sth, uint8_t msg[AUDIT_STH_MSG_LEN]);
 void audit_head_encode(const veil_audit_sth *sth, uint8_t rec[AUDIT_HEAD_LEN]);
 void audit_head_decode(const uint8_t rec[AUDIT_HEAD_LEN], veil_audit_sth *sth);

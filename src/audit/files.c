@@ -70,6 +70,25 @@ veil_status audit_magic_check(int fd, const char *magic, const char *what, veil_
 	return VEIL_OK;
 }
 
+veil_status audit_heads_count(int fd, uint64_t file_size, uint64_t floor, uint64_t *count, veil_err *err)
+{
+	static const uint8_t zero[AUDIT_HEAD_LEN];
+	uint64_t n = file_size < AUDIT_MAGIC_LEN ? 0 : (file_size - AUDIT_MAGIC_LEN) / AUDIT_HEAD_LEN;
+	while (n > floor) {
+		uint8_t rec[AUDIT_HEAD_LEN];
+		size_t got = 0;
+		veil_status st = audit_pread_all(fd, rec, sizeof rec,
+		                                 AUDIT_MAGIC_LEN + (n - 1) * AUDIT_HEAD_LEN, &got, err);
+		if (st)
+			return st;
+		if (got != sizeof rec || memcmp(rec, zero, sizeof rec) != 0)
+			break;
+		n--;
+	}
+	*count = n;
+	return VEIL_OK;
+}
+
 void audit_sth_message(const veil_audit_sth *sth, uint8_t msg[AUDIT_STH_MSG_LEN])
 {
 	memcpy(msg, AUDIT_STH_CONTEXT, AUDIT_STH_CONTEXT_LEN);

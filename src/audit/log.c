@@ -206,8 +206,8 @@ static veil_status head_order(const veil_audit *log, size_t i, veil_err *err)
 }
 
 /* Reads heads [nheads, *complete) into log->heads without counting them yet.
- * A partial head at the end is an interrupted commit (I2): a locked writer
- * cuts it off. */
+ * A partial or zero-filled head at the end is an interrupted commit (I2): a
+ * locked writer cuts it off. */
 static veil_status load_heads(veil_audit *log, size_t *complete, veil_err *err)
 {
 	struct stat sb;
@@ -217,7 +217,12 @@ static veil_status load_heads(veil_audit *log, size_t *complete, veil_err *err)
 	if (hs < AUDIT_MAGIC_LEN + AUDIT_HEAD_LEN)
 		return corrupt(err, "the audit heads file holds no tree head (it is %llu bytes long)",
 		               (unsigned long long)hs);
-	uint64_t whole = (hs - AUDIT_MAGIC_LEN) / AUDIT_HEAD_LEN;
+	uint64_t whole = 0;
+	veil_status st = audit_heads_count(log->heads_fd, hs, log->nheads, &whole, err);
+	if (st)
+		return st;
+	if (whole == 0)
+		return corrupt(err, "the audit heads file holds no tree head (only zeros)");
 	if (whole < log->nheads || whole > SIZE_MAX / 2)
 		return corrupt(err, "the audit heads file lost tree heads while open (%llu of %llu remain)",
 		               (unsigned long long)whole, (unsigned long long)log->nheads);
@@ -226,7 +231,7 @@ static veil_status load_heads(veil_audit *log, size_t *complete, veil_err *err)
 	    (ftruncate(log->heads_fd, (off_t)keep) != 0 || fdatasync(log->heads_fd) != 0))
 		return veil_err_errno(err, VEIL_E_IO, errno, "cannot remove an interrupted commit from %s",
 		                      log->paths.heads);
-	veil_status st = reserve_heads(log, (size_t)whole, err);
+	st = reserve_heads(log, (size_t)whole, err);
 	for (size_t i = log->nheads; !st && i < whole; i++) {
 		uint8_t rec[AUDIT_HEAD_LEN];
 		size_t got = 0;

@@ -93,9 +93,9 @@ static veil_status open_files(vctx *v, veil_err *err)
 	struct stat sb;
 	if (fstat(v->heads_fd, &sb) != 0)
 		return veil_err_errno(err, VEIL_E_IO, errno, "cannot stat %s", v->paths.heads);
-	uint64_t body = (uint64_t)sb.st_size - AUDIT_MAGIC_LEN;
-	v->nheads = body / AUDIT_HEAD_LEN;
-	v->rep->uncommitted_bytes = body % AUDIT_HEAD_LEN;
+	if ((st = audit_heads_count(v->heads_fd, (uint64_t)sb.st_size, 0, &v->nheads, err)))
+		return st;
+	v->rep->uncommitted_bytes = (uint64_t)sb.st_size - AUDIT_MAGIC_LEN - v->nheads * AUDIT_HEAD_LEN;
 	if (v->nheads == 0)
 		return problem(v, VEIL_AUDIT_BAD_FILE, 0, err, "heads file truncated: it holds no tree head");
 	return audit_reader_init(&v->rd, v->leaves_fd, AUDIT_MAGIC_LEN, err);

@@ -45,7 +45,10 @@ static veil_status add(veil_yaml_map *m, const char *key, const char *value, int
 		free(v);
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory reading %s", name);
 	}
-	m->items[m->n++] = (veil_kv){k, v, line};
+	m->items[m->n].key = k;
+	m->items[m->n].value = v;
+	m->items[m->n].line = line;
+	m->n++;
 	return VEIL_OK;
 }
 

@@ -121,6 +121,9 @@ veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_c
 veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
 		      json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
 
+/* Removes a folder tree (cmd_init.c); used to undo a failed init, backup or restore. */
+void cli_remove_tree(const char *dir);
+
 /* ---- secrets from the user (secret.c) ---- */
 /* Reads a secret from env var `env`, from the file named by env var
  * `env_file`, or from a prompt on the terminal (echo off). With confirm, a

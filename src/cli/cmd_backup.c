@@ -25,8 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void cli_remove_tree(const char *dir);
-
 /* Copies src to dst (new file, mode 0600), fsynced, hashing the bytes. */
 static veil_status copy_file(const char *src, const char *dst, veil_buf *manifest, const char *rel, veil_err *err)
 {
@@ -330,7 +328,7 @@ static veil_status copy_tree(const char *from, const char *to, veil_err *err)
 	struct dirent *e;
 	veil_buf ignored = {0};
 	while (!st && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		char s[4400], t[4400];
 		snprintf(s, sizeof s, "%s/%s", from, e->d_name);

@@ -22,7 +22,7 @@ static const char *const classes[] = {"public", "internal", "confidential", "res
 typedef struct tap {
 	int fd;
 	veil_hash_ctx *hash;
-	cli_progress *progress;
+	cli_progress progress;
 	uint64_t bytes;
 	/* download side: where plaintext goes */
 	veil_atomic_file *out;
@@ -38,7 +38,7 @@ static veil_status tap_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil
 	if (*got && (st = veil_hash_update(t->hash, buf, *got, err)))
 		return st;
 	t->bytes += *got;
-	cli_progress_add(t->progress, *got);
+	cli_progress_add(&t->progress, *got);
 	return VEIL_OK;
 }
 
@@ -50,7 +50,7 @@ static veil_status tap_write(void *ctx, const uint8_t *buf, size_t n, veil_err *
 		return st;
 	st = t->out ? veil_atomic_write(t->out, buf, n, err) : veil_fs_write_all(t->out_fd, buf, n, "output", err);
 	t->bytes += n;
-	cli_progress_add(t->progress, n);
+	cli_progress_add(&t->progress, n);
 	return st;
 }
 
@@ -133,7 +133,6 @@ static veil_status seal_into_store(cli_global *g, cli_ws *ws, int fd, uint64_t t
 	if (!dek)
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
 	veil_store_writer *w = NULL;
-	cli_progress prog;
 	tap t = {.fd = fd};
 	char dek_id[VEIL_DEK_ID_MAX];
 	veil_status st = veil_kms_dek_new(ws->kms, v->kek, dek_id, dek, err);
@@ -142,12 +141,11 @@ static veil_status seal_into_store(cli_global *g, cli_ws *ws, int fd, uint64_t t
 	if ((st = veil_fmt(v->dek_id, sizeof v->dek_id, err, "%s", dek_id)) ||
 	    (st = veil_hash_init(&t.hash, VEIL_HASH_SHA256, err)) || (st = veil_store_put_begin(ws->store, &w, err)))
 		goto out;
-	cli_progress_start(&prog, g, "encrypting", total);
-	t.progress = &prog;
+	cli_progress_start(&t.progress, g, "encrypting", total);
 	veil_obj_opts opts = {.chunk_size = ws->cfg.chunk_size, .threads = ws->cfg.threads};
 	veil_obj_stats stats;
 	st = veil_obj_seal(dek, dek_id, &opts, tap_read, &t, veil_store_put_write, w, &stats, err);
-	cli_progress_end(&prog);
+	cli_progress_end(&t.progress);
 	if (st)
 		goto out;
 	uint8_t digest[VEIL_SHA256_LEN];
@@ -205,9 +203,8 @@ static int upload(cli_global *g, const upload_args *a)
 	veil_err_clear(&err);
 	veil_dataset_version v;
 	memset(&v, 0, sizeof v);
-	veil_status st;
-	if ((st = veil_name_check(a->name, "dataset name", &err)) || (st = veil_name_check(a->owner, "owner", &err)) ||
-	    (a->classification && (st = check_class(a->classification, &err))))
+	if (veil_name_check(a->name, "dataset name", &err) || veil_name_check(a->owner, "owner", &err) ||
+	    (a->classification && check_class(a->classification, &err)))
 		return cli_fail(&err);
 
 	int fd = open(a->file, O_RDONLY | O_CLOEXEC);
@@ -222,14 +219,14 @@ static int upload(cli_global *g, const upload_args *a)
 		return cli_fail(&err);
 	}
 	cli_ws ws;
-	if ((st = cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))) {
+	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err)) {
 		close(fd);
 		return cli_fail(&err);
 	}
 	/* A dataset keeps its owner: check before spending time encrypting. */
 	veil_dataset_version existing;
 	bool is_new = false;
-	st = veil_catalog_dataset_get(ws.catalog, a->name, 0, &existing, &err);
+	veil_status st = veil_catalog_dataset_get(ws.catalog, a->name, 0, &existing, &err);
 	if (st == VEIL_OK) {
 		if (strcmp(existing.owner, a->owner) != 0) {
 			veil_err_set(&err, VEIL_E_INVALID, "dataset %s is owned by %s, not %s", a->name, existing.owner,
@@ -242,10 +239,12 @@ static int upload(cli_global *g, const upload_args *a)
 		is_new = true;
 		st = VEIL_OK;
 	}
-	if (!st && (st = veil_fmt(v.name, sizeof v.name, &err, "%s", a->name)) == VEIL_OK &&
-	    (st = veil_fmt(v.owner, sizeof v.owner, &err, "%s", a->owner)) == VEIL_OK &&
-	    (st = veil_fmt(v.kek, sizeof v.kek, &err, "%s", a->owner)) == VEIL_OK)
-		st = veil_fmt(v.created_by, sizeof v.created_by, &err, "%s", ws.actor + 6); /* drop "local:" */
+	/* Names were checked above, so these fit; the actor drops its "local:". */
+	if (!st && (veil_fmt(v.name, sizeof v.name, &err, "%s", a->name) ||
+		    veil_fmt(v.owner, sizeof v.owner, &err, "%s", a->owner) ||
+		    veil_fmt(v.kek, sizeof v.kek, &err, "%s", a->owner) ||
+		    veil_fmt(v.created_by, sizeof v.created_by, &err, "%s", ws.actor + 6)))
+		st = err.code;
 	/* A new dataset is confidential unless the owner says otherwise; an
 	 * existing one keeps its class (the catalog refuses a different one). */
 	if (!st && (a->classification || is_new))
@@ -333,7 +332,6 @@ static veil_status decrypt(cli_global *g, cli_ws *ws, const veil_dataset_version
 	if (!dek)
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
 	veil_store_reader *r = NULL;
-	cli_progress prog;
 	veil_obj_header hdr;
 	veil_status st = veil_kms_dek_get(ws->kms, v->dek_id, dek, err);
 	if (st || (st = veil_store_get_open(ws->store, v->object_id, &r, err)))
@@ -354,12 +352,11 @@ static veil_status decrypt(cli_global *g, cli_ws *ws, const veil_dataset_version
 				  v->object_id, hdr.key_id, v->dek_id);
 		goto out;
 	}
-	cli_progress_start(&prog, g, "decrypting", v->size);
-	t->progress = &prog;
+	cli_progress_start(&t->progress, g, "decrypting", v->size);
 	veil_obj_opts opts = {.threads = ws->cfg.threads};
 	veil_obj_stats stats;
 	st = veil_obj_open(dek, &hdr, &opts, veil_store_get_read, r, tap_write, t, &stats, err);
-	cli_progress_end(&prog);
+	cli_progress_end(&t->progress);
 	uint8_t digest[VEIL_SHA256_LEN];
 	char hex[VEIL_CATALOG_HEX_MAX];
 	if (!st) {

@@ -159,11 +159,11 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	gc_list l = {0};
 	void *pair[2] = {ws.catalog, &l};
 	veil_status st = veil_catalog_dataset_list(ws.catalog, collect_dataset, pair, &err);
-	bool *expire = st ? NULL : calloc(l.n ? l.n : 1, sizeof *expire);
+	bool *expire = calloc(l.n ? l.n : 1, sizeof *expire);
 	if (!st && !expire)
 		st = veil_err_set(&err, VEIL_E_NOMEM, "out of memory");
 	size_t expired = 0;
-	if (!st) {
+	if (!st && expire) {
 		apply_rules(&l, &ws.cfg, veil_time_now(), expire);
 		for (size_t i = 0; !st && i < l.n; i++) {
 			if (!expire[i] && l.v[i].live)

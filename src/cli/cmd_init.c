@@ -21,8 +21,6 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path);
 }
 
-/* Removes a folder tree; used to undo a failed init or restore. */
-void cli_remove_tree(const char *dir);
 void cli_remove_tree(const char *dir)
 {
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -36,7 +34,7 @@ static bool dir_empty(const char *dir)
 	struct dirent *e;
 	bool empty = true;
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
 			empty = false;
 			break;
 		}
@@ -199,14 +197,14 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage_error(cmd, "too many arguments");
 	o.dir = optind < argc ? argv[optind] : (g->workspace ? g->workspace : ".");
-	if (strcmp(o.provider, "file") && strcmp(o.provider, "pkcs11"))
+	if (strcmp(o.provider, "file") != 0 && strcmp(o.provider, "pkcs11") != 0)
 		return cli_usage_error(cmd, "--provider must be 'file' or 'pkcs11'");
-	if (!strcmp(o.provider, "pkcs11") && !o.token)
+	if (strcmp(o.provider, "pkcs11") == 0 && !o.token)
 		return cli_usage_error(cmd, "--pkcs11-token LABEL is required with --provider pkcs11");
 	int64_t secs;
 	veil_err err;
 	veil_err_clear(&err);
-	if (strcmp(o.rotation, "off") && veil_duration_parse(o.rotation, &secs, &err))
+	if (strcmp(o.rotation, "off") != 0 && veil_duration_parse(o.rotation, &secs, &err))
 		return cli_fail(&err);
 
 	bool made = false;
@@ -241,7 +239,7 @@ int cmd_init(cli_global *g, int argc, char **argv)
 			struct dirent *e;
 			char p[4400];
 			while (d && (e = readdir(d)))
-				if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
 					snprintf(p, sizeof p, "%s/%s", real, e->d_name);
 					cli_remove_tree(p);
 				}

@@ -62,10 +62,9 @@ int cmd_key_create(cli_global *g, int argc, char **argv)
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
-	veil_status st = veil_name_check(a.name, "key name", &err);
-	if (st || (st = cli_ws_open(g, WS_AUDIT, &ws, &err)))
+	if (veil_name_check(a.name, "key name", &err) || cli_ws_open(g, WS_AUDIT, &ws, &err))
 		return cli_fail(&err);
-	st = veil_kms_kek_create(ws.kms, a.name, &err);
+	veil_status st = veil_kms_kek_create(ws.kms, a.name, &err);
 	if (!st)
 		st = cli_audit(&ws, "key.create", a.name, "ok", json_pack("{s:i}", "version", 1), &err);
 	cli_ws_close(&ws);

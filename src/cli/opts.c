@@ -17,10 +17,8 @@ int cli_common_opt(cli_global *g, const cli_command *cmd, int opt)
 		g->quiet = true;
 		return 0;
 	case '?':
-		/* getopt_long already said what was wrong. */
-		fprintf(stderr, "hint: run 'veil %s --help' for usage\n", cmd->name);
-		return VEIL_EXIT_USAGE;
 	case ':':
+		/* getopt_long already said what was wrong. */
 		fprintf(stderr, "hint: run 'veil %s --help' for usage\n", cmd->name);
 		return VEIL_EXIT_USAGE;
 	default:

@@ -919,6 +919,15 @@ static void test_torn_tail(void **state)
 	assert_int_equal(rep.leaves, 13);
 	assert_int_equal(rep.uncommitted_bytes, 0);
 
+	/* a zero-filled head, as an unsynced append may read after a power loss */
+	static const uint8_t zeros[112];
+	append_bytes(s.heads, zeros, sizeof zeros);
+	assert_int_equal(verify(&s, &rep), VEIL_OK);
+	assert_int_equal(rep.uncommitted_bytes, 112);
+	assert_int_equal(veil_audit_open(s.dir, seed, &log, NULL), VEIL_OK);
+	veil_audit_close(log);
+	assert_int_equal(file_size(s.heads), heads + 112);
+
 	/* garbage that is not even a record, with a writer already open */
 	assert_int_equal(veil_audit_open(s.dir, seed, &log, NULL), VEIL_OK);
 	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 1, 2, 3};

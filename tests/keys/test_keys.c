@@ -603,6 +603,40 @@ static void test_dek_tamper(void **state)
 	veil_kms_close(open_ok(&f->cfg));
 }
 
+/* A rewrap that meets a damaged DEK half-way changes nothing at all. */
+static void test_rewrap_atomic(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	enum { N = 6 };
+	char ids[N][VEIL_DEK_ID_MAX];
+	uint8_t deks[N][32], got[32];
+	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(veil_kms_dek_new(kms, "owner", ids[i], deks[i], &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
+	char where[128];
+	snprintf(where, sizeof where, "id = '%s'", ids[N / 2]);
+	flip_blob(f, "deks", "wrapped", where, 40);
+	uint64_t moved = 99;
+	assert_int_equal(veil_kms_kek_rewrap(kms, "owner", &moved, &err), VEIL_E_CORRUPT);
+	assert_int_equal(moved, 99); /* untouched on failure */
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM deks WHERE kek_version = 1"), N);
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "owner", &info, &err), VEIL_OK);
+	assert_int_equal(info.deks_on_old, N);
+	/* repaired, the rewrap goes through and every DEK keeps its bytes */
+	flip_blob(f, "deks", "wrapped", where, 40);
+	assert_int_equal(veil_kms_kek_rewrap(kms, "owner", &moved, &err), VEIL_OK);
+	assert_int_equal(moved, N);
+	for (int i = 0; i < N; i++) {
+		dek_get_ok(kms, ids[i], got);
+		assert_memory_equal(got, deks[i], 32);
+	}
+	veil_kms_close(kms);
+}
+
 static void test_secret(void **state)
 {
 	fixture *f = *state;
@@ -828,6 +862,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kek_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dek_destroy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dek_tamper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rewrap_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format_decoder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
