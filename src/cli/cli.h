@@ -139,6 +139,7 @@ typedef struct cli_progress {
 	uint64_t total; /* 0 if unknown */
 	uint64_t done;
 	double start, last;
+	double after; /* seconds before the bar first appears */
 	bool shown;
 	bool enabled;
 } cli_progress;

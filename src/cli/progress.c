@@ -1,8 +1,10 @@
 /* A progress bar on stderr for long jobs: only on a terminal, only after
- * the first second (so quick commands stay quiet), redrawn at most ten
- * times a second. */
+ * the first second (so quick commands stay quiet; VEIL_PROGRESS_AFTER sets
+ * another delay in seconds, or 'off'), redrawn at most ten times a second. */
 #include "cli.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,7 +22,17 @@ void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint6
 	p->done = 0;
 	p->start = p->last = now_s();
 	p->shown = false;
+	p->after = 1.0;
 	p->enabled = !g->quiet && isatty(STDERR_FILENO);
+	const char *after = getenv("VEIL_PROGRESS_AFTER");
+	if (after && strcmp(after, "off") == 0) {
+		p->enabled = false;
+	} else if (after) {
+		char *end;
+		double v = strtod(after, &end);
+		if (end != after && *end == '\0' && v >= 0)
+			p->after = v;
+	}
 }
 
 static void draw(cli_progress *p, double t)
@@ -49,7 +61,7 @@ void cli_progress_add(cli_progress *p, uint64_t n)
 	if (!p->enabled)
 		return;
 	double t = now_s();
-	if (t - p->start < 1.0 || t - p->last < 0.1)
+	if (t - p->start < p->after || (p->shown && t - p->last < 0.1))
 		return;
 	p->last = t;
 	draw(p, t);

@@ -54,6 +54,15 @@ expect_rc "unless --force" 0
 veil data download patients@1 -o - 
 check "download to stdout" cmp -s "$T/plain.csv" "$T/out"
 
+# progress bar: on a terminal (script(1) gives one), not when stderr is a file
+rand_file "$T/prog" 3000000
+VEIL_PROGRESS_AFTER=0 script -qec "'$VEIL_BIN' data upload '$T/prog' --name prog --owner alice" "$T/tty" >/dev/null
+check "a progress bar on a terminal" grep -q "encrypting 100% \[=*\]" "$T/tty"
+VEIL_PROGRESS_AFTER=0 veil data download prog -o "$T/prog.out"
+check "no progress bar when stderr is not a terminal" sh -c "! grep -q encrypting '$T/err' && ! grep -q decrypting '$T/err'"
+VEIL_PROGRESS_AFTER=off script -qec "'$VEIL_BIN' data download prog -o '$T/prog.out2'" "$T/tty2" >/dev/null
+check "VEIL_PROGRESS_AFTER=off turns it off" sh -c "! grep -q decrypting '$T/tty2'"
+
 # bad input
 veil data upload "$T/missing" --name x --owner alice
 expect_fail "missing input file" $E_NOTFOUND "missing"

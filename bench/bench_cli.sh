@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Times `veil data upload` and `veil data download` of a 1 GiB file (or
+# SIZE_MB) end to end — read, hash, encrypt, hash, write, fsync — and
+# prints MB/s with two ratios: to the reference figure given as $2 (MB/s of
+# `openssl speed -evp aes-256-gcm` at 16 KiB, measured by bench/run.sh in
+# the same run) and to copying the same file with `dd conv=fsync` on the
+# same disk (what the disk allows; upload and download both write the
+# whole file, so this is usually the bound).
+#
+# usage: bench/bench_cli.sh BUILD_DIR OPENSSL_MBPS [SIZE_MB]
+set -euo pipefail
+build=$1
+ref=$2
+size_mb=${3:-1024}
+veil="$(cd "$(dirname "$0")/.." && pwd)/$build/src/cli/veil"
+work=$(mktemp -d /tmp/veil-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export VEIL_PASSPHRASE="benchmark passphrase" VEIL_WORKSPACE="$work/ws"
+"$veil" -q init "$work/ws" --kdf-log-n 14
+head -c $((size_mb * 1048576)) /dev/urandom >"$work/in"
+sync
+
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$size_mb * 1.048576 / ($2 - $1):.0f}')"; }
+t0=$(now)
+dd if="$work/in" of="$work/copy" bs=1M conv=fsync status=none
+t1=$(now)
+rm -f "$work/copy"
+disk=$(rate "$t0" "$t1")
+report() {
+	python3 -c "print('%-34s %6.0f MB/s  ratio to openssl %.2f, to dd %.2f' % ('$1', $2, $2 / $ref, $2 / $disk))"
+}
+report "dd copy with fsync (reference)" "$disk"
+
+t0=$(now)
+"$veil" -q data upload "$work/in" --name bench --owner bench
+t1=$(now)
+"$veil" -q data download bench -o "$work/out"
+t2=$(now)
+cmp -s "$work/in" "$work/out" || { echo "bench: round trip mismatch" >&2; exit 1; }
+report "veil data upload (${size_mb} MiB)" "$(rate "$t0" "$t1")"
+report "veil data download (${size_mb} MiB)" "$(rate "$t1" "$t2")"
