@@ -30,16 +30,16 @@
 #include "veil/base.h"
 #include "veil/crypto.h"
 
-#define VEIL_KMS_NAME_MAX 64            /* KEK names and secret purposes: veil_name_check */
-#define VEIL_KMS_DEK_LEN 32             /* DEK bytes (an AES-256 key, the object container's DEK) */
-#define VEIL_DEK_ID_MAX 48              /* "dek-" + 32 hex digits + NUL fits; printable ASCII */
-#define VEIL_KMS_PASSPHRASE_MIN 8
-#define VEIL_KMS_PASSPHRASE_MAX 1024
-#define VEIL_KMS_KDF_LOG_N_DEFAULT 17   /* scrypt N = 2^17, r = 8: 128 MiB */
-#define VEIL_KMS_KDF_LOG_N_MIN 10
-#define VEIL_KMS_KDF_LOG_N_MAX 20       /* 1 GiB: also the most an opened root.sealed may ask for */
-#define VEIL_KMS_SECRET_MAX 1024        /* largest secret for veil_kms_secret_put */
-#define VEIL_KMS_PKCS11_LABEL_MAX 32    /* token labels are 32 bytes in PKCS#11 */
+#define VEIL_KMS_NAME_MAX          64 /* KEK names and secret purposes: veil_name_check */
+#define VEIL_KMS_DEK_LEN           32 /* DEK bytes (an AES-256 key, the object container's DEK) */
+#define VEIL_DEK_ID_MAX            48 /* "dek-" + 32 hex digits + NUL fits; printable ASCII */
+#define VEIL_KMS_PASSPHRASE_MIN    8
+#define VEIL_KMS_PASSPHRASE_MAX    1024
+#define VEIL_KMS_KDF_LOG_N_DEFAULT 17 /* scrypt N = 2^17, r = 8: 128 MiB */
+#define VEIL_KMS_KDF_LOG_N_MIN     10
+#define VEIL_KMS_KDF_LOG_N_MAX     20   /* 1 GiB: also the most an opened root.sealed may ask for */
+#define VEIL_KMS_SECRET_MAX        1024 /* largest secret for veil_kms_secret_put */
+#define VEIL_KMS_PKCS11_LABEL_MAX  32   /* token labels are 32 bytes in PKCS#11 */
 
 typedef struct veil_kms veil_kms;
 
@@ -91,19 +91,20 @@ veil_status veil_kms_kek_create(veil_kms *kms, const char *name, veil_err *err) 
 /* Adds a version and makes it current; the previous one becomes old
  * (decrypt-only). new_version may be NULL. */
 veil_status veil_kms_kek_rotate(veil_kms *kms, const char *name, uint32_t *new_version,
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 /* Re-wraps every live DEK that is under an older version of the KEK with
  * its current version, in one transaction, without touching any object (the
  * DEK bytes stay the same). *count (may be NULL) = how many were moved. */
 veil_status veil_kms_kek_rewrap(veil_kms *kms, const char *name, uint64_t *count,
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 /* Retires an old version: refused (VEIL_E_INVALID) for the current version
  * and while a live DEK is still wrapped under it. Its wrapped KEK is then
  * deleted, so anything still referring to it fails with VEIL_E_KEY.
  * Retiring a retired version again succeeds. */
 veil_status veil_kms_kek_retire(veil_kms *kms, const char *name, uint32_t version,
-				veil_err *err) VEIL_MUST_CHECK;
-veil_status veil_kms_kek_get(veil_kms *kms, const char *name, veil_kek_info *out, veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_kms_kek_get(veil_kms *kms, const char *name, veil_kek_info *out,
+                             veil_err *err) VEIL_MUST_CHECK;
 /* Every KEK, by name. The caller frees *out with free(); on failure *out is
  * NULL and *n is 0. */
 veil_status veil_kms_kek_list(veil_kms *kms, veil_kek_info **out, size_t *n, veil_err *err) VEIL_MUST_CHECK;
@@ -111,10 +112,10 @@ veil_status veil_kms_kek_list(veil_kms *kms, veil_kek_info **out, size_t *n, vei
 typedef struct veil_dek_info {
 	char id[VEIL_DEK_ID_MAX];
 	char kek_name[VEIL_KMS_NAME_MAX + 1];
-	uint32_t kek_version;  /* the KEK version it is wrapped under (or was, if destroyed) */
+	uint32_t kek_version; /* the KEK version it is wrapped under (or was, if destroyed) */
 	int64_t created;
 	bool destroyed;
-	int64_t destroyed_at;  /* 0 while live */
+	int64_t destroyed_at; /* 0 while live */
 } veil_dek_info;
 
 _Static_assert(VEIL_DEK_ID_MAX - 1 <= VEIL_OBJ_KEY_ID_MAX, "a DEK id must fit the object header's key id");
@@ -125,18 +126,19 @@ _Static_assert(VEIL_KMS_DEK_LEN == VEIL_OBJ_DEK_LEN, "a DEK is the object contai
  * version) and returns its id and the plaintext DEK. `dek` should be
  * veil_secure_alloc memory; the caller wipes it. On failure dek is wiped. */
 veil_status veil_kms_dek_new(veil_kms *kms, const char *kek_name, char id[static VEIL_DEK_ID_MAX],
-			     uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err) VEIL_MUST_CHECK;
+                             uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err) VEIL_MUST_CHECK;
 /* Unwraps a DEK. VEIL_E_NOTFOUND: unknown id. VEIL_E_KEY: destroyed, or its
  * KEK version retired. VEIL_E_CORRUPT: the wrapped DEK (or the wrapped KEK
  * above it) fails authentication. On failure dek is wiped. */
 veil_status veil_kms_dek_get(veil_kms *kms, const char *id, uint8_t dek[static VEIL_KMS_DEK_LEN],
-			     veil_err *err) VEIL_MUST_CHECK;
+                             veil_err *err) VEIL_MUST_CHECK;
 /* Describes a DEK without unwrapping it. VEIL_E_NOTFOUND: unknown id. */
-veil_status veil_kms_dek_info(veil_kms *kms, const char *id, veil_dek_info *out, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_kms_dek_info(veil_kms *kms, const char *id, veil_dek_info *out,
+                              veil_err *err) VEIL_MUST_CHECK;
 /* Crypto-shredding: deletes the wrapped DEK for good; its row keeps a
  * tombstone with the time. Destroying a destroyed DEK succeeds (so a caller
- * that crashed half-way can run again). See docs/formats/keys.md for what
- * else to do so that no copy of the old pages can be unwrapped either. */
+ * that crashed half-way can run again). docs/formats/keys.md says what it
+ * does not cover: copies of keys.db taken before (backups, snapshots). */
 veil_status veil_kms_dek_destroy(veil_kms *kms, const char *id, veil_err *err) VEIL_MUST_CHECK;
 
 /* Small secrets protected directly by the root (e.g. the audit log's
@@ -146,8 +148,8 @@ veil_status veil_kms_dek_destroy(veil_kms *kms, const char *id, veil_err *err) V
  * (VEIL_E_INVALID otherwise); VEIL_E_NOTFOUND if none; on failure the
  * output is wiped. */
 veil_status veil_kms_secret_put(veil_kms *kms, const char *purpose, const uint8_t *secret, size_t len,
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_kms_secret_get(veil_kms *kms, const char *purpose, uint8_t *secret, size_t len,
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 
 #endif

@@ -20,7 +20,7 @@ typedef struct aad {
 static veil_status put(aad *a, const void *data, size_t n, veil_err *err)
 {
 	if (n > KEYS_AAD_MAX - a->len)
-		return veil_err_set(err, VEIL_E_INTERNAL, "wrapping AAD longer than %d bytes", KEYS_AAD_MAX);
+		return keys_fail(err, VEIL_E_INTERNAL, "wrapping AAD longer than %d bytes", KEYS_AAD_MAX);
 	memcpy(a->p + a->len, data, n);
 	a->len += n;
 	return VEIL_OK;
@@ -32,7 +32,7 @@ static veil_status field(aad *a, const char *s, veil_err *err)
 {
 	size_t n = strlen(s);
 	if (n > VEIL_KMS_NAME_MAX)
-		return veil_err_set(err, VEIL_E_INVALID, "name longer than %d bytes", VEIL_KMS_NAME_MAX);
+		return keys_fail(err, VEIL_E_INVALID, "name longer than %d bytes", VEIL_KMS_NAME_MAX);
 	uint8_t len = (uint8_t)n;
 	veil_status st = put(a, &len, 1, err);
 	return st ? st : put(a, s, n, err);
@@ -46,7 +46,7 @@ static veil_status be32(aad *a, uint32_t v, veil_err *err)
 }
 
 veil_status keys_aad_kek(const char *name, uint32_t version, uint8_t out[KEYS_AAD_MAX], size_t *len,
-			 veil_err *err)
+                         veil_err *err)
 {
 	aad a = {out, 0};
 	veil_status st = put(&a, "veil.kek.v1", 11, err);
@@ -59,7 +59,7 @@ veil_status keys_aad_kek(const char *name, uint32_t version, uint8_t out[KEYS_AA
 }
 
 veil_status keys_aad_dek(const char *id, const char *kek_name, uint32_t version, uint8_t out[KEYS_AAD_MAX],
-			 size_t *len, veil_err *err)
+                         size_t *len, veil_err *err)
 {
 	aad a = {out, 0};
 	veil_status st = put(&a, "veil.dek.v1", 11, err);

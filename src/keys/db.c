@@ -15,38 +15,38 @@
  * docs/formats/keys.md describes the resulting schema.
  */
 static const char *const migrations[] = {
-	/* 1: meta, KEK versions, DEKs, root-wrapped secrets. */
-	"CREATE TABLE meta ("
-	"  name TEXT PRIMARY KEY,"
-	"  value BLOB NOT NULL"
-	") WITHOUT ROWID;"
-	"CREATE TABLE keks ("
-	"  name TEXT NOT NULL,"
-	"  version INTEGER NOT NULL CHECK (version >= 1 AND version <= 4294967295),"
-	"  wrapped BLOB,"
-	"  created INTEGER NOT NULL,"
-	"  state TEXT NOT NULL CHECK (state IN ('current', 'old', 'retired')),"
-	"  retired INTEGER,"
-	"  CHECK ((state = 'retired') = (wrapped IS NULL)),"
-	"  PRIMARY KEY (name, version)"
-	") WITHOUT ROWID;"
-	"CREATE UNIQUE INDEX keks_one_current ON keks(name) WHERE state = 'current';"
-	"CREATE TABLE deks ("
-	"  id TEXT PRIMARY KEY,"
-	"  kek_name TEXT NOT NULL,"
-	"  kek_version INTEGER NOT NULL,"
-	"  wrapped BLOB,"
-	"  created INTEGER NOT NULL,"
-	"  destroyed INTEGER,"
-	"  CHECK ((destroyed IS NULL) = (wrapped IS NOT NULL)),"
-	"  FOREIGN KEY (kek_name, kek_version) REFERENCES keks(name, version)"
-	");"
-	"CREATE INDEX deks_by_kek ON deks(kek_name, kek_version) WHERE destroyed IS NULL;"
-	"CREATE TABLE secrets ("
-	"  purpose TEXT PRIMARY KEY,"
-	"  wrapped BLOB NOT NULL,"
-	"  created INTEGER NOT NULL"
-	") WITHOUT ROWID;",
+        /* 1: meta, KEK versions, DEKs, root-wrapped secrets. */
+        "CREATE TABLE meta ("
+        "  name TEXT PRIMARY KEY,"
+        "  value BLOB NOT NULL"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE keks ("
+        "  name TEXT NOT NULL,"
+        "  version INTEGER NOT NULL CHECK (version >= 1 AND version <= 4294967295),"
+        "  wrapped BLOB,"
+        "  created INTEGER NOT NULL,"
+        "  state TEXT NOT NULL CHECK (state IN ('current', 'old', 'retired')),"
+        "  retired INTEGER,"
+        "  CHECK ((state = 'retired') = (wrapped IS NULL)),"
+        "  PRIMARY KEY (name, version)"
+        ") WITHOUT ROWID;"
+        "CREATE UNIQUE INDEX keks_one_current ON keks(name) WHERE state = 'current';"
+        "CREATE TABLE deks ("
+        "  id TEXT PRIMARY KEY,"
+        "  kek_name TEXT NOT NULL,"
+        "  kek_version INTEGER NOT NULL,"
+        "  wrapped BLOB,"
+        "  created INTEGER NOT NULL,"
+        "  destroyed INTEGER,"
+        "  CHECK ((destroyed IS NULL) = (wrapped IS NOT NULL)),"
+        "  FOREIGN KEY (kek_name, kek_version) REFERENCES keks(name, version)"
+        ");"
+        "CREATE INDEX deks_by_kek ON deks(kek_name, kek_version) WHERE destroyed IS NULL;"
+        "CREATE TABLE secrets ("
+        "  purpose TEXT PRIMARY KEY,"
+        "  wrapped BLOB NOT NULL,"
+        "  created INTEGER NOT NULL"
+        ") WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -73,11 +73,11 @@ veil_status keys_db_err(sqlite3 *db, veil_err *err, const char *what)
 	case SQLITE_IOERR:
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-		return veil_err_set(err, VEIL_E_IO, "%s: %s", what, msg);
+		return keys_fail(err, VEIL_E_IO, "%s: %s", what, msg);
 	case SQLITE_CONSTRAINT:
-		return veil_err_set(err, VEIL_E_CORRUPT, "%s: keys.db breaks its own rules (%s)", what, msg);
+		return keys_fail(err, VEIL_E_CORRUPT, "%s: keys.db breaks its own rules (%s)", what, msg);
 	default:
-		return veil_err_set(err, VEIL_E_DB, "%s: %s", what, msg);
+		return keys_fail(err, VEIL_E_DB, "%s: %s", what, msg);
 	}
 }
 
@@ -136,8 +136,10 @@ static veil_status read_version(sqlite3 *db, int *version, veil_err *err)
 {
 	sqlite3_stmt *st;
 	*version = 0;
-	veil_status s = keys_db_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
-					"'schema_version'", &st, err);
+	veil_status s = keys_db_prepare(db,
+	                                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+	                                "'schema_version'",
+	                                &st, err);
 	if (s)
 		return s;
 	int rc = sqlite3_step(st);
@@ -171,7 +173,7 @@ static veil_status set_version(sqlite3 *db, int version, veil_err *err)
 static veil_status too_new(int version, veil_err *err)
 {
 	veil_err_set(err, VEIL_E_UNSUPPORTED, "keys.db has schema version %d; this veil knows up to %d",
-		     version, SCHEMA_VERSION);
+	             version, SCHEMA_VERSION);
 	veil_err_hint(err, "use a newer veil with this workspace");
 	return VEIL_E_UNSUPPORTED;
 }
@@ -197,7 +199,8 @@ static veil_status migrate(sqlite3 *db, veil_err *err)
 		s = too_new(version, err);
 		goto fail;
 	}
-	if ((s = keys_db_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err)))
+	if ((s = keys_db_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+	                      err)))
 		goto fail;
 	for (int v = version; v < SCHEMA_VERSION; v++)
 		if ((s = keys_db_exec(db, migrations[v], err)))
@@ -224,7 +227,7 @@ static veil_status configure(sqlite3 *db, veil_err *err)
 	if (rc != SQLITE_ROW)
 		s = keys_db_err(db, err, "cannot switch keys.db to WAL mode");
 	else if (!wal)
-		s = veil_err_set(err, VEIL_E_DB, "keys.db cannot use WAL mode on this file system");
+		s = keys_fail(err, VEIL_E_DB, "keys.db cannot use WAL mode on this file system");
 	sqlite3_finalize(st);
 	if (s)
 		return s;
@@ -232,8 +235,10 @@ static veil_status configure(sqlite3 *db, veil_err *err)
 	 * secure_delete: freed pages are zeroed, so a destroyed DEK's
 	 * wrapped bytes do not linger in the file. trusted_schema=OFF:
 	 * the schema may not call functions with side effects. */
-	return keys_db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
-				"PRAGMA trusted_schema=OFF;", err);
+	return keys_db_exec(db,
+	                    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
+	                    "PRAGMA trusted_schema=OFF;",
+	                    err);
 }
 
 /* For create: the file exists (made 0600 by the caller) but is empty.
@@ -247,11 +252,11 @@ veil_status keys_db_open(const char *path, bool create, sqlite3 **out, veil_err 
 		return VEIL_E_NOTFOUND;
 	}
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(path, &db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		veil_status s = db ? keys_db_err(db, err, "cannot open keys.db")
-				   : veil_err_set(err, VEIL_E_NOMEM, "cannot open %s: out of memory", path);
+		                   : keys_fail(err, VEIL_E_NOMEM, "cannot open %s: out of memory", path);
 		sqlite3_close_v2(db);
 		return s;
 	}

@@ -10,7 +10,8 @@
 
 #define ID_PREFIX "dek-"
 #define ID_RANDOM 16 /* bytes, so 32 hex digits */
-_Static_assert(sizeof ID_PREFIX - 1 + 2 * ID_RANDOM < VEIL_DEK_ID_MAX, "a made DEK id must fit VEIL_DEK_ID_MAX");
+_Static_assert(sizeof ID_PREFIX - 1 + 2 * ID_RANDOM < VEIL_DEK_ID_MAX,
+               "a made DEK id must fit VEIL_DEK_ID_MAX");
 
 static veil_status check_id(const char *id, veil_err *err)
 {
@@ -22,8 +23,8 @@ static veil_status check_id(const char *id, veil_err *err)
 		     c == '_' || c == '.';
 	}
 	if (!ok)
-		return veil_err_set(err, VEIL_E_INVALID, "a DEK id is 1..%d characters of [A-Za-z0-9._-]",
-				    VEIL_DEK_ID_MAX - 1);
+		return keys_fail(err, VEIL_E_INVALID, "a DEK id is 1..%d characters of [A-Za-z0-9._-]",
+		                 VEIL_DEK_ID_MAX - 1);
 	return VEIL_OK;
 }
 
@@ -46,11 +47,13 @@ static veil_status make_id(char id[VEIL_DEK_ID_MAX], veil_err *err)
 }
 
 static veil_status insert(veil_kms *kms, const char *id, const char *kek_name, uint32_t version,
-			  const uint8_t *wrapped, veil_err *err)
+                          const uint8_t *wrapped, veil_err *err)
 {
 	sqlite3_stmt *st;
-	veil_status s = keys_db_prepare(kms->db, "INSERT INTO deks (id, kek_name, kek_version, wrapped, created) "
-					"VALUES (?, ?, ?, ?, ?)", &st, err);
+	veil_status s = keys_db_prepare(kms->db,
+	                                "INSERT INTO deks (id, kek_name, kek_version, wrapped, created) "
+	                                "VALUES (?, ?, ?, ?, ?)",
+	                                &st, err);
 	if (s)
 		return s;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -66,7 +69,7 @@ static veil_status insert(veil_kms *kms, const char *id, const char *kek_name, u
 /* Inside the write transaction, so the KEK version cannot be rotated and
  * retired between reading it and inserting the DEK under it. */
 static veil_status dek_new(veil_kms *kms, const char *kek_name, char id[VEIL_DEK_ID_MAX], uint8_t *dek,
-			   veil_err *err)
+                           veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX], wrapped[KEYS_WRAPPED_KEY_LEN];
 	size_t aad_len;
@@ -89,7 +92,7 @@ static veil_status dek_new(veil_kms *kms, const char *kek_name, char id[VEIL_DEK
 }
 
 veil_status veil_kms_dek_new(veil_kms *kms, const char *kek_name, char id[static VEIL_DEK_ID_MAX],
-			     uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err)
+                             uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err)
 {
 	char made[VEIL_DEK_ID_MAX];
 	veil_status s = veil_name_check(kek_name, "KEK name", err);
@@ -121,8 +124,10 @@ static veil_status read_row(veil_kms *kms, const char *id, dek_row *r, veil_err 
 {
 	sqlite3_stmt *st;
 	memset(r, 0, sizeof *r);
-	veil_status s = keys_db_prepare(kms->db, "SELECT kek_name, kek_version, created, destroyed, wrapped "
-					"FROM deks WHERE id = ?", &st, err);
+	veil_status s = keys_db_prepare(kms->db,
+	                                "SELECT kek_name, kek_version, created, destroyed, wrapped "
+	                                "FROM deks WHERE id = ?",
+	                                &st, err);
 	if (s)
 		return s;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -134,7 +139,7 @@ static veil_status read_row(veil_kms *kms, const char *id, dek_row *r, veil_err 
 	size_t nlen = rc == SQLITE_ROW ? (size_t)sqlite3_column_bytes(st, 0) : 0;
 	size_t wlen = rc == SQLITE_ROW ? (size_t)sqlite3_column_bytes(st, 4) : 0;
 	if (!s && (nlen == 0 || nlen > VEIL_KMS_NAME_MAX || wlen > sizeof r->wrapped))
-		s = veil_err_set(err, VEIL_E_CORRUPT, "keys.db is damaged: the row of DEK %s is malformed", id);
+		s = keys_fail(err, VEIL_E_CORRUPT, "keys.db is damaged: the row of DEK %s is malformed", id);
 	if (!s) {
 		memcpy(r->kek_name, sqlite3_column_text(st, 0), nlen);
 		r->kek_version = (uint32_t)sqlite3_column_int64(st, 1);
@@ -156,7 +161,8 @@ static veil_status unwrap(veil_kms *kms, const char *id, const dek_row *r, uint8
 	if (r->destroyed) {
 		char when[VEIL_TIME_STR_MAX];
 		veil_time_format(r->destroyed, when);
-		veil_err_set(err, VEIL_E_KEY, "DEK %s was destroyed at %s; what it encrypted cannot be read", id, when);
+		veil_err_set(err, VEIL_E_KEY, "DEK %s was destroyed at %s; what it encrypted cannot be read",
+		             id, when);
 		return VEIL_E_KEY;
 	}
 	veil_status s = keys_kek_load(kms, r->kek_name, r->kek_version, &kek, err);
@@ -168,15 +174,18 @@ static veil_status unwrap(veil_kms *kms, const char *id, const dek_row *r, uint8
 		return s;
 	if (r->wrapped_len != KEYS_WRAPPED_KEY_LEN ||
 	    veil_unwrap(kek, aad, aad_len, r->wrapped, r->wrapped_len, dek, NULL) != VEIL_OK) {
-		veil_err_set(err, VEIL_E_CORRUPT, "the wrapped DEK %s fails authentication: keys.db was modified or "
-			     "damaged", id);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "the wrapped DEK %s fails authentication: keys.db was modified or "
+		             "damaged",
+		             id);
 		veil_err_hint(err, "restore the workspace's keys/ folder from a backup");
 		return VEIL_E_CORRUPT;
 	}
 	return VEIL_OK;
 }
 
-veil_status veil_kms_dek_get(veil_kms *kms, const char *id, uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err)
+veil_status veil_kms_dek_get(veil_kms *kms, const char *id, uint8_t dek[static VEIL_KMS_DEK_LEN],
+                             veil_err *err)
 {
 	dek_row r;
 	veil_wipe(dek, VEIL_KMS_DEK_LEN);
@@ -213,8 +222,10 @@ veil_status veil_kms_dek_info(veil_kms *kms, const char *id, veil_dek_info *out,
 static veil_status destroy(veil_kms *kms, const char *id, veil_err *err)
 {
 	sqlite3_stmt *st;
-	veil_status s = keys_db_prepare(kms->db, "UPDATE deks SET wrapped = NULL, destroyed = ? "
-					"WHERE id = ? AND destroyed IS NULL", &st, err);
+	veil_status s = keys_db_prepare(kms->db,
+	                                "UPDATE deks SET wrapped = NULL, destroyed = ? "
+	                                "WHERE id = ? AND destroyed IS NULL",
+	                                &st, err);
 	if (s)
 		return s;
 	sqlite3_bind_int64(st, 1, veil_time_now());

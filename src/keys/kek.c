@@ -36,8 +36,8 @@ veil_status keys_kek_current(veil_kms *kms, const char *name, uint32_t *version,
 {
 	sqlite3_stmt *st;
 	bool row = false;
-	veil_status s = keys_db_prepare(kms->db, "SELECT version FROM keks WHERE name = ? AND state = 'current'",
-					&st, err);
+	veil_status s = keys_db_prepare(
+	        kms->db, "SELECT version FROM keks WHERE name = ? AND state = 'current'", &st, err);
 	if (s)
 		return s;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -58,7 +58,7 @@ static veil_status insert_version(veil_kms *kms, const char *name, uint32_t vers
 	size_t aad_len;
 	sqlite3_stmt *st = NULL;
 	uint8_t *key = veil_secure_alloc(KEYS_KEY_LEN);
-	veil_status s = key ? VEIL_OK : veil_err_set(err, VEIL_E_NOMEM, "out of secure memory");
+	veil_status s = key ? VEIL_OK : keys_fail(err, VEIL_E_NOMEM, "out of secure memory");
 	if (!s)
 		s = veil_random(key, KEYS_KEY_LEN, err);
 	if (!s)
@@ -67,8 +67,10 @@ static veil_status insert_version(veil_kms *kms, const char *name, uint32_t vers
 		s = kms->root->wrap(kms->root, aad, aad_len, key, KEYS_KEY_LEN, wrapped, err);
 	veil_secure_free(key, KEYS_KEY_LEN);
 	if (!s)
-		s = keys_db_prepare(kms->db, "INSERT INTO keks (name, version, wrapped, created, state) "
-				    "VALUES (?, ?, ?, ?, 'current')", &st, err);
+		s = keys_db_prepare(kms->db,
+		                    "INSERT INTO keks (name, version, wrapped, created, state) "
+		                    "VALUES (?, ?, ?, ?, 'current')",
+		                    &st, err);
 	if (!s) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, version);
@@ -100,7 +102,7 @@ veil_status veil_kms_kek_create(veil_kms *kms, const char *name, veil_err *err)
 		return s;
 	s = kek_exists(kms, name, &exists, err);
 	if (!s && exists)
-		s = veil_err_set(err, VEIL_E_EXISTS, "a KEK named '%s' exists already", name);
+		s = keys_fail(err, VEIL_E_EXISTS, "a KEK named '%s' exists already", name);
 	if (!s)
 		s = insert_version(kms, name, 1, err);
 	if (s) {
@@ -125,9 +127,10 @@ static veil_status rotate(veil_kms *kms, const char *name, uint32_t *out, veil_e
 	if (s)
 		return s;
 	if (max >= UINT32_MAX)
-		return veil_err_set(err, VEIL_E_LIMIT, "KEK '%s' has used every version number", name);
-	if ((s = keys_db_prepare(kms->db, "UPDATE keks SET state = 'old' WHERE name = ? AND state = 'current'",
-				 &st, err)))
+		return keys_fail(err, VEIL_E_LIMIT, "KEK '%s' has used every version number", name);
+	if ((s = keys_db_prepare(kms->db,
+	                         "UPDATE keks SET state = 'old' WHERE name = ? AND state = 'current'", &st,
+	                         err)))
 		return s;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	s = keys_db_done(kms->db, st, err, "cannot rotate the KEK");
@@ -154,14 +157,16 @@ veil_status veil_kms_kek_rotate(veil_kms *kms, const char *name, uint32_t *new_v
 }
 
 /* Unwraps a KEK version's row into a fresh cache slot. */
-static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t version, const uint8_t *wrapped,
-				     size_t len, const uint8_t **key, veil_err *err)
+static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t version,
+                                     const uint8_t *wrapped, size_t len, const uint8_t **key, veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX];
 	size_t aad_len;
 	if (len != KEYS_WRAPPED_KEY_LEN)
-		return veil_err_set(err, VEIL_E_CORRUPT, "keys.db is damaged: the wrapped KEK '%s' version %u has "
-				    "the wrong size", name, version);
+		return keys_fail(err, VEIL_E_CORRUPT,
+		                 "keys.db is damaged: the wrapped KEK '%s' version %u has "
+		                 "the wrong size",
+		                 name, version);
 	veil_status s = keys_aad_kek(name, version, aad, &aad_len, err);
 	if (s)
 		return s;
@@ -171,8 +176,10 @@ static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t v
 		keys_cache_drop(kms, name, version);
 		if (s != VEIL_E_AUTH)
 			return s;
-		veil_err_set(err, VEIL_E_CORRUPT, "the wrapped KEK '%s' version %u fails authentication: keys.db "
-			     "was modified or damaged", name, version);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "the wrapped KEK '%s' version %u fails authentication: keys.db "
+		             "was modified or damaged",
+		             name, version);
 		veil_err_hint(err, "restore the workspace's keys/ folder from a backup");
 		return VEIL_E_CORRUPT;
 	}
@@ -182,13 +189,16 @@ static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t v
 
 /* The row is read every time, even when the key is cached, so that a
  * version retired by another process is refused here too. */
-veil_status keys_kek_load(veil_kms *kms, const char *name, uint32_t version, const uint8_t **key, veil_err *err)
+veil_status keys_kek_load(veil_kms *kms, const char *name, uint32_t version, const uint8_t **key,
+                          veil_err *err)
 {
 	sqlite3_stmt *st;
 	bool row = false;
 	*key = NULL;
-	veil_status s = keys_db_prepare(kms->db, "SELECT wrapped FROM keks WHERE name = ? AND version = ? "
-					"AND state != 'retired'", &st, err);
+	veil_status s = keys_db_prepare(kms->db,
+	                                "SELECT wrapped FROM keks WHERE name = ? AND version = ? "
+	                                "AND state != 'retired'",
+	                                &st, err);
 	if (s)
 		return s;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -196,7 +206,8 @@ veil_status keys_kek_load(veil_kms *kms, const char *name, uint32_t version, con
 	s = step_row(kms->db, st, &row, err);
 	if (!s && !row) {
 		keys_cache_drop(kms, name, version);
-		veil_err_set(err, VEIL_E_KEY, "version %u of KEK '%s' is retired or does not exist", version, name);
+		veil_err_set(err, VEIL_E_KEY, "version %u of KEK '%s' is retired or does not exist", version,
+		             name);
 		veil_err_hint(err, "keys wrapped under a retired KEK version cannot be recovered");
 		s = VEIL_E_KEY;
 	}
@@ -206,7 +217,7 @@ veil_status keys_kek_load(veil_kms *kms, const char *name, uint32_t version, con
 			*key = cached;
 		else
 			s = unwrap_into_cache(kms, name, version, sqlite3_column_blob(st, 0),
-					      (size_t)sqlite3_column_bytes(st, 0), key, err);
+			                      (size_t)sqlite3_column_bytes(st, 0), key, err);
 	}
 	sqlite3_finalize(st);
 	return s;
@@ -219,12 +230,14 @@ typedef struct rewrap_row {
 } rewrap_row;
 
 static veil_status rewrap_fetch(veil_kms *kms, const char *name, uint32_t cur, rewrap_row *rows, size_t *n,
-				veil_err *err)
+                                veil_err *err)
 {
 	sqlite3_stmt *st;
 	*n = 0;
-	veil_status s = keys_db_prepare(kms->db, "SELECT id, kek_version, wrapped FROM deks WHERE kek_name = ? "
-					"AND kek_version < ? AND destroyed IS NULL LIMIT ?", &st, err);
+	veil_status s = keys_db_prepare(kms->db,
+	                                "SELECT id, kek_version, wrapped FROM deks WHERE kek_name = ? "
+	                                "AND kek_version < ? AND destroyed IS NULL LIMIT ?",
+	                                &st, err);
 	if (s)
 		return s;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -235,8 +248,10 @@ static veil_status rewrap_fetch(veil_kms *kms, const char *name, uint32_t cur, r
 		rewrap_row *r = &rows[*n];
 		size_t idlen = (size_t)sqlite3_column_bytes(st, 0);
 		if (idlen >= sizeof r->id || (size_t)sqlite3_column_bytes(st, 2) != sizeof r->wrapped) {
-			s = veil_err_set(err, VEIL_E_CORRUPT, "keys.db is damaged: a DEK of KEK '%s' has a "
-					 "malformed row", name);
+			s = keys_fail(err, VEIL_E_CORRUPT,
+			              "keys.db is damaged: a DEK of KEK '%s' has a "
+			              "malformed row",
+			              name);
 			break;
 		}
 		memcpy(r->id, sqlite3_column_text(st, 0), idlen);
@@ -250,7 +265,7 @@ static veil_status rewrap_fetch(veil_kms *kms, const char *name, uint32_t cur, r
 }
 
 static veil_status rewrap_one(veil_kms *kms, const char *name, uint32_t cur, const uint8_t *newkek,
-			      const rewrap_row *r, uint8_t *dek, veil_err *err)
+                              const rewrap_row *r, uint8_t *dek, veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX], out[KEYS_WRAPPED_KEY_LEN];
 	size_t aad_len;
@@ -260,8 +275,10 @@ static veil_status rewrap_one(veil_kms *kms, const char *name, uint32_t cur, con
 	if (!s)
 		s = keys_aad_dek(r->id, name, r->version, aad, &aad_len, err);
 	if (!s && veil_unwrap(oldkek, aad, aad_len, r->wrapped, sizeof r->wrapped, dek, NULL) != VEIL_OK) {
-		veil_err_set(err, VEIL_E_CORRUPT, "the wrapped DEK %s fails authentication: keys.db was modified "
-			     "or damaged; nothing was re-wrapped", r->id);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "the wrapped DEK %s fails authentication: keys.db was modified "
+		             "or damaged; nothing was re-wrapped",
+		             r->id);
 		s = VEIL_E_CORRUPT;
 	}
 	if (!s)
@@ -270,7 +287,8 @@ static veil_status rewrap_one(veil_kms *kms, const char *name, uint32_t cur, con
 		s = veil_wrap(newkek, aad, aad_len, dek, KEYS_KEY_LEN, out, err);
 	veil_wipe(dek, KEYS_KEY_LEN);
 	if (!s)
-		s = keys_db_prepare(kms->db, "UPDATE deks SET kek_version = ?, wrapped = ? WHERE id = ?", &st, err);
+		s = keys_db_prepare(kms->db, "UPDATE deks SET kek_version = ?, wrapped = ? WHERE id = ?", &st,
+		                    err);
 	if (!s) {
 		sqlite3_bind_int64(st, 1, cur);
 		sqlite3_bind_blob(st, 2, out, sizeof out, SQLITE_STATIC);
@@ -284,7 +302,7 @@ static veil_status rewrap_one(veil_kms *kms, const char *name, uint32_t cur, con
 /* Batches keep memory constant; each batch's rows leave the query's range
  * once updated, so the next batch picks up where it ended. */
 static veil_status rewrap(veil_kms *kms, const char *name, uint8_t *newkek, uint8_t *dek, uint64_t *count,
-			  veil_err *err)
+                          veil_err *err)
 {
 	uint32_t cur;
 	const uint8_t *k;
@@ -294,12 +312,14 @@ static veil_status rewrap(veil_kms *kms, const char *name, uint8_t *newkek, uint
 	memcpy(newkek, k, KEYS_KEY_LEN); /* loading old versions may reuse its cache slot */
 	rewrap_row *rows = calloc(REWRAP_BATCH, sizeof *rows);
 	if (!rows)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
-	size_t n;
-	while (!(s = rewrap_fetch(kms, name, cur, rows, &n, err)) && n > 0)
+		return keys_fail(err, VEIL_E_NOMEM, "out of memory");
+	size_t n = 0;
+	do {
+		s = rewrap_fetch(kms, name, cur, rows, &n, err);
 		for (size_t i = 0; i < n && !s; i++)
 			if (!(s = rewrap_one(kms, name, cur, newkek, &rows[i], dek, err)))
 				(*count)++;
+	} while (!s && n > 0);
 	free(rows);
 	return s;
 }
@@ -312,7 +332,7 @@ veil_status veil_kms_kek_rewrap(veil_kms *kms, const char *name, uint64_t *count
 		return s;
 	uint8_t *scratch = veil_secure_alloc(2 * KEYS_KEY_LEN); /* the current KEK, then one DEK at a time */
 	if (!scratch)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of secure memory");
+		return keys_fail(err, VEIL_E_NOMEM, "out of secure memory");
 	if (!(s = keys_db_begin(kms->db, err))) {
 		s = rewrap(kms, name, scratch, scratch + KEYS_KEY_LEN, &done, err);
 		if (s)
@@ -331,9 +351,12 @@ static veil_status retire(veil_kms *kms, const char *name, uint32_t version, vei
 	sqlite3_stmt *st;
 	bool row = false;
 	char state[16] = "";
-	veil_status s = keys_db_prepare(kms->db, "SELECT state, (SELECT count(*) FROM deks WHERE kek_name = ?1 AND "
-					"kek_version = ?2 AND destroyed IS NULL) FROM keks WHERE name = ?1 AND "
-					"version = ?2", &st, err);
+	veil_status s =
+	        keys_db_prepare(kms->db,
+	                        "SELECT state, (SELECT count(*) FROM deks WHERE kek_name = ?1 AND "
+	                        "kek_version = ?2 AND destroyed IS NULL) FROM keks WHERE name = ?1 AND "
+	                        "version = ?2",
+	                        &st, err);
 	if (s)
 		return s;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -351,23 +374,27 @@ static veil_status retire(veil_kms *kms, const char *name, uint32_t version, vei
 			return s;
 		if (!exists)
 			return no_kek(err, name);
-		return veil_err_set(err, VEIL_E_NOTFOUND, "KEK '%s' has no version %u", name, version);
+		return keys_fail(err, VEIL_E_NOTFOUND, "KEK '%s' has no version %u", name, version);
 	}
 	if (strcmp(state, "retired") == 0)
 		return VEIL_OK;
 	if (strcmp(state, "current") == 0) {
-		veil_err_set(err, VEIL_E_INVALID, "version %u is the current version of KEK '%s'", version, name);
+		veil_err_set(err, VEIL_E_INVALID, "version %u is the current version of KEK '%s'", version,
+		             name);
 		veil_err_hint(err, "rotate the KEK, re-wrap its DEKs, then retire the old version");
 		return VEIL_E_INVALID;
 	}
 	if (live > 0) {
-		veil_err_set(err, VEIL_E_INVALID, "%lld DEK(s) are still wrapped under version %u of KEK '%s'",
-			     (long long)live, version, name);
+		veil_err_set(err, VEIL_E_INVALID,
+		             "%lld DEK(s) are still wrapped under version %u of KEK '%s'", (long long)live,
+		             version, name);
 		veil_err_hint(err, "re-wrap the KEK's DEKs first (veil_kms_kek_rewrap), then retire");
 		return VEIL_E_INVALID;
 	}
-	if ((s = keys_db_prepare(kms->db, "UPDATE keks SET wrapped = NULL, state = 'retired', retired = ? "
-				 "WHERE name = ? AND version = ?", &st, err)))
+	if ((s = keys_db_prepare(kms->db,
+	                         "UPDATE keks SET wrapped = NULL, state = 'retired', retired = ? "
+	                         "WHERE name = ? AND version = ?",
+	                         &st, err)))
 		return s;
 	sqlite3_bind_int64(st, 1, veil_time_now());
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -393,14 +420,14 @@ veil_status veil_kms_kek_retire(veil_kms *kms, const char *name, uint32_t versio
 
 /* One row per KEK: its current version and counts, in one statement so the
  * numbers come from one snapshot. */
-#define INFO_SQL                                                                                                \
-	"SELECT k.name, k.version, k.created,"                                                                  \
-	" (SELECT count(*) FROM keks v WHERE v.name = k.name),"                                                 \
-	" (SELECT count(*) FROM keks v WHERE v.name = k.name AND v.state = 'retired'),"                         \
-	" (SELECT v.created FROM keks v WHERE v.name = k.name ORDER BY v.version LIMIT 1),"                     \
-	" (SELECT count(*) FROM deks d WHERE d.kek_name = k.name AND d.destroyed IS NULL),"                     \
-	" (SELECT count(*) FROM deks d WHERE d.kek_name = k.name AND d.destroyed IS NULL"                       \
-	"   AND d.kek_version < k.version)"                                                                     \
+#define INFO_SQL                                                                                             \
+	"SELECT k.name, k.version, k.created,"                                                               \
+	" (SELECT count(*) FROM keks v WHERE v.name = k.name),"                                              \
+	" (SELECT count(*) FROM keks v WHERE v.name = k.name AND v.state = 'retired'),"                      \
+	" (SELECT v.created FROM keks v WHERE v.name = k.name ORDER BY v.version LIMIT 1),"                  \
+	" (SELECT count(*) FROM deks d WHERE d.kek_name = k.name AND d.destroyed IS NULL),"                  \
+	" (SELECT count(*) FROM deks d WHERE d.kek_name = k.name AND d.destroyed IS NULL"                    \
+	"   AND d.kek_version < k.version)"                                                                  \
 	" FROM keks k WHERE k.state = 'current'"
 
 static veil_status fill_info(sqlite3_stmt *st, veil_kek_info *out, veil_err *err)
@@ -408,7 +435,7 @@ static veil_status fill_info(sqlite3_stmt *st, veil_kek_info *out, veil_err *err
 	memset(out, 0, sizeof *out);
 	size_t len = (size_t)sqlite3_column_bytes(st, 0);
 	if (len >= sizeof out->name)
-		return veil_err_set(err, VEIL_E_CORRUPT, "keys.db is damaged: a KEK name is too long");
+		return keys_fail(err, VEIL_E_CORRUPT, "keys.db is damaged: a KEK name is too long");
 	memcpy(out->name, sqlite3_column_text(st, 0), len);
 	out->current_version = (uint32_t)sqlite3_column_int64(st, 1);
 	out->rotated = sqlite3_column_int64(st, 2);
@@ -441,10 +468,10 @@ static veil_status grow(veil_kek_info **list, size_t *cap, veil_err *err)
 {
 	size_t ncap = *cap ? *cap * 2 : 16;
 	if (ncap > SIZE_MAX / sizeof **list)
-		return veil_err_set(err, VEIL_E_NOMEM, "too many KEKs");
+		return keys_fail(err, VEIL_E_NOMEM, "too many KEKs");
 	veil_kek_info *p = realloc(*list, ncap * sizeof **list);
 	if (!p)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		return keys_fail(err, VEIL_E_NOMEM, "out of memory");
 	*list = p;
 	*cap = ncap;
 	return VEIL_OK;

@@ -14,15 +14,15 @@
 static veil_status check_config(const veil_kms_config *cfg, veil_err *err)
 {
 	if (!cfg || !cfg->dir || !cfg->dir[0])
-		return veil_err_set(err, VEIL_E_INVALID, "the key store folder is not set");
+		return keys_fail(err, VEIL_E_INVALID, "the key store folder is not set");
 	if (!cfg->provider || (strcmp(cfg->provider, "file") != 0 && strcmp(cfg->provider, "pkcs11") != 0)) {
 		veil_err_set(err, VEIL_E_INVALID, "unknown root key provider '%s'",
-			     cfg->provider ? cfg->provider : "");
+		             cfg->provider ? cfg->provider : "");
 		veil_err_hint(err, "use \"file\" (a sealed key file) or \"pkcs11\" (an HSM)");
 		return VEIL_E_INVALID;
 	}
 	if (strlen(cfg->dir) > KEYS_PATH_MAX - 64)
-		return veil_err_set(err, VEIL_E_LIMIT, "the key store folder path is too long");
+		return keys_fail(err, VEIL_E_LIMIT, "the key store folder path is too long");
 	return VEIL_OK;
 }
 
@@ -48,8 +48,10 @@ static veil_status write_meta(sqlite3 *db, keys_root *root, veil_err *err)
 	veil_status s = root_check_make(root, check, err);
 	if (s || (s = keys_db_begin(db, err)))
 		return s;
-	s = keys_db_prepare(db, "INSERT INTO meta (name, value) VALUES ('provider', ?1), ('root_check', ?2), "
-			    "('created', ?3)", &st, err);
+	s = keys_db_prepare(db,
+	                    "INSERT INTO meta (name, value) VALUES ('provider', ?1), ('root_check', ?2), "
+	                    "('created', ?3)",
+	                    &st, err);
 	if (!s) {
 		sqlite3_bind_text(st, 1, root->name, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, check, sizeof check, SQLITE_STATIC);
@@ -74,7 +76,8 @@ static veil_status db_build(sqlite3 *db, keys_root *root, veil_err *err)
 	veil_status s = write_meta(db, root, err);
 	if (s || (s = keys_db_prepare(db, "PRAGMA journal_mode=DELETE", &st, err)))
 		return s;
-	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "delete"))
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "delete"))
 		s = keys_db_err(db, err, "cannot finish the new keys.db");
 	sqlite3_finalize(st);
 	return s;
@@ -92,8 +95,11 @@ static void unlink_db(const char *path)
 	unlink(side);
 }
 
-static veil_status db_create(const char *dir, const char *final, keys_root *root, veil_err *err)
+/* *placed: keys.db is in place (even if syncing the folder then failed), so
+ * the root it refers to must be kept. */
+static veil_status db_create(const char *dir, const char *final, keys_root *root, bool *placed, veil_err *err)
 {
+	*placed = false;
 	char tmp[KEYS_PATH_MAX];
 	veil_status s = veil_path_join(tmp, sizeof tmp, dir, ".keys.db.new-XXXXXX", err);
 	if (s)
@@ -109,10 +115,12 @@ static veil_status db_create(const char *dir, const char *final, keys_root *root
 		keys_db_close(db);
 	}
 	if (!s && link(tmp, final) != 0) {
-		s = veil_err_errno(err, VEIL_E_IO, errno, "cannot move the new key store into place as %s", final);
+		s = veil_err_errno(err, VEIL_E_IO, errno, "cannot move the new key store into place as %s",
+		                   final);
 		if (s == VEIL_E_EXISTS)
 			veil_err_hint(err, "another process created a key store there at the same time");
 	}
+	*placed = !s;
 	unlink_db(tmp);
 	if (s)
 		return s;
@@ -136,8 +144,9 @@ veil_status veil_kms_create(const veil_kms_config *cfg, veil_err *err)
 	st = is_file(cfg) ? keys_root_file_create(cfg, &root, err) : keys_root_pkcs11_create(cfg, &root, err);
 	if (st)
 		return st;
-	st = db_create(cfg->dir, path, root, err);
-	if (st)
+	bool placed = false;
+	st = db_create(cfg->dir, path, root, &placed, err);
+	if (st && !placed)
 		root->abandon(root);
 	root->close(root);
 	return st;
@@ -152,9 +161,10 @@ static veil_status meta_get(sqlite3 *db, const char *name, veil_buf *out, veil_e
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		s = veil_buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), err);
+		s = veil_buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+		                    err);
 	else if (rc == SQLITE_DONE)
-		s = veil_err_set(err, VEIL_E_CORRUPT, "keys.db is damaged: its '%s' record is missing", name);
+		s = keys_fail(err, VEIL_E_CORRUPT, "keys.db is damaged: its '%s' record is missing", name);
 	else
 		s = keys_db_err(db, err, "cannot read keys.db");
 	sqlite3_finalize(st);
@@ -165,9 +175,10 @@ static veil_status check_provider(sqlite3 *db, const veil_kms_config *cfg, veil_
 {
 	veil_buf b = {0};
 	veil_status s = meta_get(db, "provider", &b, err);
-	if (!s && (b.len != strlen(cfg->provider) || memcmp(b.data, cfg->provider, b.len) != 0)) {
-		veil_err_set(err, VEIL_E_INVALID, "the key store in %s uses the %.*s root provider, not %s", cfg->dir,
-			     (int)(b.len < 16 ? b.len : 16), b.data ? (const char *)b.data : "", cfg->provider);
+	if (!s && (!b.data || b.len != strlen(cfg->provider) || memcmp(b.data, cfg->provider, b.len) != 0)) {
+		veil_err_set(err, VEIL_E_INVALID, "the key store in %s uses the %.*s root provider, not %s",
+		             cfg->dir, (int)(b.len < 16 ? b.len : 16), b.data ? (const char *)b.data : "",
+		             cfg->provider);
 		veil_err_hint(err, "set the workspace's key provider to the one it was created with");
 		s = VEIL_E_INVALID;
 	}
@@ -182,17 +193,19 @@ static veil_status verify_root(veil_kms *kms, veil_err *err)
 	veil_buf b = {0};
 	veil_status s = meta_get(kms->db, "root_check", &b, err);
 	if (!s && b.len != KEYS_WRAPPED_KEY_LEN)
-		s = veil_err_set(err, VEIL_E_CORRUPT, "keys.db is damaged: its root check has the wrong size");
+		s = keys_fail(err, VEIL_E_CORRUPT, "keys.db is damaged: its root check has the wrong size");
 	if (!s)
 		s = keys_aad_root_check(aad, &aad_len, err);
 	if (!s) {
 		s = kms->root->unwrap(kms->root, aad, aad_len, b.data, b.len, got, err);
 		if (s == VEIL_E_AUTH || (!s && !veil_ct_equal(got, zero, sizeof got))) {
-			veil_err_set(err, VEIL_E_KEY, "the %s root key is not the one the key store in %s was made "
-				     "with (or keys.db was modified)", kms->root->name, kms->dir);
+			veil_err_set(err, VEIL_E_KEY,
+			             "the %s root key is not the one the key store in %s was made "
+			             "with (or keys.db was modified)",
+			             kms->root->name, kms->dir);
 			veil_err_hint(err, kms->root->name[0] == 'f'
-						   ? "restore the root.sealed that belongs with this keys.db"
-						   : "check pkcs11_token and pkcs11_key_label");
+			                           ? "restore the root.sealed that belongs with this keys.db"
+			                           : "check pkcs11_token and pkcs11_key_label");
 			s = VEIL_E_KEY;
 		}
 	}
@@ -210,10 +223,10 @@ veil_status veil_kms_open(const veil_kms_config *cfg, veil_kms **out, veil_err *
 		return st;
 	veil_kms *kms = calloc(1, sizeof *kms);
 	if (!kms)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		return keys_fail(err, VEIL_E_NOMEM, "out of memory");
 	kms->cache = veil_secure_alloc(KEYS_CACHE_SLOTS * KEYS_KEY_LEN);
 	if (!kms->cache)
-		st = veil_err_set(err, VEIL_E_NOMEM, "out of secure memory");
+		st = keys_fail(err, VEIL_E_NOMEM, "out of secure memory");
 	if (!st)
 		st = veil_fmt(kms->dir, sizeof kms->dir, err, "%s", cfg->dir);
 	/* keys.db first: a missing or mismatched store fails before the
@@ -224,7 +237,7 @@ veil_status veil_kms_open(const veil_kms_config *cfg, veil_kms **out, veil_err *
 		st = check_provider(kms->db, cfg, err);
 	if (!st)
 		st = is_file(cfg) ? keys_root_file_open(cfg, &kms->root, err)
-				  : keys_root_pkcs11_open(cfg, &kms->root, err);
+		                  : keys_root_pkcs11_open(cfg, &kms->root, err);
 	if (!st)
 		st = verify_root(kms, err);
 	if (st) {

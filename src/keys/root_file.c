@@ -16,33 +16,33 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAGIC "VEILROOT"
 #define MAGIC_LEN 8
+static const uint8_t magic[MAGIC_LEN] = {'V', 'E', 'I', 'L', 'R', 'O', 'O', 'T'};
 #define FORMAT_VERSION 1
-#define KDF_SCRYPT 1
-#define SCRYPT_R 8
-#define SCRYPT_P 1
-#define SALT_LEN 32
+#define KDF_SCRYPT     1
+#define SCRYPT_R       8
+#define SCRYPT_P       1
+#define SALT_LEN       32
 
 /* Byte offsets in root.sealed. */
 #define OFF_VERSION 8
-#define OFF_KDF 9
-#define OFF_LOG_N 10
-#define OFF_R 11
-#define OFF_P 12
-#define OFF_SALT 13
-#define OFF_NONCE (OFF_SALT + SALT_LEN)
-#define HDR_LEN (OFF_NONCE + VEIL_GCM_NONCE_LEN)
-#define OFF_CHECK HDR_LEN
-#define OFF_CT (OFF_CHECK + VEIL_SHA256_LEN)
-#define OFF_TAG (OFF_CT + KEYS_KEY_LEN)
-#define OFF_SUM (OFF_TAG + VEIL_GCM_TAG_LEN)
-#define FILE_LEN (OFF_SUM + VEIL_SHA256_LEN)
+#define OFF_KDF     9
+#define OFF_LOG_N   10
+#define OFF_R       11
+#define OFF_P       12
+#define OFF_SALT    13
+#define OFF_NONCE   (OFF_SALT + SALT_LEN)
+#define HDR_LEN     (OFF_NONCE + VEIL_GCM_NONCE_LEN)
+#define OFF_CHECK   HDR_LEN
+#define OFF_CT      (OFF_CHECK + VEIL_SHA256_LEN)
+#define OFF_TAG     (OFF_CT + KEYS_KEY_LEN)
+#define OFF_SUM     (OFF_TAG + VEIL_GCM_TAG_LEN)
+#define FILE_LEN    (OFF_SUM + VEIL_SHA256_LEN)
 _Static_assert(HDR_LEN == 57 && FILE_LEN == 169, "root.sealed layout is fixed by docs/formats/keys.md");
 
-#define CHECK_LABEL "veil.root.passphrase-check.v1"
+#define CHECK_LABEL     "veil.root.passphrase-check.v1"
 #define CHECK_LABEL_LEN (sizeof CHECK_LABEL - 1)
-#define KDF_OUT (2 * KEYS_KEY_LEN) /* sealing key || check key */
+#define KDF_OUT         (2 * KEYS_KEY_LEN) /* sealing key || check key */
 
 typedef struct file_root {
 	keys_root base;
@@ -51,13 +51,13 @@ typedef struct file_root {
 } file_root;
 
 static veil_status fr_wrap(keys_root *r, const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
-			   uint8_t *out, veil_err *err)
+                           uint8_t *out, veil_err *err)
 {
 	return veil_wrap(((file_root *)r)->key, aad, aad_len, in, len, out, err);
 }
 
 static veil_status fr_unwrap(keys_root *r, const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
-			     uint8_t *out, veil_err *err)
+                             uint8_t *out, veil_err *err)
 {
 	return veil_unwrap(((file_root *)r)->key, aad, aad_len, in, len, out, err);
 }
@@ -83,10 +83,10 @@ static veil_status new_root(const veil_kms_config *cfg, file_root **out, veil_er
 {
 	file_root *f = calloc(1, sizeof *f);
 	if (!f)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		return keys_fail(err, VEIL_E_NOMEM, "out of memory");
 	f->base = (keys_root){"file", fr_wrap, fr_unwrap, fr_abandon, fr_close};
 	f->key = veil_secure_alloc(KEYS_KEY_LEN);
-	veil_status st = f->key ? VEIL_OK : veil_err_set(err, VEIL_E_NOMEM, "out of secure memory");
+	veil_status st = f->key ? VEIL_OK : keys_fail(err, VEIL_E_NOMEM, "out of secure memory");
 	if (!st)
 		st = veil_path_join(f->path, sizeof f->path, cfg->dir, KEYS_ROOT_FILE, err);
 	if (st) {
@@ -100,37 +100,39 @@ static veil_status new_root(const veil_kms_config *cfg, file_root **out, veil_er
 static veil_status check_passphrase(const veil_kms_config *cfg, veil_err *err)
 {
 	if (!cfg->passphrase || cfg->passphrase_len < VEIL_KMS_PASSPHRASE_MIN) {
-		veil_err_set(err, VEIL_E_INVALID, "the passphrase for the workspace root key must be at least %d bytes",
-			     VEIL_KMS_PASSPHRASE_MIN);
+		veil_err_set(err, VEIL_E_INVALID,
+		             "the passphrase for the workspace root key must be at least %d bytes",
+		             VEIL_KMS_PASSPHRASE_MIN);
 		veil_err_hint(err, "choose a longer passphrase (a few random words work well)");
 		return VEIL_E_INVALID;
 	}
 	if (cfg->passphrase_len > VEIL_KMS_PASSPHRASE_MAX)
-		return veil_err_set(err, VEIL_E_INVALID, "the passphrase is longer than %d bytes",
-				    VEIL_KMS_PASSPHRASE_MAX);
+		return keys_fail(err, VEIL_E_INVALID, "the passphrase is longer than %d bytes",
+		                 VEIL_KMS_PASSPHRASE_MAX);
 	return VEIL_OK;
 }
 
 /* kdf = scrypt(passphrase, salt): the sealing key, then the check key;
  * check = HMAC-SHA-256(check key, CHECK_LABEL || header). */
 static veil_status derive(const veil_kms_config *cfg, const uint8_t hdr[HDR_LEN], uint8_t kdf[KDF_OUT],
-			  uint8_t check[VEIL_SHA256_LEN], veil_err *err)
+                          uint8_t check[VEIL_SHA256_LEN], veil_err *err)
 {
-	veil_status st = veil_scrypt(cfg->passphrase, cfg->passphrase_len, hdr + OFF_SALT, SALT_LEN, hdr[OFF_LOG_N],
-				     hdr[OFF_R], hdr[OFF_P], kdf, KDF_OUT, err);
+	veil_status st = veil_scrypt(cfg->passphrase, cfg->passphrase_len, hdr + OFF_SALT, SALT_LEN,
+	                             hdr[OFF_LOG_N], hdr[OFF_R], hdr[OFF_P], kdf, KDF_OUT, err);
 	if (st)
 		return st;
 	uint8_t msg[CHECK_LABEL_LEN + HDR_LEN];
-	memcpy(msg, CHECK_LABEL, CHECK_LABEL_LEN);
+	/* msg is bytes, not a string: no terminator wanted */
+	memcpy(msg, CHECK_LABEL, CHECK_LABEL_LEN); // NOLINT(bugprone-not-null-terminated-result)
 	memcpy(msg + CHECK_LABEL_LEN, hdr, HDR_LEN);
 	return veil_hmac_sha256(kdf + KEYS_KEY_LEN, KEYS_KEY_LEN, msg, sizeof msg, check, err);
 }
 
 /* Fills buf with a sealing of f->key under a fresh salt and nonce. */
 static veil_status seal(const veil_kms_config *cfg, const file_root *f, unsigned log_n, uint8_t buf[FILE_LEN],
-			veil_err *err)
+                        veil_err *err)
 {
-	memcpy(buf, MAGIC, MAGIC_LEN);
+	memcpy(buf, magic, MAGIC_LEN);
 	buf[OFF_VERSION] = FORMAT_VERSION;
 	buf[OFF_KDF] = KDF_SCRYPT;
 	buf[OFF_LOG_N] = (uint8_t)log_n;
@@ -138,13 +140,13 @@ static veil_status seal(const veil_kms_config *cfg, const file_root *f, unsigned
 	buf[OFF_P] = SCRYPT_P;
 	uint8_t *kdf = veil_secure_alloc(KDF_OUT);
 	if (!kdf)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of secure memory");
+		return keys_fail(err, VEIL_E_NOMEM, "out of secure memory");
 	veil_status st = veil_random(buf + OFF_SALT, SALT_LEN + VEIL_GCM_NONCE_LEN, err);
 	if (!st)
 		st = derive(cfg, buf, kdf, buf + OFF_CHECK, err);
 	if (!st)
 		st = veil_aead_seal(kdf, buf + OFF_NONCE, buf, HDR_LEN, f->key, KEYS_KEY_LEN, buf + OFF_CT,
-				    buf + OFF_TAG, err);
+		                    buf + OFF_TAG, err);
 	if (!st)
 		st = veil_sha256(buf, OFF_SUM, buf + OFF_SUM, err);
 	veil_secure_free(kdf, KDF_OUT);
@@ -159,8 +161,8 @@ veil_status keys_root_file_create(const veil_kms_config *cfg, keys_root **out, v
 	if (st)
 		return st;
 	if (log_n < VEIL_KMS_KDF_LOG_N_MIN || log_n > VEIL_KMS_KDF_LOG_N_MAX)
-		return veil_err_set(err, VEIL_E_INVALID, "kdf_log_n %u is outside %d..%d", log_n,
-				    VEIL_KMS_KDF_LOG_N_MIN, VEIL_KMS_KDF_LOG_N_MAX);
+		return keys_fail(err, VEIL_E_INVALID, "kdf_log_n %u is outside %d..%d", log_n,
+		                 VEIL_KMS_KDF_LOG_N_MIN, VEIL_KMS_KDF_LOG_N_MAX);
 	file_root *f;
 	if ((st = new_root(cfg, &f, err)))
 		return st;
@@ -171,10 +173,13 @@ veil_status keys_root_file_create(const veil_kms_config *cfg, keys_root **out, v
 	if (!st)
 		st = veil_fs_write_new(f->path, buf, sizeof buf, 0600, err);
 	if (st == VEIL_E_EXISTS) {
-		veil_err_set(err, st, "%s exists but the key store beside it does not: an earlier create was "
-			     "interrupted, or the folder holds another workspace's root key", f->path);
-		veil_err_hint(err, "if no data was ever encrypted in this workspace, delete %s and create again",
-			      f->path);
+		veil_err_set(err, st,
+		             "%s exists but the key store beside it does not: an earlier create was "
+		             "interrupted, or the folder holds another workspace's root key",
+		             f->path);
+		veil_err_hint(err,
+		              "if no data was ever encrypted in this workspace, delete %s and create again",
+		              f->path);
 	}
 	if (st) {
 		fr_close(&f->base);
@@ -194,11 +199,11 @@ static veil_status damaged(veil_err *err, const char *path, const char *why)
 /* Checks everything that can be checked without the passphrase. */
 static veil_status parse(const char *path, const veil_buf *b, veil_err *err)
 {
-	if (b->len < OFF_VERSION + 1 || memcmp(b->data, MAGIC, MAGIC_LEN) != 0)
+	if (b->len < OFF_VERSION + 1 || memcmp(b->data, magic, MAGIC_LEN) != 0)
 		return damaged(err, path, "it is not a veil sealed root key file");
 	if (b->data[OFF_VERSION] != FORMAT_VERSION) {
-		veil_err_set(err, VEIL_E_UNSUPPORTED, "%s has format version %u; this veil reads version %d", path,
-			     b->data[OFF_VERSION], FORMAT_VERSION);
+		veil_err_set(err, VEIL_E_UNSUPPORTED, "%s has format version %u; this veil reads version %d",
+		             path, b->data[OFF_VERSION], FORMAT_VERSION);
 		veil_err_hint(err, "use a newer veil with this workspace");
 		return VEIL_E_UNSUPPORTED;
 	}
@@ -221,18 +226,20 @@ static veil_status unseal(const veil_kms_config *cfg, file_root *f, const uint8_
 	uint8_t check[VEIL_SHA256_LEN];
 	uint8_t *kdf = veil_secure_alloc(KDF_OUT);
 	if (!kdf)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of secure memory");
+		return keys_fail(err, VEIL_E_NOMEM, "out of secure memory");
 	veil_status st = derive(cfg, buf, kdf, check, err);
 	if (!st && !veil_ct_equal(check, buf + OFF_CHECK, sizeof check)) {
 		veil_err_set(err, VEIL_E_AUTH, "wrong passphrase for the workspace root key");
-		veil_err_hint(err, "check the passphrase (typed, from VEIL_PASSPHRASE or the passphrase file) "
-			      "and try again");
+		veil_err_hint(err,
+		              "check the passphrase (typed, from VEIL_PASSPHRASE or the passphrase file) "
+		              "and try again");
 		st = VEIL_E_AUTH;
 	}
-	if (!st && veil_aead_open(kdf, buf + OFF_NONCE, buf, HDR_LEN, buf + OFF_CT, KEYS_KEY_LEN, buf + OFF_TAG,
-				  f->key, NULL) != VEIL_OK)
-		st = damaged(err, f->path, "the sealed key fails authentication although the passphrase is right, "
-			     "so the file was modified");
+	if (!st && veil_aead_open(kdf, buf + OFF_NONCE, buf, HDR_LEN, buf + OFF_CT, KEYS_KEY_LEN,
+	                          buf + OFF_TAG, f->key, NULL) != VEIL_OK)
+		st = damaged(err, f->path,
+		             "the sealed key fails authentication although the passphrase is right, "
+		             "so the file was modified");
 	veil_secure_free(kdf, KDF_OUT);
 	veil_wipe(check, sizeof check);
 	return st;
@@ -247,7 +254,7 @@ veil_status keys_root_file_open(const veil_kms_config *cfg, keys_root **out, vei
 		return st;
 	veil_buf b = {0};
 	if (!veil_fs_exists(f->path)) {
-		st = veil_err_set(err, VEIL_E_NOTFOUND, "the sealed root key %s is missing", f->path);
+		st = keys_fail(err, VEIL_E_NOTFOUND, "the sealed root key %s is missing", f->path);
 		veil_err_hint(err, "restore the workspace's keys/ folder from a backup");
 	}
 	if (!st)

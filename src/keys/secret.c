@@ -14,7 +14,7 @@ static veil_status check(const char *purpose, size_t len, veil_err *err)
 	if (s)
 		return s;
 	if (len == 0 || len > VEIL_KMS_SECRET_MAX)
-		return veil_err_set(err, VEIL_E_INVALID, "a secret must be 1..%d bytes", VEIL_KMS_SECRET_MAX);
+		return keys_fail(err, VEIL_E_INVALID, "a secret must be 1..%d bytes", VEIL_KMS_SECRET_MAX);
 	return VEIL_OK;
 }
 
@@ -28,11 +28,11 @@ static veil_status put(veil_kms *kms, const char *purpose, const uint8_t *wrappe
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
-		return veil_err_set(err, VEIL_E_EXISTS, "a secret for '%s' is stored already", purpose);
+		return keys_fail(err, VEIL_E_EXISTS, "a secret for '%s' is stored already", purpose);
 	if (rc != SQLITE_DONE)
 		return keys_db_err(kms->db, err, "cannot read keys.db");
-	if ((s = keys_db_prepare(kms->db, "INSERT INTO secrets (purpose, wrapped, created) VALUES (?, ?, ?)", &st,
-				 err)))
+	if ((s = keys_db_prepare(kms->db, "INSERT INTO secrets (purpose, wrapped, created) VALUES (?, ?, ?)",
+	                         &st, err)))
 		return s;
 	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, wrapped, (int)wlen, SQLITE_STATIC);
@@ -43,7 +43,7 @@ static veil_status put(veil_kms *kms, const char *purpose, const uint8_t *wrappe
 }
 
 veil_status veil_kms_secret_put(veil_kms *kms, const char *purpose, const uint8_t *secret, size_t len,
-				veil_err *err)
+                                veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX];
 	size_t aad_len;
@@ -53,7 +53,7 @@ veil_status veil_kms_secret_put(veil_kms *kms, const char *purpose, const uint8_
 	size_t wlen = len + VEIL_WRAP_OVERHEAD;
 	uint8_t *wrapped = malloc(wlen); /* ciphertext only: not secret */
 	if (!wrapped)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		return keys_fail(err, VEIL_E_NOMEM, "out of memory");
 	s = kms->root->wrap(kms->root, aad, aad_len, secret, len, wrapped, err);
 	if (!s && !(s = keys_db_begin(kms->db, err))) {
 		s = put(kms, purpose, wrapped, wlen, err);
@@ -67,7 +67,7 @@ veil_status veil_kms_secret_put(veil_kms *kms, const char *purpose, const uint8_
 }
 
 static veil_status get(veil_kms *kms, const char *purpose, sqlite3_stmt *st, uint8_t *secret, size_t len,
-		       veil_err *err)
+                       veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX];
 	size_t aad_len;
@@ -80,21 +80,25 @@ static veil_status get(veil_kms *kms, const char *purpose, sqlite3_stmt *st, uin
 		return keys_db_err(kms->db, err, "cannot read keys.db");
 	size_t wlen = (size_t)sqlite3_column_bytes(st, 0);
 	if (wlen != len + VEIL_WRAP_OVERHEAD)
-		return veil_err_set(err, VEIL_E_INVALID, "the secret for '%s' is not %zu bytes long", purpose, len);
+		return keys_fail(err, VEIL_E_INVALID, "the secret for '%s' is not %zu bytes long", purpose,
+		                 len);
 	veil_status s = keys_aad_secret(purpose, aad, &aad_len, err);
 	if (s)
 		return s;
 	s = kms->root->unwrap(kms->root, aad, aad_len, sqlite3_column_blob(st, 0), wlen, secret, err);
 	if (s == VEIL_E_AUTH) {
-		veil_err_set(err, VEIL_E_CORRUPT, "the wrapped secret for '%s' fails authentication: keys.db was "
-			     "modified or damaged", purpose);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "the wrapped secret for '%s' fails authentication: keys.db was "
+		             "modified or damaged",
+		             purpose);
 		veil_err_hint(err, "restore the workspace's keys/ folder from a backup");
 		return VEIL_E_CORRUPT;
 	}
 	return s;
 }
 
-veil_status veil_kms_secret_get(veil_kms *kms, const char *purpose, uint8_t *secret, size_t len, veil_err *err)
+veil_status veil_kms_secret_get(veil_kms *kms, const char *purpose, uint8_t *secret, size_t len,
+                                veil_err *err)
 {
 	sqlite3_stmt *st;
 	veil_status s = check(purpose, len, err);

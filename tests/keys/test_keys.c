@@ -29,8 +29,8 @@
 #define PASS "correct horse battery staple"
 
 typedef struct fixture {
-	char root[64];  /* the scratch folder */
-	char dir[128];  /* root/keys: the key store */
+	char root[64]; /* the scratch folder */
+	char dir[128]; /* root/keys: the key store */
 	veil_kms_config cfg;
 } fixture;
 
@@ -51,8 +51,11 @@ static int setup(void **state)
 	if (!mkdtemp(f->root))
 		return -1;
 	snprintf(f->dir, sizeof f->dir, "%s/keys", f->root);
-	f->cfg = (veil_kms_config){.dir = f->dir, .provider = "file", .passphrase = PASS,
-				   .passphrase_len = strlen(PASS), .kdf_log_n = 10};
+	f->cfg = (veil_kms_config){.dir = f->dir,
+	                           .provider = "file",
+	                           .passphrase = PASS,
+	                           .passphrase_len = strlen(PASS),
+	                           .kdf_log_n = 10};
 	*state = f;
 	return 0;
 }
@@ -176,9 +179,17 @@ static void test_create_open(void **state)
 	fixture *f = *state;
 	veil_kms *kms = create_open(f);
 	assert_non_null(kms);
-	veil_kms_close(kms);
 	struct stat st;
 	char p[256];
+	/* SQLite's side files, while open, are as private as keys.db */
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL), VEIL_OK);
+	path_of(f, "keys.db-wal", p, sizeof p);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	path_of(f, "keys.db-shm", p, sizeof p);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	veil_kms_close(kms);
 	assert_int_equal(stat(f->dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	path_of(f, "keys.db", p, sizeof p);
@@ -487,7 +498,8 @@ static void test_kek_lifecycle(void **state)
 	assert_int_equal(info.retired, 1);
 	assert_int_equal(info.versions, 2);
 	assert_int_equal(sql_long(f, "SELECT count(*) FROM keks WHERE name = 'hospital-a' AND version = 1 "
-				     "AND wrapped IS NULL AND state = 'retired'"), 1);
+	                             "AND wrapped IS NULL AND state = 'retired'"),
+	                 1);
 
 	/* a DEK row forced back to the retired version: VEIL_E_KEY, also for
 	 * the handle that had version 1 cached */
@@ -575,8 +587,9 @@ static void test_dek_tamper(void **state)
 	uint8_t zero[32] = {0};
 	assert_memory_equal(got, zero, 32);
 	/* b's blob copied onto a: same KEK version, other id */
-	snprintf(q, sizeof q, "UPDATE deks SET wrapped = (SELECT wrapped FROM deks WHERE id = '%s') WHERE id = '%s'",
-		 b, a);
+	snprintf(q, sizeof q,
+	         "UPDATE deks SET wrapped = (SELECT wrapped FROM deks WHERE id = '%s') WHERE id = '%s'", b,
+	         a);
 	sql(f, q);
 	assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_CORRUPT);
 	/* b's blob moved to the other owner's KEK (by renaming its row) */
@@ -677,7 +690,7 @@ static void test_secret(void **state)
  * what the KMS returned. If the document and the code drift apart, this
  * fails. ---- */
 static void gcm_open(const uint8_t key[32], const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
-		     const uint8_t *ct, size_t len, const uint8_t *tag, uint8_t *out)
+                     const uint8_t *ct, size_t len, const uint8_t *tag, uint8_t *out)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0;
@@ -736,7 +749,8 @@ static void test_format_decoder(void **state)
 	SHA256(file, 137, sum);
 	assert_memory_equal(sum, file + 137, 32);
 	assert_int_equal(EVP_PBE_scrypt(PASS, strlen(PASS), file + 13, 32, (uint64_t)1 << file[10], file[11],
-					file[12], 0, kdf, sizeof kdf), 1);
+	                                file[12], 0, kdf, sizeof kdf),
+	                 1);
 	uint8_t msg[29 + 57];
 	memcpy(msg, "veil.root.passphrase-check.v1", 29);
 	memcpy(msg + 29, file, 57);
@@ -785,8 +799,10 @@ static void churn(const veil_kms_config *cfg)
 	char id[VEIL_DEK_ID_MAX];
 	uint8_t dek[32];
 	for (;;) {
-		if (veil_kms_dek_new(kms, "owner", id, dek, NULL) || veil_kms_kek_rotate(kms, "owner", NULL, NULL) ||
-		    veil_kms_dek_new(kms, "owner", id, dek, NULL) || veil_kms_kek_rewrap(kms, "owner", NULL, NULL))
+		if (veil_kms_dek_new(kms, "owner", id, dek, NULL) ||
+		    veil_kms_kek_rotate(kms, "owner", NULL, NULL) ||
+		    veil_kms_dek_new(kms, "owner", id, dek, NULL) ||
+		    veil_kms_kek_rewrap(kms, "owner", NULL, NULL))
 			_exit(3);
 	}
 }
@@ -844,6 +860,9 @@ static void test_sigkill(void **state)
 		assert_true(WIFSIGNALED(sb));
 		check_consistent(f);
 	}
+	/* the writers did get work done between the kills */
+	assert_true(sql_long(f, "SELECT count(*) FROM deks") > 0);
+	assert_true(sql_long(f, "SELECT max(version) FROM keks") > 1);
 }
 
 int main(void)
@@ -851,21 +870,21 @@ int main(void)
 	if (veil_crypto_init(NULL))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_kdf, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_passphrase, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tampered_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_root_swap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kek_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dek_destroy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dek_tamper, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rewrap_atomic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_format_decoder, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_default_kdf, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_short_passphrase, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tampered_root, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_root_swap, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_kek_lifecycle, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_dek_destroy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_dek_tamper, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rewrap_atomic, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_secret, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_format_decoder, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

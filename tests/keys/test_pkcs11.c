@@ -22,9 +22,9 @@
 #include "veil/keys.h"
 
 #define MODULE "/usr/lib/softhsm/libsofthsm2.so"
-#define TOKEN "veil-test"
-#define PIN "87654321"
-#define LABEL "veil-root"
+#define TOKEN  "veil-test"
+#define PIN    "87654321"
+#define LABEL  "veil-root"
 
 typedef struct hsm {
 	char root[64];
@@ -50,8 +50,12 @@ static int setup(void **state)
 	if (!mkdtemp(h->root))
 		return -1;
 	snprintf(h->dir, sizeof h->dir, "%s/keys", h->root);
-	h->cfg = (veil_kms_config){.dir = h->dir, .provider = "pkcs11", .pkcs11_module = MODULE,
-				   .pkcs11_token = TOKEN, .pkcs11_key_label = LABEL, .pkcs11_pin = PIN};
+	h->cfg = (veil_kms_config){.dir = h->dir,
+	                           .provider = "pkcs11",
+	                           .pkcs11_module = MODULE,
+	                           .pkcs11_token = TOKEN,
+	                           .pkcs11_key_label = LABEL,
+	                           .pkcs11_pin = PIN};
 	if (access(MODULE, R_OK) != 0)
 		return 0; /* each test skips */
 	char conf[128], tokens[128], cmd[512];
@@ -65,8 +69,10 @@ static int setup(void **state)
 	fprintf(fp, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens);
 	fclose(fp);
 	setenv("SOFTHSM2_CONF", conf, 1);
-	snprintf(cmd, sizeof cmd, "softhsm2-util --init-token --free --label %s --so-pin 12345678 --pin %s "
-		 ">/dev/null 2>&1", TOKEN, PIN);
+	snprintf(cmd, sizeof cmd,
+	         "softhsm2-util --init-token --free --label %s --so-pin 12345678 --pin %s "
+	         ">/dev/null 2>&1",
+	         TOKEN, PIN);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -145,12 +151,12 @@ static void inspect(const char *label, key_facts *k)
 	assert_int_equal(f->C_FindObjectsFinal(s), CKR_OK);
 	if (k->count > 0) {
 		CK_ATTRIBUTE a[] = {
-			{CKA_EXTRACTABLE, &k->extractable, sizeof k->extractable},
-			{CKA_SENSITIVE, &k->sensitive, sizeof k->sensitive},
-			{CKA_TOKEN, &k->token, sizeof k->token},
-			{CKA_WRAP, &k->wrap, sizeof k->wrap},
-			{CKA_KEY_TYPE, &k->type, sizeof k->type},
-			{CKA_VALUE_LEN, &k->len, sizeof k->len},
+		        {CKA_EXTRACTABLE, &k->extractable, sizeof k->extractable},
+		        {CKA_SENSITIVE, &k->sensitive, sizeof k->sensitive},
+		        {CKA_TOKEN, &k->token, sizeof k->token},
+		        {CKA_WRAP, &k->wrap, sizeof k->wrap},
+		        {CKA_KEY_TYPE, &k->type, sizeof k->type},
+		        {CKA_VALUE_LEN, &k->len, sizeof k->len},
 		};
 		assert_int_equal(f->C_GetAttributeValue(s, found[0], a, sizeof a / sizeof a[0]), CKR_OK);
 		uint8_t value[64];
@@ -343,15 +349,17 @@ static void test_tampered_kek(void **state)
 	uint8_t w[60];
 	snprintf(p, sizeof p, "%s/keys.db", h->dir);
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT wrapped FROM keks WHERE name = 'owner'", -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "SELECT wrapped FROM keks WHERE name = 'owner'", -1, &st, NULL),
+	        SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_bytes(st, 0), (int)sizeof w);
 	memcpy(w, sqlite3_column_blob(st, 0), sizeof w);
 	sqlite3_finalize(st);
 	w[20] ^= 0x01;
-	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE keks SET wrapped = ? WHERE name = 'owner'", -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "UPDATE keks SET wrapped = ? WHERE name = 'owner'", -1, &st, NULL),
+	        SQLITE_OK);
 	sqlite3_bind_blob(st, 1, w, sizeof w, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
@@ -367,11 +375,11 @@ int main(void)
 	if (veil_crypto_init(NULL))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_end_to_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_pin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_existing_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tampered_kek, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_end_to_end, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_wrong_pin, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_existing_key, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tampered_kek, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
