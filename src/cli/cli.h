@@ -64,6 +64,16 @@ void cli_human_size(uint64_t n, char out[32]);
 /* Handles a common option returned by getopt_long. Returns -1 if the option
  * was not a common one, 0 if handled, or an exit code to return now. */
 int cli_common_opt(cli_global *g, const cli_command *cmd, int opt);
+/* getopt_long with the common options added to `shortopts`/handled: returns
+ * the next option that is the command's own, or -1 when there are no more
+ * or the command must return at once, with *rc set to its exit code (help
+ * printed, or a usage error). Callers: `int rc = -1; while ((opt =
+ * cli_opt(...)) != -1) {...} if (rc >= 0) return rc;` */
+int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const char *shortopts,
+	    const struct option *longopts, int *rc);
+/* For commands whose only own option is --json. Returns -1 to go on, or
+ * an exit code to return. */
+int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json);
 const cli_command *cli_find(const char *name);
 
 /* ---- the open workspace (workspace.c) ---- */

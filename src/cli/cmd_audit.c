@@ -75,13 +75,8 @@ int cmd_audit_log(cli_global *g, int argc, char **argv)
 	bool json = false;
 	veil_err err;
 	veil_err_clear(&err);
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
 		if (opt == 'j')
 			json = true;
 		else if (opt == 's') {
@@ -90,6 +85,8 @@ int cmd_audit_log(cli_global *g, int argc, char **argv)
 		} else
 			return cli_usage_error(cmd, "unexpected option");
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	cli_ws ws;
@@ -109,19 +106,12 @@ int cmd_audit_log(cli_global *g, int argc, char **argv)
 int cmd_audit_verify(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("audit verify");
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	bool json = false;
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
-		if (opt != 'j')
-			return cli_usage_error(cmd, "unexpected option");
-		json = true;
-	}
+	bool json;
+	int rc = cli_parse_json_only(g, cmd, argc, argv, &json);
+	if (rc >= 0)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
@@ -182,13 +172,8 @@ int cmd_audit_proof(cli_global *g, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *size_arg = NULL, *output = NULL;
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "o:hqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "o:", longopts, &rc)) != -1) {
 		if (opt == 's')
 			size_arg = optarg;
 		else if (opt == 'o')
@@ -196,6 +181,8 @@ int cmd_audit_proof(cli_global *g, int argc, char **argv)
 		else
 			return cli_usage_error(cmd, "unexpected option");
 	}
+	if (rc >= 0)
+		return rc;
 	int left = argc - optind;
 	if (left < 1)
 		return cli_usage_error(cmd, "say 'inclusion INDEX' or 'consistency OLD NEW'");
@@ -271,15 +258,14 @@ int cmd_audit_check_proof(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("audit check-proof");
 	static const struct option longopts[] = {
-		{"public-key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"public-key", required_argument, NULL, 'k'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
 	};
 	const char *key = NULL;
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0)
-			return rc;
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1)
 		key = optarg;
-	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "give exactly one proof FILE");
 	if (!key)

@@ -242,10 +242,11 @@ int cmd_backup(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("backup");
 	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1)
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0 && (rc || opt == 'h'))
-			return rc;
+	int rc = -1;
+	while (cli_opt(g, cmd, argc, argv, "", longopts, &rc) != -1)
+		; /* no options of its own: cli_opt handles the common ones */
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "give exactly one DEST folder");
 	const char *dest = argv[optind];
@@ -384,10 +385,11 @@ int cmd_restore(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("restore");
 	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1)
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0 && (rc || opt == 'h'))
-			return rc;
+	int rc = -1;
+	while (cli_opt(g, cmd, argc, argv, "", longopts, &rc) != -1)
+		; /* no options of its own: cli_opt handles the common ones */
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 2)
 		return cli_usage_error(cmd, "give the BACKUP folder and the new workspace DIR");
 	const char *from = argv[optind], *dest = argv[optind + 1];

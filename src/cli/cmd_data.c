@@ -290,13 +290,8 @@ int cmd_data_upload(cli_global *g, int argc, char **argv)
 	static upload_args a;
 	memset(&a, 0, sizeof a);
 	veil_err err;
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "n:o:c:t:hqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "n:o:c:t:", longopts, &rc)) != -1) {
 		switch (opt) {
 		case 'n': a.name = optarg; break;
 		case 'o': a.owner = optarg; break;
@@ -315,6 +310,8 @@ int cmd_data_upload(cli_global *g, int argc, char **argv)
 		default: return cli_usage_error(cmd, "unexpected option");
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, argc - optind ? "give exactly one FILE" : "a FILE to upload is required");
 	a.file = argv[optind];
@@ -387,13 +384,8 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 	};
 	const char *output = NULL;
 	bool force = false;
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "o:fhqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "o:f", longopts, &rc)) != -1) {
 		if (opt == 'o')
 			output = optarg;
 		else if (opt == 'f')
@@ -401,6 +393,8 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 		else
 			return cli_usage_error(cmd, "unexpected option");
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(cmd, "give exactly one NAME[@VERSION]");
 	if (!output)
@@ -476,29 +470,11 @@ static veil_status list_row(void *ctx, const veil_dataset_version *v, veil_err *
 	return VEIL_OK;
 }
 
-static int parse_json_flag(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json)
-{
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	int opt, rc;
-	*json = false;
-	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
-		if (opt != 'j')
-			return cli_usage_error(cmd, "unexpected option");
-		*json = true;
-	}
-	return -1;
-}
-
 int cmd_data_list(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("data list");
 	bool json;
-	int rc = parse_json_flag(g, cmd, argc, argv, &json);
+	int rc = cli_parse_json_only(g, cmd, argc, argv, &json);
 	if (rc >= 0)
 		return rc;
 	if (optind != argc)
@@ -573,7 +549,7 @@ int cmd_data_inspect(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("data inspect");
 	bool json;
-	int rc = parse_json_flag(g, cmd, argc, argv, &json);
+	int rc = cli_parse_json_only(g, cmd, argc, argv, &json);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)

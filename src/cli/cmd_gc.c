@@ -137,17 +137,14 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, CLI_COMMON_OPTS,
 						 {NULL, 0, NULL, 0}};
 	bool dry = false;
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "nhqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "n", longopts, &rc)) != -1) {
 		if (opt != 'n')
 			return cli_usage_error(cmd, "unexpected option");
 		dry = true;
 	}
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	veil_err err;

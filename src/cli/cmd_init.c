@@ -170,13 +170,8 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	};
 	init_opts o = {.provider = "file", .module = "/usr/lib/softhsm/libsofthsm2.so", .key_label = "veil-root",
 		       .kdf_log_n = 17, .rotation = "30d"};
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
 		switch (opt) {
 		case 'p': o.provider = optarg; break;
 		case 'M': o.module = optarg; break;
@@ -194,6 +189,8 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		default: return cli_usage_error(cmd, "unexpected option");
 		}
 	}
+	if (rc >= 0)
+		return rc;
 	if (argc - optind > 1)
 		return cli_usage_error(cmd, "too many arguments");
 	o.dir = optind < argc ? argv[optind] : (g->workspace ? g->workspace : ".");

@@ -23,13 +23,8 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 		{"version", required_argument, NULL, 'V'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "hqW:", longopts, NULL)) != -1) {
-		if ((rc = cli_common_opt(g, cmd, opt)) >= 0) {
-			if (rc || opt == 'h')
-				return rc;
-			continue;
-		}
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
 		if (opt == 'j' && strstr(cmd->usage, "--json"))
 			a->json = true;
 		else if (opt == 'r' && strstr(cmd->usage, "--rewrap"))
@@ -42,6 +37,8 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 		} else
 			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
 	}
+	if (rc >= 0)
+		return rc;
 	int left = argc - optind;
 	if (want_name && left != 1)
 		return cli_usage_error(cmd, left ? "give exactly one key name" : "a key name is required");
@@ -89,6 +86,21 @@ static json_t *kek_json(const veil_kek_info *k, int64_t period, int64_t now)
 	return o;
 }
 
+/* Every KEK and the workspace's rotation period. Returns -1 on success or
+ * the exit code of a failure (already reported). The caller frees *keks. */
+static int load_keks(cli_global *g, veil_kek_info **keks, size_t *n, int64_t *period)
+{
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, WS_KMS, &ws, &err))
+		return cli_fail(&err);
+	veil_status st = veil_kms_kek_list(ws.kms, keks, n, &err);
+	*period = ws.cfg.key_rotation;
+	cli_ws_close(&ws);
+	return st ? cli_fail(&err) : -1;
+}
+
 int cmd_key_list(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("key list");
@@ -96,18 +108,11 @@ int cmd_key_list(cli_global *g, int argc, char **argv)
 	int rc = parse(g, cmd, argc, argv, false, &a);
 	if (rc >= 0)
 		return rc;
-	veil_err err;
-	veil_err_clear(&err);
-	cli_ws ws;
-	if (cli_ws_open(g, WS_KMS, &ws, &err))
-		return cli_fail(&err);
 	veil_kek_info *keks = NULL;
 	size_t n = 0;
-	veil_status st = veil_kms_kek_list(ws.kms, &keks, &n, &err);
-	int64_t period = ws.cfg.key_rotation, now = veil_time_now();
-	cli_ws_close(&ws);
-	if (st)
-		return cli_fail(&err);
+	int64_t period = 0, now = veil_time_now();
+	if ((rc = load_keks(g, &keks, &n, &period)) >= 0)
+		return rc;
 	if (a.json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
@@ -200,18 +205,11 @@ int cmd_key_status(cli_global *g, int argc, char **argv)
 	int rc = parse(g, cmd, argc, argv, false, &a);
 	if (rc >= 0)
 		return rc;
-	veil_err err;
-	veil_err_clear(&err);
-	cli_ws ws;
-	if (cli_ws_open(g, WS_KMS, &ws, &err))
-		return cli_fail(&err);
 	veil_kek_info *keks = NULL;
 	size_t n = 0;
-	veil_status st = veil_kms_kek_list(ws.kms, &keks, &n, &err);
-	int64_t period = ws.cfg.key_rotation, now = veil_time_now();
-	cli_ws_close(&ws);
-	if (st)
-		return cli_fail(&err);
+	int64_t period = 0, now = veil_time_now();
+	if ((rc = load_keks(g, &keks, &n, &period)) >= 0)
+		return rc;
 	size_t overdue = 0;
 	json_t *arr = a.json ? json_array() : NULL;
 	if (!a.json)

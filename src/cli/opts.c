@@ -26,6 +26,41 @@ int cli_common_opt(cli_global *g, const cli_command *cmd, int opt)
 	}
 }
 
+int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const char *shortopts,
+	    const struct option *longopts, int *rc)
+{
+	char all[64];
+	if (veil_fmt(all, sizeof all, NULL, "%shqW:", shortopts)) {
+		*rc = VEIL_EXIT_STATUS_BASE + VEIL_E_INTERNAL;
+		return -1;
+	}
+	for (;;) {
+		int opt = getopt_long(argc, argv, all, longopts, NULL);
+		if (opt == -1)
+			return -1;
+		int r = cli_common_opt(g, cmd, opt);
+		if (r < 0)
+			return opt;
+		if (r > 0 || opt == 'h') {
+			*rc = r;
+			return -1;
+		}
+	}
+}
+
+int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json)
+{
+	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int opt, rc = -1;
+	*json = false;
+	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
+		if (opt != 'j')
+			return cli_usage_error(cmd, "unexpected option");
+		*json = true;
+	}
+	return rc;
+}
+
 const cli_command *cli_find(const char *name)
 {
 	for (size_t i = 0; i < cli_ncommands; i++)
