@@ -127,9 +127,17 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_config *kc, char **secret,
 			   bool confirm, veil_err *err) VEIL_MUST_CHECK;
 /* Appends an audit event and commits it. Audit failures are errors: a
- * change that cannot be audited must not be reported as done. */
+ * change that cannot be audited must not be reported as done. To make a
+ * change and its event succeed or fail together, use the two halves:
+ * append (which takes the log's lock and fixes the event's place), make
+ * the change, then commit; a failed change is followed by
+ * cli_audit_discard instead. */
 veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
 		      json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
+veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
+			     json_t *detail, veil_err *err) VEIL_MUST_CHECK;
+veil_status cli_audit_commit(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
+veil_status cli_audit_discard(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
 
 /* Removes a folder tree (cmd_init.c); used to undo a failed init, backup or restore. */
 void cli_remove_tree(const char *dir);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome, json_t *detail,
-		      veil_err *err)
+veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
+			     json_t *detail, veil_err *err)
 {
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(detail);
@@ -18,11 +18,24 @@ veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, cons
 	veil_status st = ws->audit ? veil_audit_append(ws->audit, &ev, NULL, err)
 				   : veil_err_set(err, VEIL_E_INTERNAL, "audit log not open for %s", action);
 	free(text);
-	if (!st)
-		st = veil_audit_commit(ws->audit, err);
 	if (st)
 		veil_err_wrap(err, "cannot record '%s' in the audit log", action);
 	return st;
+}
+
+veil_status cli_audit_commit(cli_ws *ws, veil_err *err)
+{
+	veil_status st = veil_audit_commit(ws->audit, err);
+	if (st)
+		veil_err_wrap(err, "cannot commit the audit log");
+	return st;
+}
+
+veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome, json_t *detail,
+		      veil_err *err)
+{
+	veil_status st = cli_audit_append(ws, action, resource, outcome, detail, err);
+	return st ? st : cli_audit_commit(ws, err);
 }
 
 static veil_status open_read_only(cli_global *g, cli_ws *ws, veil_err *err)
@@ -158,7 +171,7 @@ static int parse_u64(const cli_command *cmd, const char *s, const char *what, ui
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-')
+	if (s[0] < '0' || s[0] > '9' || errno || *end) /* strtoull alone takes " -1" */
 		return cli_usage_error(cmd, "%s must be a whole number, not '%s'", what, s);
 	*out = v;
 	return -1;
@@ -261,9 +274,9 @@ int cmd_audit_check_proof(cli_global *g, int argc, char **argv)
 		{"public-key", required_argument, NULL, 'k'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
 	};
 	const char *key = NULL;
-	int opt, rc = -1;
-	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1)
-		key = optarg;
+	int rc = -1;
+	while (cli_opt(g, cmd, argc, argv, "", longopts, &rc) != -1)
+		key = optarg; /* --public-key is its only option */
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)

@@ -97,7 +97,7 @@ static json_t *version_json(const veil_dataset_version *v)
 	json_t *tags = json_array();
 	for (size_t i = 0; i < v->ntags; i++)
 		json_array_append_new(tags, json_pack("{s:s, s:s}", "key", v->tags[i].key, "value", v->tags[i].value));
-	return json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:o}", "name", v->name,
+	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "name", v->name,
 			 "version", (json_int_t)v->version, "owner", v->owner, "classification", v->classification,
 			 "size", (json_int_t)v->size, "sha256", v->sha256, "object_id", v->object_id, "dek_id",
 			 v->dek_id, "kek", v->kek, "chunk_size", (json_int_t)v->chunk_size, "created", created,
@@ -118,7 +118,10 @@ static veil_status ensure_kek(cli_ws *ws, const char *owner, veil_err *err)
 	veil_status st = veil_kms_kek_get(ws->kms, owner, &info, err);
 	if (st != VEIL_E_NOTFOUND)
 		return st;
-	if ((st = veil_kms_kek_create(ws->kms, owner, err)))
+	st = veil_kms_kek_create(ws->kms, owner, err);
+	if (st == VEIL_E_EXISTS)
+		return VEIL_OK; /* a concurrent upload for the same new owner made (and audited) it */
+	if (st)
 		return st;
 	return cli_audit(ws, "key.create", owner, "ok", json_pack("{s:i, s:s}", "version", 1, "reason", "first upload"),
 			 err);
@@ -176,8 +179,15 @@ out:
 	return st;
 }
 
-static veil_status record(cli_ws *ws, veil_dataset_version *v, veil_err *err)
+/* Records the version so that the catalog and the audit log keep it
+ * together or not at all: the event is appended first (which takes the
+ * log's lock and fixes its place), then the catalog commits, then the log.
+ * If the log cannot commit, the version is marked deleted again. On return
+ * *kept says whether a live version now refers to the object and its key;
+ * when it is false the caller must remove both. */
+static veil_status record(cli_ws *ws, veil_dataset_version *v, bool *kept, veil_err *err)
 {
+	*kept = false;
 	veil_status st = veil_catalog_begin(ws->catalog, err);
 	if (st)
 		return st;
@@ -186,15 +196,31 @@ static veil_status record(cli_ws *ws, veil_dataset_version *v, veil_err *err)
 	    (st = veil_fmt(node, sizeof node, err, "%s@%u", v->name, v->version)) ||
 	    (st = veil_fmt(file, sizeof file, err, "sha256:%s", v->sha256)) ||
 	    (st = veil_catalog_lineage_add(ws->catalog, "dataset_version", node, "uploaded_from", "file", file, NULL,
-					   err)) ||
-	    (st = veil_catalog_commit(ws->catalog, err))) {
+					   err))) {
 		veil_catalog_rollback(ws->catalog);
 		return st;
 	}
 	json_t *detail = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "size", (json_int_t)v->size, "sha256", v->sha256,
 				   "object_id", v->object_id, "dek_id", v->dek_id, "kek", v->kek, "classification",
 				   v->classification);
-	return cli_audit(ws, "data.upload", node, "ok", detail, err);
+	if ((st = cli_audit_append(ws, "data.upload", node, "ok", detail, err))) {
+		veil_catalog_rollback(ws->catalog);
+		return st;
+	}
+	veil_err e2;
+	if ((st = veil_catalog_commit(ws->catalog, err))) {
+		if (cli_audit_discard(ws, &e2))
+			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot reopen the audit log: %s", e2.msg);
+		return st;
+	}
+	if ((st = cli_audit_commit(ws, err))) {
+		if (veil_catalog_dataset_mark_deleted(ws->catalog, v->name, v->version, &e2))
+			veil_log(VEIL_LOG_ERROR, "upload.cleanup", "%s is recorded but not audited: %s", node, e2.msg);
+		veil_err_hint(err, "the upload was undone; check the audit log with 'veil audit verify' and retry");
+		return st;
+	}
+	*kept = true;
+	return VEIL_OK;
 }
 
 static int upload(cli_global *g, const upload_args *a)
@@ -257,7 +283,8 @@ static int upload(cli_global *g, const upload_args *a)
 	if (!st)
 		st = seal_into_store(g, &ws, fd, (uint64_t)sb.st_size, &v, &err);
 	close(fd);
-	if (!st && (st = record(&ws, &v, &err)) && v.version == 0) {
+	bool kept = false;
+	if (!st && (st = record(&ws, &v, &kept, &err)) && !kept) {
 		/* Not recorded: the object and its key are of no use to anyone. */
 		veil_err e2;
 		if (veil_store_remove(ws.store, v.object_id, &e2))
@@ -375,6 +402,73 @@ out:
 	return st;
 }
 
+/* The catalog row names a data key; that key must be wrapped under the
+ * dataset owner's key, or an edited catalog could point one owner's
+ * dataset at another owner's object and key. */
+static veil_status check_key(cli_ws *ws, const veil_dataset_version *v, veil_dek_info *di, veil_err *err)
+{
+	veil_status st = veil_kms_dek_info(ws->kms, v->dek_id, di, err);
+	if (st)
+		return st;
+	if (strcmp(di->kek_name, v->kek) != 0 || strcmp(v->kek, v->owner) != 0) {
+		veil_err_set(err, VEIL_E_CORRUPT,
+			     "the catalog entry of %s@%u names a data key of '%s', but the dataset belongs to '%s'",
+			     v->name, v->version, di->kek_name, v->owner);
+		veil_err_hint(err, "the catalog was modified outside veil; restore it from a backup");
+		return VEIL_E_CORRUPT;
+	}
+	return VEIL_OK;
+}
+
+/* Decrypts v to `output` (NULL: standard output). The key use is audited
+ * before any plaintext is released: for a file, after every byte verified
+ * and before the file gets its name; for standard output, before streaming
+ * starts. A failure is audited too. */
+static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_version *v, const char *output,
+			    uint64_t *bytes, veil_err *err)
+{
+	char ref[VEIL_CATALOG_REF_MAX];
+	snprintf(ref, sizeof ref, "%s@%u", v->name, v->version);
+	veil_dek_info di = {0};
+	veil_atomic_file out = {.fd = -1};
+	tap t = {.out_fd = STDOUT_FILENO};
+	bool audited = false;
+	veil_status st = check_key(ws, v, &di, err);
+	json_t *detail = json_pack("{s:s, s:s, s:I, s:s}", "dek_id", v->dek_id, "kek", di.kek_name, "kek_version",
+				   (json_int_t)di.kek_version, "to", output ? "file" : "stdout");
+	if (!st && !output) {
+		st = cli_audit(ws, "data.download", ref, "ok", json_incref(detail), err);
+		audited = true;
+	}
+	if (!st && output) {
+		st = veil_atomic_open(&out, output, 0600, err);
+		t.out = st ? NULL : &out;
+	}
+	if (!st && (st = veil_hash_init(&t.hash, VEIL_HASH_SHA256, err)) == VEIL_OK)
+		st = decrypt(g, ws, v, &t, err);
+	if (t.hash)
+		veil_hash_free(t.hash);
+	if (!st && t.out) {
+		st = cli_audit(ws, "data.download", ref, "ok", json_incref(detail), err);
+		audited = true;
+		if (!st)
+			st = veil_atomic_commit(&out, err);
+		else
+			veil_atomic_abort(&out);
+	} else if (t.out) {
+		veil_atomic_abort(&out);
+	}
+	if (st && !audited) {
+		veil_err aerr;
+		json_object_set_new(detail, "result", json_string(veil_status_str(st)));
+		if (cli_audit(ws, "data.download", ref, "failed", json_incref(detail), &aerr))
+			veil_log(VEIL_LOG_ERROR, "download.audit", "cannot audit a failed download: %s", aerr.msg);
+	}
+	json_decref(detail);
+	*bytes = t.bytes;
+	return st;
+}
+
 int cmd_data_download(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("data download");
@@ -415,43 +509,19 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
 		return cli_fail(&err);
 	veil_dataset_version v;
-	veil_atomic_file out = {.fd = -1};
-	tap t = {.out_fd = STDOUT_FILENO};
 	veil_status st = veil_catalog_dataset_get(ws.catalog, name, version, &v, &err);
-	if (st)
-		goto done;
-	char ref[VEIL_CATALOG_REF_MAX];
-	snprintf(ref, sizeof ref, "%s@%u", v.name, v.version);
-	if (!to_stdout) {
-		if ((st = veil_atomic_open(&out, output, 0600, &err)))
-			goto audit;
-		t.out = &out;
+	if (st) {
+		cli_ws_close(&ws);
+		return cli_fail(&err);
 	}
-	if ((st = veil_hash_init(&t.hash, VEIL_HASH_SHA256, &err)) == VEIL_OK)
-		st = decrypt(g, &ws, &v, &t, &err);
-	if (t.hash)
-		veil_hash_free(t.hash);
-	if (!st && t.out)
-		st = veil_atomic_commit(&out, &err);
-	else if (t.out)
-		veil_atomic_abort(&out);
-audit:;
-	/* Every use of a data key is audited, refusals and failures too. */
-	veil_err aerr;
-	json_t *detail = json_pack("{s:s, s:s, s:s}", "dek_id", v.dek_id, "kek", v.kek, "result",
-				   st ? veil_status_str(st) : "ok");
-	veil_status ast = cli_audit(&ws, "data.download", ref, st ? "failed" : "ok", detail, &aerr);
-	if (!st && ast) {
-		st = ast;
-		err = aerr;
-	}
+	uint64_t bytes = 0;
+	st = download(g, &ws, &v, to_stdout ? NULL : output, &bytes, &err);
 	veil_dataset_version_free(&v);
-done:
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
 	if (!to_stdout)
-		cli_info("Wrote %s (%llu bytes, verified)", output, (unsigned long long)t.bytes);
+		cli_info("Wrote %s (%llu bytes, verified)", output, (unsigned long long)bytes);
 	return 0;
 }
 
@@ -498,7 +568,7 @@ int cmd_data_list(cli_global *g, int argc, char **argv)
 
 static veil_status version_row(void *ctx, const veil_dataset_version *v, veil_err *err)
 {
-	json_t *o = json_pack("{s:i, s:I, s:s, s:s}", "version", (json_int_t)v->version, "size", (json_int_t)v->size,
+	json_t *o = json_pack("{s:I, s:I, s:s, s:s}", "version", (json_int_t)v->version, "size", (json_int_t)v->size,
 			      "state", v->state, "sha256", v->sha256);
 	char created[VEIL_TIME_STR_MAX];
 	veil_time_format(v->created, created);

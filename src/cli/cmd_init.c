@@ -181,8 +181,9 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		case 'N': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			if (*end || v < 10 || v > 22)
-				return cli_usage_error(cmd, "--kdf-log-n must be a number from 10 to 22");
+			if (*end || v < VEIL_KMS_KDF_LOG_N_MIN || v > VEIL_KMS_KDF_LOG_N_MAX)
+				return cli_usage_error(cmd, "--kdf-log-n must be a number from %d to %d",
+						       VEIL_KMS_KDF_LOG_N_MIN, VEIL_KMS_KDF_LOG_N_MAX);
 			o.kdf_log_n = (unsigned)v;
 			break;
 		}

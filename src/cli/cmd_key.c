@@ -5,6 +5,7 @@
  */
 #include "cmds.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
  * Returns -1 to continue, or an exit code. */
 typedef struct key_args {
 	bool json, rewrap;
-	long version;
+	uint32_t version;
 	const char *name;
 } key_args;
 
@@ -31,9 +32,11 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 			a->rewrap = true;
 		else if (opt == 'V' && strstr(cmd->usage, "--version")) {
 			char *end;
-			a->version = strtol(optarg, &end, 10);
-			if (*end || a->version < 1)
-				return cli_usage_error(cmd, "--version must be a positive whole number");
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || v < 1 || v > UINT32_MAX)
+				return cli_usage_error(cmd, "--version must be a whole number from 1 to %u", UINT32_MAX);
+			a->version = (uint32_t)v;
 		} else
 			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
 	}
@@ -76,7 +79,7 @@ static json_t *kek_json(const veil_kek_info *k, int64_t period, int64_t now)
 	char created[VEIL_TIME_STR_MAX], rotated[VEIL_TIME_STR_MAX];
 	veil_time_format(k->created, created);
 	veil_time_format(k->rotated, rotated);
-	json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I}", "name", k->name, "current_version",
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "name", k->name, "current_version",
 			      (json_int_t)k->current_version, "versions", (json_int_t)k->versions, "retired",
 			      (json_int_t)k->retired, "created", created, "rotated", rotated, "deks",
 			      (json_int_t)k->deks, "deks_on_old_versions", (json_int_t)k->deks_on_old, "age_seconds",
@@ -147,13 +150,13 @@ int cmd_key_rotate(cli_global *g, int argc, char **argv)
 	uint64_t moved = 0;
 	veil_status st = veil_kms_kek_rotate(ws.kms, a.name, &version, &err);
 	if (!st)
-		st = cli_audit(&ws, "key.rotate", a.name, "ok", json_pack("{s:i}", "version", (json_int_t)version),
+		st = cli_audit(&ws, "key.rotate", a.name, "ok", json_pack("{s:I}", "version", (json_int_t)version),
 			       &err);
 	if (!st && a.rewrap) {
 		st = veil_kms_kek_rewrap(ws.kms, a.name, &moved, &err);
 		veil_err audit_err;
 		veil_status ast = cli_audit(&ws, "key.rewrap", a.name, st ? "failed" : "ok",
-					    json_pack("{s:i, s:I}", "version", (json_int_t)version, "deks",
+					    json_pack("{s:I, s:I}", "version", (json_int_t)version, "deks",
 						      (json_int_t)moved),
 					    &audit_err);
 		if (!st && ast) {
@@ -185,16 +188,16 @@ int cmd_key_retire(cli_global *g, int argc, char **argv)
 	cli_ws ws;
 	if (cli_ws_open(g, WS_AUDIT | WS_EXCLUSIVE, &ws, &err))
 		return cli_fail(&err);
-	veil_status st = veil_kms_kek_retire(ws.kms, a.name, (uint32_t)a.version, &err);
+	veil_status st = veil_kms_kek_retire(ws.kms, a.name, a.version, &err);
 	veil_err audit_err;
 	veil_status ast = cli_audit(&ws, "key.retire", a.name, st ? "failed" : "ok",
-				    json_pack("{s:i}", "version", (json_int_t)a.version), &audit_err);
+				    json_pack("{s:I}", "version", (json_int_t)a.version), &audit_err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
 	if (ast)
 		return cli_fail(&audit_err);
-	cli_info("Retired version %ld of key %s", a.version, a.name);
+	cli_info("Retired version %u of key %s", a.version, a.name);
 	return 0;
 }
 
@@ -226,7 +229,7 @@ int cmd_key_status(cli_global *g, int argc, char **argv)
 			snprintf(status, sizeof status, "OVERDUE: rotate with 'veil key rotate %s --rewrap'",
 				 keks[i].name);
 		else if (keks[i].deks_on_old)
-			snprintf(status, sizeof status, "ok (%llu data keys on old versions)",
+			snprintf(status, sizeof status, "ok, but %llu data keys on old versions: rotate --rewrap",
 				 (unsigned long long)keks[i].deks_on_old);
 		else
 			snprintf(status, sizeof status, "ok");

@@ -29,7 +29,7 @@ const cli_command cli_commands[] = {
 	 "  --pkcs11-token LABEL     token label (required with pkcs11)\n"
 	 "  --pkcs11-key-label L     label of the root key in the token (default veil-root)\n"
 	 "  --kdf-log-n N            scrypt cost for the sealed root, 2^N x 1 KiB of memory\n"
-	 "                           (default 17 = 128 MiB; 10..22)\n"
+	 "                           (default 17 = 128 MiB; 10..20)\n"
 	 "  --key-rotation DURATION  KEK rotation period, e.g. 30d (default 30d; 'off')\n" SECRET_HELP
 		 COMMON_HELP},
 	{"data upload", cmd_data_upload, "encrypt a file and store it as a dataset version",
@@ -76,9 +76,10 @@ const cli_command cli_commands[] = {
 	 "under it: run 'veil key rotate NAME --rewrap' first.\n" SECRET_HELP COMMON_HELP},
 	{"key status", cmd_key_status, "check keys against the rotation period",
 	 "usage: veil key status [--json]\n\n"
-	 "Lists each key with the age of its current version. Exits with 1 when a key\n"
-	 "is older than key_rotation in veil.yaml, or has data keys on old versions\n"
-	 "older than that.\n" SECRET_HELP COMMON_HELP},
+	 "Lists each key with the age of its current version and how many data keys\n"
+	 "are still wrapped under older versions. Exits with 1 when a key's current\n"
+	 "version is older than key_rotation in veil.yaml. Data keys on old versions\n"
+	 "are reported (re-wrap them with 'veil key rotate NAME --rewrap').\n" SECRET_HELP COMMON_HELP},
 	{"audit log", cmd_audit_log, "print audit events",
 	 "usage: veil audit log [--since TIME] [--json]\n\n"
 	 "Prints audit events, oldest first. TIME is 2026-11-22 or 2026-11-22T13:00:00Z.\n" COMMON_HELP},

@@ -203,6 +203,28 @@ static veil_status lock(cli_ws *ws, bool exclusive, veil_err *err)
 	return VEIL_E_BUSY;
 }
 
+/* Opens the audit log for appending with the signing seed the KMS holds. */
+static veil_status open_audit(cli_ws *ws, veil_err *err)
+{
+	char p[4096];
+	uint8_t *seed = veil_secure_alloc(VEIL_ED25519_SEED_LEN);
+	if (!seed)
+		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+	veil_status st = veil_kms_secret_get(ws->kms, CLI_AUDIT_SECRET, seed, VEIL_ED25519_SEED_LEN, err);
+	if (!st && (st = veil_fmt(p, sizeof p, err, "%s/%s", ws->dir, CLI_WS_AUDIT)) == VEIL_OK)
+		st = veil_audit_open(p, seed, &ws->audit, err);
+	veil_secure_free(seed, VEIL_ED25519_SEED_LEN);
+	return st;
+}
+
+veil_status cli_audit_discard(cli_ws *ws, veil_err *err)
+{
+	/* Closing drops the pending batch and releases the lock. */
+	veil_audit_close(ws->audit);
+	ws->audit = NULL;
+	return open_audit(ws, err);
+}
+
 veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
 {
 	memset(ws, 0, sizeof *ws);
@@ -245,21 +267,8 @@ veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
 		if (st)
 			goto fail;
 	}
-	if (what & WS_AUDIT) {
-		uint8_t *seed = veil_secure_alloc(VEIL_ED25519_SEED_LEN);
-		if (!seed) {
-			st = veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
-			goto fail;
-		}
-		st = veil_kms_secret_get(ws->kms, CLI_AUDIT_SECRET, seed, VEIL_ED25519_SEED_LEN, err);
-		if (!st) {
-			if ((st = veil_fmt(p, sizeof p, err, "%s/%s", ws->dir, CLI_WS_AUDIT)) == VEIL_OK)
-				st = veil_audit_open(p, seed, &ws->audit, err);
-		}
-		veil_secure_free(seed, VEIL_ED25519_SEED_LEN);
-		if (st)
-			goto fail;
-	}
+	if ((what & WS_AUDIT) && (st = open_audit(ws, err)))
+		goto fail;
 	return VEIL_OK;
 fail:
 	cli_ws_close(ws);
