@@ -134,12 +134,28 @@ veil_status veil_fs_write_all(int fd, const void *p, size_t n, const char *what,
 /* Joins a and b with '/' into out; VEIL_E_LIMIT if it does not fit. */
 veil_status veil_path_join(char *out, size_t outsz, const char *a, const char *b, veil_err *err) VEIL_MUST_CHECK;
 
-/* Streaming atomic file: write through it, then commit (fsync, rename,
- * fsync folder) or abort (unlink temp). Dropping it without commit must be
- * followed by abort. */
+/* Streaming atomic file: open, write through it, then commit or abort.
+ *
+ * Where the folder's filesystem supports O_TMPFILE (ext4, xfs, btrfs, tmpfs
+ * on Linux), open makes an unnamed file with no entry in the folder: if the
+ * process dies before commit, even by SIGKILL, the kernel frees it and no
+ * data (often decrypted data) is left behind under any name. commit fsyncs
+ * it, links it (through /proc/self/fd) under a fresh hidden name
+ * ".veil-tmp-<random hex>" in the same folder, renames that over the final
+ * path (an existing file is replaced atomically) and fsyncs the folder; only
+ * a death in the instant between that link and the rename can leave the
+ * hidden name behind. Without O_TMPFILE or /proc, open falls back to a named
+ * ".veil-tmp-XXXXXX" file, which a killed process does leave behind.
+ *
+ * The new file gets exactly `mode` (umask does not apply). If commit fails,
+ * the file is aborted: the final path is untouched and no temp file remains.
+ * abort closes the file and removes the temp name if it has one. After open
+ * succeeds, exactly one of commit or abort must follow; abort is harmless
+ * after a failed open, and on a struct initialised with .fd = -1. */
 typedef struct veil_atomic_file {
 	int fd;
-	char tmp_path[4096];
+	bool unnamed;          /* O_TMPFILE: no folder entry until commit links it */
+	char tmp_path[4096];   /* the temp file's name; empty while it has none */
 	char final_path[4096];
 } veil_atomic_file;
 
@@ -166,7 +182,10 @@ int64_t veil_time_now(void); /* seconds since the Unix epoch, UTC */
 /* "2026-11-22T13:49:21Z"; out must hold VEIL_TIME_STR_MAX bytes. */
 #define VEIL_TIME_STR_MAX 32
 void veil_time_format(int64_t t, char out[VEIL_TIME_STR_MAX]);
-/* Parses "2026-11-22T13:49:21Z" or "2026-11-22". */
+/* Parses "2026-11-22T13:49:21Z" or "2026-11-22", exactly as veil_time_format
+ * writes them (two-digit fields, UTC): dates and times that do not exist
+ * ("2026-02-31", "2026-02-29", "25:00:00", leap second ":60") and other
+ * spellings are refused with VEIL_E_INVALID; on error *out is unchanged. */
 veil_status veil_time_parse(const char *s, int64_t *out, veil_err *err) VEIL_MUST_CHECK;
 /* Parses durations like "30d", "12h", "90m", "45s", "2w" into seconds. */
 veil_status veil_duration_parse(const char *s, int64_t *seconds, veil_err *err) VEIL_MUST_CHECK;

@@ -138,6 +138,13 @@ veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resourc
 			     json_t *detail, veil_err *err) VEIL_MUST_CHECK;
 veil_status cli_audit_commit(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
 veil_status cli_audit_discard(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
+/* The audit log's public key as the key store holds it (needs WS_KMS). */
+veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err *err) VEIL_MUST_CHECK;
+/* Verifies the workspace's audit log against pub (never trusting
+ * audit/log.pub) and that every catalog version has its upload event
+ * (needs WS_CATALOG). VEIL_E_CORRUPT with rep->what on a problem. */
+veil_status cli_verify_log(cli_ws *ws, const uint8_t pub[VEIL_ED25519_PUB_LEN], veil_audit_report *rep,
+			   uint64_t *versions, veil_err *err) VEIL_MUST_CHECK;
 
 /* Removes a folder tree (cmd_init.c); used to undo a failed init, backup or restore. */
 void cli_remove_tree(const char *dir);

@@ -116,48 +116,171 @@ int cmd_audit_log(cli_global *g, int argc, char **argv)
 }
 
 /* ---- verify ---- */
+veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err *err)
+{
+	uint8_t *seed = veil_secure_alloc(VEIL_ED25519_SEED_LEN);
+	if (!seed)
+		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+	veil_status st = veil_kms_secret_get(ws->kms, CLI_AUDIT_SECRET, seed, VEIL_ED25519_SEED_LEN, err);
+	if (!st)
+		st = veil_ed25519_public(seed, pub, err);
+	veil_secure_free(seed, VEIL_ED25519_SEED_LEN);
+	return st;
+}
+
+/* Resources of every data.upload event, sorted, for the catalog check. */
+typedef struct uploads {
+	char **ref;
+	size_t n, cap;
+} uploads;
+
+static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_event *ev, veil_err *err)
+{
+	uploads *u = ctx;
+	if (strcmp(ev->action, "data.upload") != 0 || strcmp(ev->outcome, "ok") != 0)
+		return VEIL_OK;
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 64;
+		char **p = realloc(u->ref, cap * sizeof *p);
+		if (!p)
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		u->ref = p;
+		u->cap = cap;
+	}
+	if (!(u->ref[u->n] = strdup(ev->resource)))
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+	u->n++;
+	return VEIL_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct xcheck {
+	veil_catalog *catalog;
+	uploads *u;
+	uint64_t versions;
+} xcheck;
+
+static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_err *err)
+{
+	xcheck *x = ctx;
+	char ref[VEIL_CATALOG_REF_MAX];
+	const char *key = ref;
+	snprintf(ref, sizeof ref, "%s@%u", v->name, v->version);
+	x->versions++;
+	if (!bsearch(&key, x->u->ref, x->u->n, sizeof *x->u->ref, cmp_str))
+		return veil_err_set(err, VEIL_E_CORRUPT,
+				    "the catalog holds %s, but the audit log has no upload event for it", ref);
+	return VEIL_OK;
+}
+
+static veil_status check_dataset(void *ctx, const veil_dataset_version *v, veil_err *err)
+{
+	xcheck *x = ctx;
+	return veil_catalog_dataset_versions(x->catalog, v->name, check_version, x, err);
+}
+
+veil_status cli_verify_log(cli_ws *ws, const uint8_t pub[VEIL_ED25519_PUB_LEN], veil_audit_report *rep,
+			   uint64_t *versions, veil_err *err)
+{
+	char p[4200];
+	snprintf(p, sizeof p, "%s/%s", ws->dir, CLI_WS_AUDIT);
+	veil_status st = veil_audit_verify(p, pub, rep, err);
+	if (st)
+		return st;
+	/* The log is sound and signed by the pinned key; now every version in
+	 * the catalog must have been uploaded on the record. A catalog row with
+	 * no event means the log was cut back, or the row was added outside veil. */
+	veil_audit *log = NULL;
+	uploads u = {0};
+	xcheck x = {.catalog = ws->catalog, .u = &u};
+	st = veil_audit_open(p, NULL, &log, err);
+	if (!st)
+		st = veil_audit_read(log, 0, collect_upload, &u, err);
+	veil_audit_close(log);
+	if (!st) {
+		qsort(u.ref, u.n, sizeof *u.ref, cmp_str);
+		st = veil_catalog_dataset_list(ws->catalog, check_dataset, &x, err);
+		if (st == VEIL_E_CORRUPT) {
+			rep->problem = VEIL_AUDIT_BAD_LEAF;
+			snprintf(rep->what, sizeof rep->what, "%s", err->msg);
+		}
+	}
+	for (size_t i = 0; i < u.n; i++)
+		free(u.ref[i]);
+	free(u.ref);
+	*versions = x.versions;
+	return st;
+}
+
+static veil_status read_pubkey(const char *arg, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err *err);
+
 int cmd_audit_verify(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("audit verify");
-	bool json;
-	int rc = cli_parse_json_only(g, cmd, argc, argv, &json);
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'}, {"public-key", required_argument, NULL, 'k'}, CLI_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
+	};
+	bool json = false;
+	const char *key = NULL;
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else
+			key = optarg;
+	}
 	if (rc >= 0)
 		return rc;
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	veil_err err;
 	veil_err_clear(&err);
+	uint8_t pub[VEIL_ED25519_PUB_LEN];
 	cli_ws ws;
-	if (cli_ws_open(g, 0, &ws, &err))
+	/* The key comes from the auditor, or from the key store (passphrase):
+	 * never from audit/log.pub, which whoever replaces the log replaces too. */
+	if (key && read_pubkey(key, pub, &err))
 		return cli_fail(&err);
-	char p[4200];
-	snprintf(p, sizeof p, "%s/%s", ws.dir, CLI_WS_AUDIT);
+	if (cli_ws_open(g, WS_CATALOG | (key ? 0 : WS_KMS), &ws, &err))
+		return cli_fail(&err);
+	veil_status st = key ? VEIL_OK : cli_log_key(&ws, pub, &err);
 	veil_audit_report rep;
-	veil_status st = veil_audit_verify(p, NULL, &rep, &err);
+	memset(&rep, 0, sizeof rep);
+	uint64_t versions = 0;
+	if (!st)
+		st = cli_verify_log(&ws, pub, &rep, &versions, &err);
 	cli_ws_close(&ws);
 	if (st && st != VEIL_E_CORRUPT)
 		return cli_fail(&err);
 	if (json) {
 		char root[65];
 		veil_hex_encode(rep.last.root, sizeof rep.last.root, root);
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I}", "sound", st == VEIL_OK, "leaves",
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I, s:I, s:s}", "sound", st == VEIL_OK, "leaves",
 				      (json_int_t)rep.leaves, "heads", (json_int_t)rep.heads, "last_head_size",
 				      (json_int_t)rep.last.size, "last_head_root", root, "uncommitted_bytes",
-				      (json_int_t)rep.uncommitted_bytes);
+				      (json_int_t)rep.uncommitted_bytes, "catalog_versions_checked", (json_int_t)versions,
+				      "key", key ? "given" : "key store");
 		if (st)
-			json_object_set_new(o, "problem", json_string(rep.what));
+			json_object_set_new(o, "problem", json_string(rep.what[0] ? rep.what : err.msg));
 		cli_print_json(o);
 	}
 	if (st) {
 		if (!json)
-			fprintf(stderr, "veil: audit log FAILED verification: %s\n", rep.what);
-		fprintf(stderr, "hint: the log was modified outside veil; compare with a backup and treat the "
-				"events after that point as untrusted\n");
+			fprintf(stderr, "veil: audit log FAILED verification: %s\n", rep.what[0] ? rep.what : err.msg);
+		fprintf(stderr, "hint: the log or the catalog was modified outside veil; compare with a backup and "
+				"treat the events after that point as untrusted\n");
 		return VEIL_EXIT_CHECK;
 	}
 	if (!json) {
-		printf("audit log OK: %llu events, %llu signed tree heads verified\n", (unsigned long long)rep.leaves,
-		       (unsigned long long)rep.heads);
+		printf("audit log OK: %llu events, %llu signed tree heads verified against the %s log key; "
+		       "%llu catalog versions have their upload events\n",
+		       (unsigned long long)rep.leaves, (unsigned long long)rep.heads, key ? "given" : "key store's",
+		       (unsigned long long)versions);
 		if (rep.uncommitted_bytes)
 			printf("(%llu bytes of an interrupted commit will be removed by the next writer)\n",
 			       (unsigned long long)rep.uncommitted_bytes);

@@ -87,7 +87,8 @@ static veil_status write_config(const char *dir, const init_opts *o, const char 
 	return st;
 }
 
-static veil_status create(cli_global *g, const init_opts *o, veil_err *err)
+static veil_status create(cli_global *g, const init_opts *o, char pub_hex[2 * VEIL_ED25519_PUB_LEN + 1],
+			  veil_err *err)
 {
 	uint8_t raw_id[16];
 	char id[33];
@@ -147,6 +148,7 @@ static veil_status create(cli_global *g, const init_opts *o, veil_err *err)
 	veil_kms_close(kms);
 	if (st)
 		return st;
+	veil_hex_encode(pub, sizeof pub, pub_hex);
 
 	cli_ws ws;
 	cli_global local = *g;
@@ -227,7 +229,8 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	}
 	o.dir = real;
-	veil_status st = create(g, &o, &err);
+	char pub_hex[2 * VEIL_ED25519_PUB_LEN + 1];
+	veil_status st = create(g, &o, pub_hex, &err);
 	if (st) {
 		/* Undo: nothing half-made stays behind. */
 		if (made) {
@@ -247,6 +250,8 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	}
 	cli_info("Initialised an empty veil workspace in %s", real);
+	cli_info("Audit log public key: %s", pub_hex);
+	cli_info("  (keep a copy outside the workspace: 'veil audit verify --public-key' checks against it)");
 	cli_info("Next: veil --workspace %s data upload FILE --name NAME --owner OWNER", real);
 	return 0;
 }

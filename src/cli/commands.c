@@ -84,10 +84,15 @@ const cli_command cli_commands[] = {
 	 "usage: veil audit log [--since TIME] [--json]\n\n"
 	 "Prints audit events, oldest first. TIME is 2026-11-22 or 2026-11-22T13:00:00Z.\n" COMMON_HELP},
 	{"audit verify", cmd_audit_verify, "verify the whole audit log",
-	 "usage: veil audit verify [--json]\n\n"
+	 "usage: veil audit verify [--public-key HEX|FILE] [--json]\n\n"
 	 "Recomputes every leaf and tree head, checks every signature and that each\n"
-	 "head extends the one before. Exits with 1 and names the first bad entry when\n"
-	 "anything does not match.\n" COMMON_HELP},
+	 "head extends the one before, and that every dataset version in the catalog\n"
+	 "has its upload event. Exits with 1 and names the first bad entry when\n"
+	 "anything does not match.\n\n"
+	 "The signatures are checked against the log key held by the key store (this\n"
+	 "needs the passphrase), or against --public-key, the key 'veil init' printed\n"
+	 "(an auditor's own record of it); never against audit/log.pub alone, which\n"
+	 "whoever replaced the log could have replaced too.\n" SECRET_HELP COMMON_HELP},
 	{"audit proof", cmd_audit_proof, "prove an event is in the log, or that the log only grew",
 	 "usage: veil audit proof inclusion INDEX [--size N] [-o FILE]\n"
 	 "       veil audit proof consistency OLD NEW [-o FILE]\n\n"

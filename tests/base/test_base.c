@@ -1,13 +1,17 @@
-/* Unit tests for the base layer: errors, buffers, hex, atomic files, time,
- * durations, names and the YAML config reader. */
+/* Unit tests for the base layer: errors, buffers, hex, atomic files (named
+ * and unnamed, abort, kill), time, durations, names and the YAML config reader. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "veil/base.h"
@@ -92,6 +96,186 @@ static void test_atomic(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Entries in dir other than "." and "..": a temp file with a name shows up here. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Whether dir's filesystem gives unnamed temp files (it does on this machine's /tmp). */
+static bool tmpfile_works(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static void assert_file(const char *path, const char *want, unsigned mode)
+{
+	veil_buf b = {0};
+	assert_int_equal(veil_fs_read_file(path, 1 << 20, &b, NULL), VEIL_OK);
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.data, want, b.len);
+	veil_buf_free(&b);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, mode);
+}
+
+/* While being written, an atomic file has no name in the folder; commit gives
+ * it its final name and exact mode, replacing the old file; abort and a failed
+ * commit leave nothing behind. */
+static void test_atomic_unnamed(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/veil-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	bool unnamed = tmpfile_works(dir);
+	char path[256], other[256], cmd[300];
+	snprintf(path, sizeof path, "%s/f", dir);
+	assert_int_equal(veil_fs_write_atomic(path, "old", 3, 0600, NULL), VEIL_OK);
+	assert_int_equal(count_entries(dir), 1);
+
+	mode_t old_mask = umask(077);
+	veil_atomic_file f;
+	assert_int_equal(veil_atomic_open(&f, path, 0640, NULL), VEIL_OK);
+	assert_int_equal(veil_atomic_write(&f, "new data", 8, NULL), VEIL_OK);
+	if (unnamed) {
+		assert_true(f.unnamed);
+		assert_int_equal(count_entries(dir), 1);
+	}
+	assert_file(path, "old", 0600);
+	assert_int_equal(veil_atomic_commit(&f, NULL), VEIL_OK);
+	umask(old_mask);
+	assert_int_equal(f.fd, -1);
+	assert_int_equal(count_entries(dir), 1);
+	assert_file(path, "new data", 0640);
+
+	/* a new file, where none was */
+	snprintf(other, sizeof other, "%s/g", dir);
+	assert_int_equal(veil_atomic_open(&f, other, 0600, NULL), VEIL_OK);
+	assert_int_equal(veil_atomic_write(&f, "g", 1, NULL), VEIL_OK);
+	assert_int_equal(count_entries(dir), unnamed ? 1 : 2);
+	assert_int_equal(veil_atomic_commit(&f, NULL), VEIL_OK);
+	assert_int_equal(count_entries(dir), 2);
+	assert_file(other, "g", 0600);
+
+	/* abort leaves nothing, and is harmless twice or without open */
+	snprintf(other, sizeof other, "%s/h", dir);
+	assert_int_equal(veil_atomic_open(&f, other, 0600, NULL), VEIL_OK);
+	assert_int_equal(veil_atomic_write(&f, "secret", 6, NULL), VEIL_OK);
+	veil_atomic_abort(&f);
+	veil_atomic_abort(&f);
+	assert_false(veil_fs_exists(other));
+	assert_int_equal(count_entries(dir), 2);
+	veil_atomic_file never = {.fd = -1};
+	veil_atomic_abort(&never);
+
+	/* a commit that cannot rename (a folder is in the way) fails and leaves
+	 * neither the temp name nor a changed folder */
+	snprintf(other, sizeof other, "%s/d", dir);
+	assert_int_equal(veil_fs_mkdirs(other, 0700, NULL), VEIL_OK);
+	snprintf(cmd, sizeof cmd, "%s/d/x", dir);
+	assert_int_equal(veil_fs_write_atomic(cmd, "x", 1, 0600, NULL), VEIL_OK);
+	veil_err e;
+	assert_int_equal(veil_atomic_open(&f, other, 0600, &e), VEIL_OK);
+	assert_int_equal(veil_atomic_write(&f, "y", 1, NULL), VEIL_OK);
+	assert_int_not_equal(veil_atomic_commit(&f, &e), VEIL_OK);
+	assert_non_null(strstr(e.msg, "into place"));
+	assert_int_equal(f.fd, -1);
+	assert_int_equal(count_entries(dir), 3);
+	assert_true(veil_fs_is_dir(other));
+	assert_int_equal(veil_atomic_commit(&f, NULL), VEIL_E_INTERNAL);
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A process SIGKILLed in the middle of an atomic write leaves no file, and so
+ * no plaintext, in the folder. */
+static void test_atomic_killed(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/veil-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	if (!tmpfile_works(dir)) {
+		rmdir(dir);
+		skip();
+	}
+	char path[256];
+	snprintf(path, sizeof path, "%s/plain.csv", dir);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		veil_atomic_file f;
+		static const char row[] = "name,diagnosis\nalice,flu\n";
+		if (veil_atomic_open(&f, path, 0600, NULL) != VEIL_OK)
+			_exit(1);
+		for (int i = 0; i < 1000; i++)
+			if (veil_atomic_write(&f, row, sizeof row - 1, NULL) != VEIL_OK)
+				_exit(2);
+		kill(getpid(), SIGKILL);
+		_exit(3);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	assert_int_equal(count_entries(dir), 0);
+	assert_false(veil_fs_exists(path));
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Dates and times that exist parse to the right second; ones that do not,
+ * and other spellings, are refused rather than normalised. */
+static void test_time_dates(void **state)
+{
+	(void)state;
+	static const struct { const char *in; int64_t want; } good[] = {
+		{"1970-01-01T00:00:00Z", 0},           {"1969-12-31T23:59:59Z", -1},
+		{"2024-02-29", 1709164800},            {"2024-02-29T23:59:59Z", 1709251199},
+		{"2000-02-29", 951782400},             {"2026-12-31T23:59:59Z", 1798761599},
+		{"2026-11-22T13:49:21Z", 1795355361}, {"9999-12-31T23:59:59Z", 253402300799},
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		int64_t t = 42;
+		assert_int_equal(veil_time_parse(good[i].in, &t, NULL), VEIL_OK);
+		assert_int_equal(t, good[i].want);
+	}
+	static const char *const bad[] = {
+		"2026-02-31", "2026-13-01", "2026-11-22T25:00:00Z", "2026-02-29", "1900-02-29",
+		"2026-04-31", "2026-00-10", "2026-11-00", "2026-11-22T24:00:00Z", "2026-11-22T23:60:00Z",
+		"2026-11-22T23:59:60Z", "2026-02-29T12:00:00Z", "2026-1-5", "2026-11-22T13:49:21",
+		" 2026-11-22", "2026-11-22 ", "2026-11- 2", "2026-11-22T13:49:21Z ", "", "yesterday",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int64_t t = 42;
+		veil_err e;
+		assert_int_equal(veil_time_parse(bad[i], &t, &e), VEIL_E_INVALID);
+		assert_int_equal(t, 42);
+		assert_non_null(strstr(e.msg, "is not a time"));
+		assert_true(e.hint[0] != '\0');
+	}
+	/* what veil_time_format writes always parses back */
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char s[VEIL_TIME_STR_MAX];
+		int64_t t = 0;
+		veil_time_format(good[i].want, s);
+		assert_int_equal(veil_time_parse(s, &t, NULL), VEIL_OK);
+		assert_int_equal(t, good[i].want);
+	}
+}
+
 static void test_time(void **state)
 {
 	(void)state;
@@ -162,7 +346,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_names), cmocka_unit_test(test_hex),  cmocka_unit_test(test_buf),
-		cmocka_unit_test(test_atomic),       cmocka_unit_test(test_time), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_atomic),       cmocka_unit_test(test_atomic_unnamed),
+		cmocka_unit_test(test_atomic_killed), cmocka_unit_test(test_time),
+		cmocka_unit_test(test_time_dates),    cmocka_unit_test(test_names),
 		cmocka_unit_test(test_yaml),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);

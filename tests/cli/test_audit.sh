@@ -5,6 +5,8 @@
 
 new_ws "$T/ws" || exit 1
 export VEIL_WORKSPACE="$T/ws"
+logkey=$(sed -n 's/^Audit log public key: \([0-9a-f]*\)$/\1/p' "$T/err")
+check "init prints the log public key" test ${#logkey} -eq 64
 rand_file "$T/f" 2000
 veil data upload "$T/f" --name d --owner o
 veil data download d -o "$T/f.out"
@@ -92,5 +94,27 @@ veil audit verify
 expect_rc "a torn final head reads as an interrupted commit" 0
 check "and verify says so" out_has "interrupted commit"
 rm -rf "$T/ws/audit" && cp -a "$T/audit.good" "$T/ws/audit"
+
+# Replacing the whole log (and its log.pub) with another workspace's is
+# caught: the key store, or the auditor's own record of the key, pins it.
+new_ws "$T/ws3" || exit 1
+VEIL_WORKSPACE="$T/ws3" veil data upload "$T/f" --name other --owner o
+mv "$T/ws/audit" "$T/audit.mine" && cp -a "$T/ws3/audit" "$T/ws/audit"
+veil audit verify
+expect_fail "a log replaced with another workspace's fails against the key store's key" $E_CHECK "signature|key|FAILED"
+veil audit verify --public-key "$logkey"
+expect_fail "and against the key printed at init" $E_CHECK "signature|key|FAILED"
+rm -rf "$T/ws/audit" && mv "$T/audit.mine" "$T/ws/audit"
+veil audit verify --public-key "$logkey"
+expect_rc "the real log verifies against the key printed at init" 0
+
+# A log cut back to before an upload: the catalog still names the version,
+# which now has no upload event.
+cp -a "$T/ws/audit" "$T/audit.full"
+veil data upload "$T/f" --name late --owner o
+rm -rf "$T/ws/audit" && cp -a "$T/audit.full" "$T/ws/audit"
+veil audit verify
+expect_fail "a log rolled back behind the catalog is caught" $E_CHECK "no upload event"
+check "naming the version" err_has "late@1"
 
 finish

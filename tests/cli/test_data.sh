@@ -63,6 +63,15 @@ check "no progress bar when stderr is not a terminal" sh -c "! grep -q encryptin
 VEIL_PROGRESS_AFTER=off script -qec "'$VEIL_BIN' data download prog -o '$T/prog.out2'" "$T/tty2" >/dev/null
 check "VEIL_PROGRESS_AFTER=off turns it off" sh -c "! grep -q decrypting '$T/tty2'"
 
+# concurrent first uploads for a new owner all succeed (one creates the key)
+for i in 1 2 3 4 5 6; do
+	"$VEIL_BIN" data upload "$T/plain.csv" --name "race$i" --owner newcomer >"$T/race$i.out" 2>&1 &
+done
+wait
+veil data list --json
+check "six concurrent uploads for a new owner all land" python3 -c "
+import json; d=json.load(open('$T/out')); assert sum(1 for x in d if x['name'].startswith('race'))==6, d"
+
 # bad input
 veil data upload "$T/missing" --name x --owner alice
 expect_fail "missing input file" $E_NOTFOUND "missing"

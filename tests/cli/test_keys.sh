@@ -28,6 +28,8 @@ rand_file "$T/b" 3000
 veil data upload "$T/b" --name b --owner bank
 veil data download a -o "$T/a.out"
 check "data from before the rotation still decrypts" cmp -s "$T/a" "$T/a.out"
+veil key retire bank --version 4294967297
+expect_fail "a version beyond 32 bits is refused, not wrapped around" $E_USAGE "from 1 to"
 veil key retire bank --version 1
 expect_fail "retire refuses a version still in use" $E_INVALID "rewrap|still"
 check "and says how to fix it" err_has "rewrap"

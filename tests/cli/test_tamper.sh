@@ -70,6 +70,20 @@ expect_fail "a missing object is a clear error" $E_NOTFOUND "object|not found|no
 restore
 veil data download a -o "$T/out.a"
 check "after repair the data reads back intact" cmp -s "$T/a" "$T/out.a"
+# An edited catalog row pointing one owner's dataset at another owner's
+# object and key (all four columns copied, so the object itself is intact).
+rand_file "$T/bank" 3000
+veil data upload "$T/bank" --name bankdata --owner bank
+rand_file "$T/hosp" 3000
+veil data upload "$T/hosp" --name hospdata --owner hospital
+sqlite3 "$T/ws/catalog.db" "UPDATE dataset_versions SET (object_id, dek_id, sha256, size) =
+  (SELECT object_id, dek_id, sha256, size FROM dataset_versions WHERE dataset_id =
+     (SELECT id FROM datasets WHERE name='bankdata'))
+  WHERE dataset_id = (SELECT id FROM datasets WHERE name='hospdata')"
+veil data download hospdata -o "$T/stolen"
+expect_fail "a catalog row naming another owner's key is refused" $E_CORRUPT "belongs to 'hospital'"
+check "and releases nothing" test ! -e "$T/stolen"
+
 veil audit log --json
 check "failed downloads are audited" python3 -c "
 import json; assert sum(1 for e in json.load(open('$T/out')) if e['action']=='data.download' and e['outcome']=='failed')>=10"
