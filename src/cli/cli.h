@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <sys/stat.h>
 
 #include "veil/audit.h"
 #include "veil/base.h"
@@ -145,6 +146,13 @@ veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err 
  * (needs WS_CATALOG). VEIL_E_CORRUPT with rep->what on a problem. */
 veil_status cli_verify_log(cli_ws *ws, const uint8_t pub[VEIL_ED25519_PUB_LEN], veil_audit_report *rep,
 			   uint64_t *versions, veil_err *err) VEIL_MUST_CHECK;
+
+/* Streaming SHA-256 of a regular file (links and other types are refused
+ * as VEIL_E_CORRUPT), and a copy to a new file (mode 0600, fsynced) that
+ * hashes as it goes (files.c). */
+veil_status cli_hash_file(const char *path, char hex[2 * VEIL_SHA256_LEN + 1], veil_err *err) VEIL_MUST_CHECK;
+veil_status cli_copy_file(const char *src, const char *dst, char hex[2 * VEIL_SHA256_LEN + 1],
+			  veil_err *err) VEIL_MUST_CHECK;
 
 /* Removes a folder tree (cmd_init.c); used to undo a failed init, backup or restore. */
 void cli_remove_tree(const char *dir);

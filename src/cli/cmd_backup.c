@@ -25,40 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Copies src to dst (new file, mode 0600), fsynced, hashing the bytes. */
+/* Copies src to dst and records it in the manifest as rel. */
 static veil_status copy_file(const char *src, const char *dst, veil_buf *manifest, const char *rel, veil_err *err)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return veil_err_errno(err, VEIL_E_IO, errno, "cannot open %s", src);
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		close(in);
-		return veil_err_errno(err, VEIL_E_IO, errno, "cannot create %s", dst);
-	}
-	veil_hash_ctx *h = NULL;
-	veil_status st = veil_hash_init(&h, VEIL_HASH_SHA256, err);
-	uint8_t buf[65536];
-	while (!st) {
-		size_t got = 0;
-		if ((st = veil_fd_read(&in, buf, sizeof buf, &got, err)) || got == 0)
-			break;
-		if (!(st = veil_hash_update(h, buf, got, err)))
-			st = veil_fs_write_all(out, buf, got, dst, err);
-	}
-	if (!st && fsync(out) != 0)
-		st = veil_err_errno(err, VEIL_E_IO, errno, "cannot sync %s", dst);
-	uint8_t d[VEIL_SHA256_LEN];
-	char hex[65];
-	if (!st && !(st = veil_hash_final(h, d, err))) {
-		veil_hex_encode(d, sizeof d, hex);
-		st = veil_buf_printf(manifest, err, "%s  %s\n", hex, rel);
-	} else if (h && st) {
-		veil_hash_free(h);
-	}
-	close(in);
-	close(out);
-	return st;
+	char hex[2 * VEIL_SHA256_LEN + 1];
+	veil_status st = cli_copy_file(src, dst, hex, err);
+	return st ? st : veil_buf_printf(manifest, err, "%s  %s\n", hex, rel);
 }
 
 /* A consistent copy of a live SQLite database (the key store). */
@@ -163,17 +135,9 @@ static veil_status copy_audit(const char *from, const char *to, const char *rel,
 
 static veil_status hash_into_manifest(const char *path, const char *rel, veil_buf *m, veil_err *err)
 {
-	veil_buf b = {0};
-	uint8_t d[VEIL_SHA256_LEN];
-	char hex[65];
-	veil_status st = veil_fs_read_file(path, 1u << 30, &b, err);
-	if (!st)
-		st = veil_sha256(b.data, b.len, d, err);
-	veil_buf_free(&b);
-	if (st)
-		return st;
-	veil_hex_encode(d, sizeof d, hex);
-	return veil_buf_printf(m, err, "%s  %s\n", hex, rel);
+	char hex[2 * VEIL_SHA256_LEN + 1];
+	veil_status st = cli_hash_file(path, hex, err);
+	return st ? st : veil_buf_printf(m, err, "%s  %s\n", hex, rel);
 }
 
 static veil_status write_backup(cli_ws *ws, const char *tmp, uint64_t *objects, veil_err *err)
@@ -280,147 +244,3 @@ int cmd_backup(cli_global *g, int argc, char **argv)
 	return 0;
 }
 
-/* ---- restore ---- */
-static veil_status check_manifest(const char *dir, veil_err *err)
-{
-	char p[4400];
-	snprintf(p, sizeof p, "%s/MANIFEST", dir);
-	veil_buf m = {0};
-	veil_status st = veil_fs_read_file(p, 16u << 20, &m, err);
-	if (st) {
-		veil_err_hint(err, "is this a folder written by 'veil backup'?");
-		return st;
-	}
-	char *save = NULL;
-	size_t files = 0;
-	for (char *line = strtok_r((char *)m.data, "\n", &save); !st && line; line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] == '#')
-			continue;
-		if (strlen(line) < 67 || line[64] != ' ' || line[65] != ' ' || strstr(line + 66, "..")) {
-			st = veil_err_set(err, VEIL_E_CORRUPT, "MANIFEST line %zu is malformed", files + 1);
-			break;
-		}
-		line[64] = '\0';
-		snprintf(p, sizeof p, "%s/%s", dir, line + 66);
-		veil_buf f = {0};
-		uint8_t d[VEIL_SHA256_LEN];
-		char hex[65];
-		st = veil_fs_read_file(p, 1u << 30, &f, err);
-		if (!st)
-			st = veil_sha256(f.data, f.len, d, err);
-		veil_buf_free(&f);
-		if (!st) {
-			veil_hex_encode(d, sizeof d, hex);
-			if (strcmp(hex, line) != 0)
-				st = veil_err_set(err, VEIL_E_CORRUPT, "%s in the backup was modified", line + 66);
-		}
-		files++;
-	}
-	veil_buf_free(&m);
-	return st;
-}
-
-static veil_status copy_tree(const char *from, const char *to, veil_err *err)
-{
-	veil_status st = veil_fs_mkdirs(to, 0700, err);
-	DIR *d = opendir(from);
-	if (!d)
-		return veil_err_errno(err, VEIL_E_IO, errno, "cannot open %s", from);
-	struct dirent *e;
-	veil_buf ignored = {0};
-	while (!st && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char s[4400], t[4400];
-		snprintf(s, sizeof s, "%s/%s", from, e->d_name);
-		snprintf(t, sizeof t, "%s/%s", to, e->d_name);
-		if (veil_fs_is_dir(s))
-			st = copy_tree(s, t, err);
-		else
-			st = copy_file(s, t, &ignored, e->d_name, err);
-		ignored.len = 0;
-	}
-	veil_buf_free(&ignored);
-	closedir(d);
-	return st;
-}
-
-static veil_status verify_object(void *ctx, const char *id, veil_err *err)
-{
-	copy_ctx *c = ctx;
-	veil_status st = veil_store_verify(c->from, id, err);
-	c->n += st == VEIL_OK;
-	return st;
-}
-
-static veil_status verify_restored(const char *dir, uint64_t *objects, veil_err *err)
-{
-	char p[4400];
-	veil_catalog *cat = NULL;
-	veil_store *store = NULL;
-	snprintf(p, sizeof p, "%s/%s", dir, CLI_WS_CATALOG);
-	veil_status st = veil_catalog_open(p, false, &cat, err);
-	if (!st)
-		st = veil_catalog_integrity_check(cat, err);
-	veil_catalog_close(cat);
-	snprintf(p, sizeof p, "%s/%s", dir, CLI_WS_OBJECTS);
-	copy_ctx c = {0};
-	if (!st)
-		st = veil_store_open(p, &store, err);
-	if (!st) {
-		/* reading each object through the store checks its address */
-		c.from = store;
-		st = veil_store_list(store, verify_object, &c, err);
-	}
-	veil_store_close(store);
-	*objects = c.n;
-	snprintf(p, sizeof p, "%s/%s", dir, CLI_WS_AUDIT);
-	veil_audit_report rep;
-	if (!st)
-		st = veil_audit_verify(p, NULL, &rep, err);
-	return st;
-}
-
-int cmd_restore(cli_global *g, int argc, char **argv)
-{
-	const cli_command *cmd = cli_find("restore");
-	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	int rc = -1;
-	while (cli_opt(g, cmd, argc, argv, "", longopts, &rc) != -1)
-		; /* no options of its own: cli_opt handles the common ones */
-	if (rc >= 0)
-		return rc;
-	if (argc - optind != 2)
-		return cli_usage_error(cmd, "give the BACKUP folder and the new workspace DIR");
-	const char *from = argv[optind], *dest = argv[optind + 1];
-	veil_err err;
-	veil_err_clear(&err);
-	if (veil_fs_exists(dest)) {
-		veil_err_set(&err, VEIL_E_EXISTS, "%s exists", dest);
-		veil_err_hint(&err, "restore into a new folder, then move it into place");
-		return cli_fail(&err);
-	}
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.partial-%d", dest, (int)getpid());
-	uint64_t objects = 0;
-	veil_status st = check_manifest(from, &err);
-	if (!st)
-		st = copy_tree(from, tmp, &err);
-	if (!st)
-		st = verify_restored(tmp, &objects, &err);
-	if (!st) {
-		char m[4400];
-		snprintf(m, sizeof m, "%s/MANIFEST", tmp);
-		unlink(m);
-		if (rename(tmp, dest) != 0)
-			st = veil_err_errno(&err, VEIL_E_IO, errno, "cannot move the restored workspace to %s", dest);
-	}
-	if (st) {
-		cli_remove_tree(tmp);
-		veil_err_wrap(&err, "restore failed");
-		return cli_fail(&err);
-	}
-	cli_info("Restored %s into %s (%llu objects verified, audit log verified)", from, dest,
-		 (unsigned long long)objects);
-	return 0;
-}

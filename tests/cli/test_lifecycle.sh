@@ -37,6 +37,27 @@ expect_fail "a damaged backup is refused" $E_CORRUPT "modified|does not match"
 check "and leaves nothing behind" sh -c "! ls -d '$T'/restored-bad* 2>/dev/null"
 veil restore "$T/nothing" "$T/r3"
 expect_fail "restoring a missing backup" $E_NOTFOUND "MANIFEST|backup"
+# hostile backups
+hostile() { rm -rf "$T/bh"; cp -a "$T/bk" "$T/bh"; }
+hostile; : >"$T/bh/MANIFEST"
+veil restore "$T/bh" "$T/r4"
+expect_fail "an empty MANIFEST is refused" $E_CORRUPT "empty"
+hostile; grep -v "catalog.db" "$T/bk/MANIFEST" >"$T/bh/MANIFEST"
+veil restore "$T/bh" "$T/r4"
+expect_fail "a MANIFEST that leaves out a core file is refused" $E_CORRUPT "does not list catalog.db"
+hostile; echo "secret" >"$T/outside"; ln -s "$T/outside" "$T/bh/keys/stolen"
+veil restore "$T/bh" "$T/r4"
+expect_fail "a symbolic link in a backup is refused" $E_CORRUPT "link"
+hostile; echo x >"$T/bh/keys/extra"
+veil restore "$T/bh" "$T/r4"
+expect_fail "a file not in the MANIFEST is refused" $E_CORRUPT "not listed"
+obj4=$("$VEIL_BIN" data inspect d@4 --json | python3 -c "import json,sys;print(json.load(sys.stdin)['object_id'])")
+hostile; rm -f "$T/bh/objects/${obj4:0:2}/${obj4:2}"
+veil restore "$T/bh" "$T/r4"
+expect_fail "a backup missing an object is refused" $E_CORRUPT "no object for"
+check "no hostile backup left a workspace behind" sh -c "! ls -d '$T'/r4* 2>/dev/null"
+VEIL_PASSPHRASE="wrong wrong wrong" veil restore "$T/bk" "$T/r5"
+expect_fail "restore needs the workspace passphrase to check keys and log" $E_AUTH "wrong passphrase"
 
 # lifecycle: keep the newest 2 versions
 sed -i 's/keep_versions: 0/keep_versions: 2/' "$T/ws/veil.yaml"
@@ -79,9 +100,9 @@ expect_rc "the log still verifies after gc" 0
 
 # unreferenced objects and temp files from killed writers
 mkdir -p "$T/ws/objects/tmp"
-echo junk >"$T/ws/objects/tmp/stale"
+echo junk >"$T/ws/objects/tmp/put-Ab12Cd"
 veil gc
-check "gc removes temp files left by killed writers" test ! -e "$T/ws/objects/tmp/stale"
+check "gc removes temp files left by killed writers" test ! -e "$T/ws/objects/tmp/put-Ab12Cd"
 
 # expiry by age
 sed -i 's/keep_versions: 2/keep_versions: 0/; s/expire_days: 0/expire_days: 1/' "$T/ws/veil.yaml"
