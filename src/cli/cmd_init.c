@@ -42,13 +42,85 @@ static bool dir_empty(const char *dir)
 	return empty;
 }
 
+/* Removes what an interrupted init left in dir (its hidden build folders),
+ * so that running init again just works. */
+static void remove_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[4400];
+	while (d && (e = readdir(d)))
+		if (strncmp(e->d_name, ".veil-init-", 11) == 0) {
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			cli_info("removing %s, left by an interrupted 'veil init'", p);
+			cli_remove_tree(p);
+		}
+	if (d)
+		closedir(d);
+}
+
 typedef struct init_opts {
 	const char *dir;
 	const char *provider;
 	const char *module, *token, *key_label;
 	unsigned kdf_log_n;
 	const char *rotation;
+	const char *final; /* where the workspace will live; dir is where it is built */
 } init_opts;
+
+/* The absolute form of path, which need not exist yet (its parent must). */
+static veil_status absolute(const char *path, char *out, size_t outsz, veil_err *err)
+{
+	char buf[4096], parent[4096];
+	veil_status st = veil_fmt(buf, sizeof buf, err, "%s", path);
+	if (st)
+		return st;
+	size_t n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	char *slash = strrchr(buf, '/');
+	const char *base = slash ? slash + 1 : buf;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		if (!realpath(buf, parent))
+			return veil_err_errno(err, VEIL_E_IO, errno, "cannot resolve %s", path);
+		return veil_fmt(out, outsz, err, "%s", parent);
+	}
+	if (slash)
+		*slash = '\0';
+	if (!realpath(slash ? (*buf ? buf : "/") : ".", parent))
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot resolve the folder that holds %s", path);
+	return veil_fmt(out, outsz, err, "%s%s%s", parent, strcmp(parent, "/") ? "/" : "", base);
+}
+
+/* Renames the built workspace tmp to the new folder real, durably. */
+static veil_status move_into_place(const char *tmp, char *real, veil_err *err)
+{
+	if (rename(tmp, real) != 0)
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot move the new workspace into place at %s", real);
+	char *slash = strrchr(real, '/');
+	*slash = '\0';
+	veil_status st = veil_fs_fsync_dir(*real ? real : "/", err);
+	*slash = '/';
+	return st;
+}
+
+/* Moves every entry of tmp up into dir, veil.yaml last, then removes tmp. */
+static veil_status move_entries(const char *tmp, const char *dir, veil_err *err)
+{
+	const char *order[] = {".lock", CLI_WS_CATALOG, CLI_WS_OBJECTS, CLI_WS_KEYS, CLI_WS_AUDIT, CLI_WS_CONFIG};
+	char from[4500], to[4500];
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		snprintf(from, sizeof from, "%s/%s", tmp, order[i]);
+		snprintf(to, sizeof to, "%s/%s", dir, order[i]);
+		if (veil_fs_exists(from) && rename(from, to) != 0)
+			return veil_err_errno(err, VEIL_E_IO, errno, "cannot move %s into %s", order[i], dir);
+	}
+	if (!dir_empty(tmp))
+		return veil_err_set(err, VEIL_E_INTERNAL, "init left unexpected files in %s", tmp);
+	if (rmdir(tmp) != 0)
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot remove %s", tmp);
+	return veil_fs_fsync_dir(dir, err);
+}
 
 static veil_status write_config(const char *dir, const init_opts *o, const char *id, veil_err *err)
 {
@@ -156,7 +228,7 @@ static veil_status create(cli_global *g, const init_opts *o, char pub_hex[2 * VE
 	if ((st = cli_ws_open(&local, WS_AUDIT, &ws, err)))
 		return st;
 	json_t *detail = json_pack("{s:s, s:s}", "provider", cfg.provider, "workspace_id", id);
-	st = cli_audit(&ws, "workspace.init", o->dir, "ok", detail, err);
+	st = cli_audit(&ws, "workspace.init", o->final, "ok", detail, err);
 	cli_ws_close(&ws);
 	return st;
 }
@@ -207,15 +279,13 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	if (strcmp(o.rotation, "off") != 0 && veil_duration_parse(o.rotation, &secs, &err))
 		return cli_fail(&err);
 
-	bool made = false;
-	if (!veil_fs_exists(o.dir)) {
-		if (veil_fs_mkdirs(o.dir, 0700, &err))
-			return cli_fail(&err);
-		made = true;
-	} else if (!veil_fs_is_dir(o.dir)) {
+	if (veil_fs_exists(o.dir) && !veil_fs_is_dir(o.dir)) {
 		veil_err_set(&err, VEIL_E_EXISTS, "%s exists and is not a folder", o.dir);
 		return cli_fail(&err);
-	} else if (!dir_empty(o.dir)) {
+	}
+	if (veil_fs_is_dir(o.dir))
+		remove_leftovers(o.dir);
+	if (veil_fs_exists(o.dir) && !dir_empty(o.dir)) {
 		char cfg[4096];
 		snprintf(cfg, sizeof cfg, "%s/%s", o.dir, CLI_WS_CONFIG);
 		veil_err_set(&err, VEIL_E_EXISTS, "%s is %s", o.dir,
@@ -223,30 +293,34 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		veil_err_hint(&err, "choose a new or empty folder");
 		return cli_fail(&err);
 	}
-	char real[4096];
-	if (!realpath(o.dir, real)) {
-		veil_err_errno(&err, VEIL_E_IO, errno, "cannot resolve %s", o.dir);
+	/* Build the workspace in a hidden folder and move it into place at the
+	 * end, so a failed or killed init never leaves a half-made workspace at
+	 * DIR: a new DIR is built beside it and renamed; an existing empty DIR
+	 * (perhaps the user's current folder) is kept, the workspace is built
+	 * inside it and its entries moved up, veil.yaml last, since veil.yaml is
+	 * what makes a folder a workspace. */
+	char real[4096], tmp[4400];
+	if (absolute(o.dir, real, sizeof real, &err))
 		return cli_fail(&err);
+	bool exists = veil_fs_exists(real);
+	char *slash = strrchr(real, '/');
+	if (exists) {
+		snprintf(tmp, sizeof tmp, "%s/.veil-init-%d", real, (int)getpid());
+	} else {
+		*slash = '\0';
+		snprintf(tmp, sizeof tmp, "%s/.veil-init-%s-%d", *real ? real : "", slash + 1, (int)getpid());
+		*slash = '/';
 	}
-	o.dir = real;
+	o.final = real;
+	o.dir = tmp;
 	char pub_hex[2 * VEIL_ED25519_PUB_LEN + 1];
-	veil_status st = create(g, &o, pub_hex, &err);
+	veil_status st = veil_fs_mkdirs(tmp, 0700, &err);
+	if (!st)
+		st = create(g, &o, pub_hex, &err);
+	if (!st)
+		st = exists ? move_entries(tmp, real, &err) : move_into_place(tmp, real, &err);
 	if (st) {
-		/* Undo: nothing half-made stays behind. */
-		if (made) {
-			cli_remove_tree(real);
-		} else {
-			DIR *d = opendir(real);
-			struct dirent *e;
-			char p[4400];
-			while (d && (e = readdir(d)))
-				if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-					snprintf(p, sizeof p, "%s/%s", real, e->d_name);
-					cli_remove_tree(p);
-				}
-			if (d)
-				closedir(d);
-		}
+		cli_remove_tree(tmp);
 		return cli_fail(&err);
 	}
 	cli_info("Initialised an empty veil workspace in %s", real);

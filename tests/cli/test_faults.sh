@@ -59,6 +59,19 @@ else
 	ok "tmpfs full-disk case needs root; covered by the file-size limit case above"
 fi
 
+# ---- SIGKILL during init (the slow part is the memory-hard KDF) ----
+for target in "$T/initnew" "$T/initold"; do
+	[ "$target" = "$T/initold" ] && mkdir -p "$target"
+	"$VEIL_BIN" init "$target" --kdf-log-n 18 >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.3
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	check "a killed init leaves no workspace at $(basename "$target")" test ! -e "$target/veil.yaml"
+	VEIL_WORKSPACE= new_ws "$target"
+	expect_rc "and init runs again there" 0
+done
+
 # ---- SIGKILL during uploads ----
 new_ws "$T/k" || exit 1
 export VEIL_WORKSPACE="$T/k"
