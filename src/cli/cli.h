@@ -122,6 +122,8 @@ typedef struct cli_ws {
  * current folder) and opens the parts named in `what`. */
 veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
 void cli_ws_close(cli_ws *ws);
+/* Who is acting: "local:<user>" until principals exist (issue 3). */
+void cli_ws_actor(char *out, size_t n);
 veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *err) VEIL_MUST_CHECK;
 /* Builds a KMS config from the workspace config, asking for the passphrase
  * or PIN. secret must be freed with cli_secret_free. */

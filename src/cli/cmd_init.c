@@ -216,20 +216,22 @@ static veil_status create(cli_global *g, const init_opts *o, char pub_hex[2 * VE
 		st = veil_fmt(p, sizeof p, err, "%s/%s", o->dir, CLI_WS_AUDIT);
 	if (!st)
 		st = veil_audit_create(p, seed, err);
+	/* The first event, written with the seed in hand: the passphrase was
+	 * read once and is gone from the environment. */
+	cli_ws ws;
+	memset(&ws, 0, sizeof ws);
+	ws.lock_fd = -1;
+	cli_ws_actor(ws.actor, sizeof ws.actor);
+	if (!st)
+		st = veil_audit_open(p, seed, &ws.audit, err);
 	veil_secure_free(seed, VEIL_ED25519_SEED_LEN);
 	veil_kms_close(kms);
-	if (st)
-		return st;
-	veil_hex_encode(pub, sizeof pub, pub_hex);
-
-	cli_ws ws;
-	cli_global local = *g;
-	local.workspace = o->dir;
-	if ((st = cli_ws_open(&local, WS_AUDIT, &ws, err)))
-		return st;
-	json_t *detail = json_pack("{s:s, s:s}", "provider", cfg.provider, "workspace_id", id);
-	st = cli_audit(&ws, "workspace.init", o->final, "ok", detail, err);
-	cli_ws_close(&ws);
+	if (!st) {
+		veil_hex_encode(pub, sizeof pub, pub_hex);
+		json_t *detail = json_pack("{s:s, s:s}", "provider", cfg.provider, "workspace_id", id);
+		st = cli_audit(&ws, "workspace.init", o->final, "ok", detail, err);
+	}
+	veil_audit_close(ws.audit);
 	return st;
 }
 

@@ -91,6 +91,10 @@ veil_status cli_read_secret(const char *what, const char *env, const char *env_f
 		else {
 			memcpy(s, v, n + 1);
 			*len = n;
+			/* No copy stays in the environment, where a child process or a
+			 * loaded module could read it. */
+			veil_wipe((void *)v, n);
+			unsetenv(env);
 		}
 	} else if (file) {
 		st = from_file(file, s, len, err);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool is_workspace(const char *dir)
@@ -146,6 +147,41 @@ out:
 	return st;
 }
 
+/* The PKCS#11 module runs inside veil with the PIN and every key it
+ * unwraps, and its path comes from veil.yaml, which anyone who can write
+ * the workspace can edit. Load only a root-owned file that nobody else can
+ * change, in a root-owned folder (as the system's own libraries are). */
+static bool root_owned(const char *path, bool want_dir)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && sb.st_uid == 0 && !(sb.st_mode & 022) &&
+	       (want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
+}
+
+static bool folder_root_owned(const char *path)
+{
+	char dir[PATH_MAX];
+	if (veil_fmt(dir, sizeof dir, NULL, "%s", path))
+		return false;
+	*strrchr(dir, '/') = '\0';
+	return root_owned(*dir ? dir : "/", true);
+}
+
+static veil_status check_module(const char *path, veil_err *err)
+{
+	char real[PATH_MAX];
+	/* The link (if it is one) must sit in a root-owned folder, and what it
+	 * resolves to must be root-owned too. */
+	bool ok = path[0] == '/' && folder_root_owned(path) && realpath(path, real) && root_owned(real, false) &&
+		  folder_root_owned(real);
+	if (ok)
+		return VEIL_OK;
+	veil_err_set(err, VEIL_E_DENIED, "refusing to load the PKCS#11 module %s", path);
+	veil_err_hint(err, "root.pkcs11_module in veil.yaml must be an absolute path to a file owned by root and "
+			   "writable by no one else, in a folder like /usr/lib");
+	return VEIL_E_DENIED;
+}
+
 veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_config *kc, char **secret,
 			   bool confirm, veil_err *err)
 {
@@ -158,6 +194,8 @@ veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_c
 	kc->provider = cfg->provider;
 	size_t len = 0;
 	if (strcmp(cfg->provider, "pkcs11") == 0) {
+		if ((st = check_module(cfg->pkcs11_module, err)))
+			return st;
 		if ((st = cli_read_secret("PKCS#11 user PIN", "VEIL_PKCS11_PIN", "VEIL_PKCS11_PIN_FILE", false, secret,
 					  &len, err)))
 			return st;
@@ -175,7 +213,7 @@ veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_c
 	return VEIL_OK;
 }
 
-static void who(char *out, size_t n)
+void cli_ws_actor(char *out, size_t n)
 {
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(out, n, "local:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
@@ -229,7 +267,7 @@ veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
 {
 	memset(ws, 0, sizeof *ws);
 	ws->lock_fd = -1;
-	who(ws->actor, sizeof ws->actor);
+	cli_ws_actor(ws->actor, sizeof ws->actor);
 	veil_status st = find(g, ws->dir, sizeof ws->dir, err);
 	if (st || (st = cli_ws_load_config(ws->dir, &ws->cfg, err)))
 		return st;

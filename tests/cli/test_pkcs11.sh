@@ -36,5 +36,13 @@ expect_fail "an unknown token is a clear error" $E_NOTFOUND "token"
 check "and leaves nothing" test ! -e "$T/ws3"
 veil init "$T/ws4" --provider pkcs11 --pkcs11-module /nonexistent.so --pkcs11-token veil-ci
 check "a missing module is a clear error" sh -c "[ $RC -ne 0 ] && grep -qi module '$T/err'"
+# A workspace's veil.yaml must not be able to make veil load a library of
+# someone else's choosing: a module in a folder anyone could write is refused.
+mkdir -p "$T/evil" && chmod 777 "$T/evil" && cp "$(readlink -f $module)" "$T/evil/mod.so"
+sed -i "s|pkcs11_module: .*|pkcs11_module: $T/evil/mod.so|" "$T/ws/veil.yaml"
+veil data list
+expect_rc "commands that need no key still work" 0
+veil key list
+expect_fail "a module outside root-owned folders is refused" 25 "refusing to load"
 
 finish
