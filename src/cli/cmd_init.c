@@ -122,6 +122,27 @@ static veil_status move_entries(const char *tmp, const char *dir, veil_err *err)
 	return veil_fs_fsync_dir(dir, err);
 }
 
+/* Appends s as a YAML double-quoted scalar. */
+static veil_status yaml_quoted(veil_buf *b, const char *s, veil_err *err)
+{
+	veil_status st = veil_buf_append(b, "\"", 1, err);
+	for (; !st && *s; s++)
+		st = (*s == '"' || *s == '\\') ? veil_buf_printf(b, err, "\\%c", *s) : veil_buf_append(b, s, 1, err);
+	return st ? st : veil_buf_append(b, "\"", 1, err);
+}
+
+/* PKCS#11 labels are at most 32 bytes; control characters would break the
+ * configuration file and the terminal. */
+static bool label_ok(const char *s)
+{
+	if (!*s || strlen(s) > VEIL_KMS_PKCS11_LABEL_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static veil_status write_config(const char *dir, const init_opts *o, const char *id, veil_err *err)
 {
 	veil_buf b = {0};
@@ -136,10 +157,22 @@ static veil_status write_config(const char *dir, const init_opts *o, const char 
 		"root:\n"
 		"  provider: %s\n",
 		id, o->rotation, o->provider);
-	if (!st && strcmp(o->provider, "pkcs11") == 0)
-		st = veil_buf_printf(&b, err,
-				     "  pkcs11_module: %s\n  pkcs11_token: %s\n  pkcs11_key_label: %s\n", o->module,
-				     o->token, o->key_label);
+	if (!st && strcmp(o->provider, "pkcs11") == 0) {
+		/* Token labels may hold spaces, '#' or ':': write them quoted. */
+		st = veil_buf_printf(&b, err, "  pkcs11_module: ");
+		if (!st)
+			st = yaml_quoted(&b, o->module, err);
+		if (!st)
+			st = veil_buf_printf(&b, err, "\n  pkcs11_token: ");
+		if (!st)
+			st = yaml_quoted(&b, o->token, err);
+		if (!st)
+			st = veil_buf_printf(&b, err, "\n  pkcs11_key_label: ");
+		if (!st)
+			st = yaml_quoted(&b, o->key_label, err);
+		if (!st)
+			st = veil_buf_printf(&b, err, "\n");
+	}
 	if (!st)
 		st = veil_buf_printf(&b, err,
 				     "\nstorage:\n"
@@ -275,6 +308,14 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		return cli_usage_error(cmd, "--provider must be 'file' or 'pkcs11'");
 	if (strcmp(o.provider, "pkcs11") == 0 && !o.token)
 		return cli_usage_error(cmd, "--pkcs11-token LABEL is required with --provider pkcs11");
+	if (o.token && !label_ok(o.token))
+		return cli_usage_error(cmd, "--pkcs11-token must be 1 to %d printable characters", VEIL_KMS_PKCS11_LABEL_MAX);
+	if (!label_ok(o.key_label))
+		return cli_usage_error(cmd, "--pkcs11-key-label must be 1 to %d printable characters",
+				       VEIL_KMS_PKCS11_LABEL_MAX);
+	for (const char *c = o.module; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			return cli_usage_error(cmd, "--pkcs11-module has a control character");
 	int64_t secs;
 	veil_err err;
 	veil_err_clear(&err);

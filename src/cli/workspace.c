@@ -104,6 +104,30 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 		goto out;
 	}
 	memcpy(cfg->workspace_id, v, 33);
+	/* A misspelt key would silently fall back to a default (a typo in
+	 * key_rotation would switch the rotation check off): refuse it. */
+	static const char *const known[] = {"workspace_id", "format", "key_rotation", "root.provider",
+					    "root.pkcs11_module", "root.pkcs11_token", "root.pkcs11_key_label",
+					    "storage.chunk_size", "storage.threads", "lifecycle.keep_versions",
+					    "lifecycle.expire_days"};
+	for (size_t i = 0; i < m.n; i++) {
+		size_t k = 0;
+		while (k < sizeof known / sizeof known[0] && strcmp(known[k], m.items[i].key) != 0)
+			k++;
+		if (k == sizeof known / sizeof known[0]) {
+			veil_err_set(err, VEIL_E_INVALID, "%s:%d: unknown setting '%s'", path, m.items[i].line,
+				     m.items[i].key);
+			veil_err_hint(err, "check the spelling; docs/operations.md lists every setting");
+			st = VEIL_E_INVALID;
+			goto out;
+		}
+	}
+	if (!(v = veil_yaml_get(&m, "format")) || strcmp(v, "1") != 0) {
+		veil_err_set(err, VEIL_E_UNSUPPORTED, "%s has format %s; this veil reads format 1", path, v ? v : "(none)");
+		veil_err_hint(err, "use the veil that made this workspace, or a newer one");
+		st = VEIL_E_UNSUPPORTED;
+		goto out;
+	}
 	v = veil_yaml_get(&m, "root.provider");
 	if ((st = copy_str(cfg->provider, sizeof cfg->provider, v ? v : "file", "root.provider", err)))
 		goto out;

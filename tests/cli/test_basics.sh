@@ -83,6 +83,17 @@ veil data list --workspace "$T/ws"
 expect_fail "a catalog from another workspace is refused" $E_WORKSPACE "another workspace"
 cp "$T/ws/veil.yaml.mine" "$T/ws/veil.yaml"
 
+# veil.yaml: a typo is an error, not a silent default; an unknown format is refused
+cp "$T/ws/veil.yaml" "$T/veil.yaml.good"
+sed -i 's/^key_rotation:/key_rotaton:/' "$T/ws/veil.yaml"
+veil data list --workspace "$T/ws"
+expect_fail "a misspelt setting is refused" $E_INVALID "unknown setting 'key_rotaton'"
+cp "$T/veil.yaml.good" "$T/ws/veil.yaml"
+sed -i 's/^format: 1/format: 99/' "$T/ws/veil.yaml"
+veil data list --workspace "$T/ws"
+expect_fail "a newer format is refused" 21 "format 99"
+cp "$T/veil.yaml.good" "$T/ws/veil.yaml"
+
 # wrong passphrase
 VEIL_PASSPHRASE="not the passphrase" veil key list --workspace "$T/ws"
 expect_fail "wrong passphrase" $E_AUTH "wrong passphrase"

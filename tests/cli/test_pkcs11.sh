@@ -7,15 +7,15 @@ module=/usr/lib/softhsm/libsofthsm2.so
 mkdir -p "$T/tokens"
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" >"$T/softhsm2.conf"
 export SOFTHSM2_CONF="$T/softhsm2.conf"
-softhsm2-util --init-token --free --label veil-ci --so-pin 12345678 --pin 87654321 >/dev/null
-check "a scratch SoftHSM2 token" test $? -eq 0
+softhsm2-util --init-token --free --label "veil ci #1" --so-pin 12345678 --pin 87654321 >/dev/null
+check "a scratch SoftHSM2 token (its label has a space and a '#')" test $? -eq 0
 export VEIL_PKCS11_PIN=87654321
 unset VEIL_PASSPHRASE
 
-veil init "$T/ws" --provider pkcs11 --pkcs11-module $module --pkcs11-token veil-ci
+veil init "$T/ws" --provider pkcs11 --pkcs11-module $module --pkcs11-token "veil ci #1"
 expect_rc "init with the root key in the token" 0
 check "no sealed root file: the root is in the HSM" test ! -e "$T/ws/keys/root.sealed"
-check "veil.yaml names the token" grep -q "pkcs11_token: veil-ci" "$T/ws/veil.yaml"
+check "veil.yaml names the token, quoted" grep -q 'pkcs11_token: "veil ci #1"' "$T/ws/veil.yaml"
 export VEIL_WORKSPACE="$T/ws"
 rand_file "$T/f" 100000
 veil data upload "$T/f" --name d --owner o
@@ -34,7 +34,7 @@ expect_fail "pkcs11 needs a token label" $E_USAGE "pkcs11-token"
 veil init "$T/ws3" --provider pkcs11 --pkcs11-module $module --pkcs11-token no-such-token
 expect_fail "an unknown token is a clear error" $E_NOTFOUND "token"
 check "and leaves nothing" test ! -e "$T/ws3"
-veil init "$T/ws4" --provider pkcs11 --pkcs11-module /nonexistent.so --pkcs11-token veil-ci
+veil init "$T/ws4" --provider pkcs11 --pkcs11-module /nonexistent.so --pkcs11-token "veil ci #1"
 check "a missing module is a clear error" sh -c "[ $RC -ne 0 ] && grep -qi module '$T/err'"
 # A workspace's veil.yaml must not be able to make veil load a library of
 # someone else's choosing: a module in a folder anyone could write is refused.
