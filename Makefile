@@ -4,7 +4,7 @@ BUILD ?= build
 MESON ?= meson
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps demo check test bench lint format coverage sanitize clean
+.PHONY: all deps demo check test bench lint format coverage sanitize clang fuzz clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j$(JOBS)
@@ -34,6 +34,15 @@ sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MESON) test -C build-asan --print-errorlogs --num-processes $(JOBS) --timeout-multiplier 3
 
+# The design promises gcc and clang both build veil (-Werror): check clang.
+clang: deps
+	@[ -f build-clang/build.ninja ] || CC=clang $(MESON) setup build-clang
+	ninja -C build-clang -j$(JOBS)
+
+# A real fuzzing session (libFuzzer, clang): fuzz/run.sh [SECONDS per target].
+fuzz: deps
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 lint: deps all
 	scripts/lint.sh $(BUILD)
 
@@ -49,4 +58,4 @@ coverage: deps
 	@echo "coverage report: coverage/index.html"
 
 clean:
-	rm -rf $(BUILD) build-asan build-cov coverage
+	rm -rf $(BUILD) build-asan build-cov build-clang build-fuzz coverage
