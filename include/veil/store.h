@@ -38,9 +38,10 @@ typedef struct veil_store_reader veil_store_reader;
 
 /* Opens the store at `url_or_path`: a plain path or "file:///abs/path"
  * selects the filesystem backend (its root folder and root/tmp are created,
- * mode 0700, when missing). Any other "scheme://" gives VEIL_E_UNSUPPORTED.
- * On success the caller owns *out and frees it with veil_store_close; on
- * error *out is NULL. */
+ * mode 0700, when missing; a root/tmp that is not a real folder, a symlink
+ * included, gives VEIL_E_CORRUPT). Any other "scheme://" gives
+ * VEIL_E_UNSUPPORTED. On success the caller owns *out and frees it with
+ * veil_store_close; on error *out is NULL. */
 veil_status veil_store_open(const char *url_or_path, veil_store **out, veil_err *err) VEIL_MUST_CHECK;
 void veil_store_close(veil_store *s); /* NULL ok; writers and readers must be closed first */
 /* Short name of the backend serving s ("fs"). */
@@ -57,18 +58,22 @@ veil_status veil_store_put_begin(veil_store *s, veil_store_writer **w, veil_err 
  * remains on the backend; the writer only needs veil_store_put_abort. */
 veil_status veil_store_put_write(void *w, const uint8_t *buf, size_t n, veil_err *err) VEIL_MUST_CHECK;
 /* Makes the object durable and visible under its id, written to id_out. An
- * intact object already under that id is kept and the new copy dropped.
- * Always frees w, on success and on error. On error id_out is "" and no
- * partial object is visible (a complete one may be, when only the final
- * folder sync failed; putting the same bytes again is then harmless). */
+ * object already under that id is kept, and the new copy dropped, only if
+ * its bytes hash to the id (checked by reading it); anything else there is
+ * replaced by the new copy atomically. Always frees w, on success and on
+ * error. On error id_out is "" and no partial object is visible (a complete
+ * one may be, when only the final folder sync failed; putting the same
+ * bytes again is then harmless). */
 veil_status veil_store_put_commit(veil_store_writer *w, char id_out[VEIL_STORE_ID_MAX],
 				  veil_err *err) VEIL_MUST_CHECK;
 /* Discards everything written and frees w. NULL ok. */
 void veil_store_put_abort(veil_store_writer *w);
 
 /* ---- reading, verified against the id ---- */
-/* VEIL_E_INVALID for a malformed id, VEIL_E_NOTFOUND when absent. On error
- * *r is NULL. */
+/* VEIL_E_INVALID for a malformed id, VEIL_E_NOTFOUND when absent,
+ * VEIL_E_CORRUPT when what is stored under the id is not an object the store
+ * wrote (a FIFO, symlink or folder planted in a filesystem store); it
+ * returns promptly whatever was planted. On error *r is NULL. */
 veil_status veil_store_get_open(veil_store *s, const char *id, veil_store_reader **r,
 				veil_err *err) VEIL_MUST_CHECK;
 /* Has the shape of veil_read_fn with ctx = the veil_store_reader. *got == 0
@@ -78,17 +83,21 @@ veil_status veil_store_get_read(void *r, uint8_t *buf, size_t n, size_t *got, ve
 void veil_store_get_close(veil_store_reader *r); /* NULL ok */
 
 /* ---- whole objects ---- */
+/* VEIL_E_NOTFOUND when absent, VEIL_E_CORRUPT as for get_open. Opens nothing. */
 veil_status veil_store_size(veil_store *s, const char *id, uint64_t *size, veil_err *err) VEIL_MUST_CHECK;
 /* *exists is false for a well-formed id that is absent; errors are for a
- * malformed id or a backend that cannot answer. */
+ * malformed id, a backend that cannot answer, or an entry that is not an
+ * object (VEIL_E_CORRUPT: never reported as absent). Opens nothing. */
 veil_status veil_store_exists(veil_store *s, const char *id, bool *exists, veil_err *err) VEIL_MUST_CHECK;
-/* Deletes the object durably. VEIL_E_NOTFOUND when absent. */
+/* Deletes the object durably, or whatever entry was planted under its id
+ * (without opening it). VEIL_E_NOTFOUND when absent. */
 veil_status veil_store_remove(veil_store *s, const char *id, veil_err *err) VEIL_MUST_CHECK;
 /* Reads the object to its end: VEIL_OK, VEIL_E_CORRUPT, VEIL_E_NOTFOUND... */
 veil_status veil_store_verify(veil_store *s, const char *id, veil_err *err) VEIL_MUST_CHECK;
 
-/* Called once per object, in no particular order. A status other than
- * VEIL_OK stops the listing and is returned by veil_store_list. */
+/* Called once per object, in no particular order; entries that are not
+ * objects the store wrote are skipped, and none is opened. A status other
+ * than VEIL_OK stops the listing and is returned by veil_store_list. */
 typedef veil_status (*veil_store_list_fn)(void *ctx, const char *id, veil_err *err);
 veil_status veil_store_list(veil_store *s, veil_store_list_fn cb, void *ctx, veil_err *err) VEIL_MUST_CHECK;
 

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Read size for whole-object hashing (verify, dedup). */
+#define READ_CHUNK (64u << 10)
+
 struct veil_store {
 	const veil_store_ops *ops;
 	void *impl;
@@ -355,18 +358,50 @@ veil_status veil_store_verify(veil_store *s, const char *id, veil_err *err)
 	veil_status st = veil_store_get_open(s, id, &r, err);
 	if (st)
 		return st;
-	uint8_t *buf = malloc(64u << 10);
+	uint8_t *buf = malloc(READ_CHUNK);
 	if (!buf) {
 		veil_store_get_close(r);
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory verifying object %s", id);
 	}
 	size_t got;
 	do
-		st = veil_store_get_read(r, buf, 64u << 10, &got, err);
+		st = veil_store_get_read(r, buf, READ_CHUNK, &got, err);
 	while (!st && got > 0);
 	free(buf);
 	veil_store_get_close(r);
 	return st;
+}
+
+veil_status veil_store_id_matches(veil_read_fn rd, void *ctx, const char *id, bool *matches, veil_err *err)
+{
+	*matches = false;
+	veil_hash_ctx *h;
+	veil_status st = veil_hash_init(&h, VEIL_HASH_SHA256, err);
+	if (st)
+		return st;
+	uint8_t *buf = malloc(READ_CHUNK);
+	if (!buf) {
+		veil_hash_free(h);
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory checking object %s", id);
+	}
+	size_t got = 0;
+	do {
+		st = rd(ctx, buf, READ_CHUNK, &got, err);
+		if (!st && got > 0)
+			st = veil_hash_update(h, buf, got, err);
+	} while (!st && got > 0);
+	free(buf);
+	if (st) {
+		veil_hash_free(h);
+		return st;
+	}
+	uint8_t digest[VEIL_SHA256_LEN];
+	if ((st = veil_hash_final(h, digest, err)))
+		return st;
+	char hex[VEIL_STORE_ID_MAX];
+	veil_hex_encode(digest, sizeof digest, hex);
+	*matches = memcmp(hex, id, VEIL_STORE_ID_LEN) == 0;
+	return VEIL_OK;
 }
 
 veil_status veil_store_list(veil_store *s, veil_store_list_fn cb, void *ctx, veil_err *err)

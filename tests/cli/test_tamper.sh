@@ -64,6 +64,9 @@ open(a, 'wb').write(x[:hl + c] + y[hl + c:hl + 2 * c] + x[hl + 2 * c:])
 PY
 refused "a chunk from another object"
 cp "$T/B.good" "$A"; refused "the whole object replaced by another one"
+rm -f "$A" && mkfifo "$A"
+timeout 20 "$VEIL_BIN" data download a -o "$T/out.a" >"$T/out" 2>"$T/err"; RC=$?
+expect_fail "a FIFO planted in place of an object is refused at once, not waited on" $E_CORRUPT "not a regular file"
 rm -f "$A"
 veil data download a -o "$T/out.a"
 expect_fail "a missing object is a clear error" $E_NOTFOUND "object|not found|no such"

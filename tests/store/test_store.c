@@ -1,7 +1,9 @@
 /* Unit tests for the object store and its filesystem backend: round trips,
  * content addressing (SHA-256 known answers from FIPS 180-2), dedup, abort,
  * tampering and truncation caught at read end, id checks, remove, list, a
- * write that hits the file size limit, and the sweep of stale temp files. */
+ * write that hits the file size limit, the sweep of stale temp files, and
+ * what an untrusted writer can plant in the folder (a FIFO, a symlink, a
+ * folder, a same-size damaged copy, a symlinked "ab" or tmp folder). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -547,6 +549,223 @@ static void test_sweep_tmp(void **state)
 	assert_int_equal(tmp_count(f), 0);
 	veil_store_put_abort(live);
 	assert_int_equal(object_count(f->s), 1);
+
+	/* only put's own temp files go: not another name, not a symlink out */
+	char p[300], outside[256];
+	snprintf(p, sizeof p, "%s/notes", tmp);
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	snprintf(outside, sizeof outside, "%s/outside", f->dir);
+	fp = fopen(outside, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	snprintf(p, sizeof p, "%s/put-link00", tmp);
+	assert_int_equal(symlink(outside, p), 0);
+	backdate_all(tmp, 7200);
+	assert_int_equal(veil_store_sweep_tmp(f->s, 0, NULL), VEIL_OK);
+	assert_int_equal(tmp_count(f), 2);
+	assert_int_equal(access(outside, F_OK), 0);
+}
+
+/* Everything a reader may meet under an id that is not a file veil wrote:
+ * refused as tampering, and never listed as an object. */
+static void expect_planted(fixture *f, const char *id, size_t listed)
+{
+	veil_store_reader *r = (veil_store_reader *)1;
+	veil_err e;
+	uint64_t size = 99;
+	bool exists = true;
+	assert_int_equal(veil_store_get_open(f->s, id, &r, &e), VEIL_E_CORRUPT);
+	assert_null(r);
+	assert_non_null(strstr(e.msg, id));
+	assert_non_null(strstr(e.msg, "is not a regular file: the object store was tampered with"));
+	assert_non_null(strstr(e.hint, "remove"));
+	assert_int_equal(veil_store_size(f->s, id, &size, &e), VEIL_E_CORRUPT);
+	assert_int_equal(size, 0);
+	assert_int_equal(veil_store_exists(f->s, id, &exists, &e), VEIL_E_CORRUPT);
+	assert_false(exists);
+	assert_int_equal(veil_store_verify(f->s, id, &e), VEIL_E_CORRUPT);
+	assert_int_equal(object_count(f->s), listed);
+}
+
+static bool is_regular(const char *path)
+{
+	struct stat sb;
+	return lstat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* A FIFO under an id once made every reader (download, gc, backup) block
+ * in open(2) for a writer that never comes. The alarm turns a regression
+ * into a failure, the binary killed by SIGALRM, instead of a hung suite. */
+static void test_planted_fifo(void **state)
+{
+	fixture *f = *state;
+	char id[VEIL_STORE_ID_MAX], path[256], tfifo[256];
+	assert_int_equal(put(f->s, (const uint8_t *)"abc", 3, 3, id, NULL), VEIL_OK);
+	obj_path(f, id, path, sizeof path);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	expect_planted(f, id, 0);
+	/* a FIFO named like a temp file: the sweep neither opens nor removes it */
+	snprintf(tfifo, sizeof tfifo, "%s/tmp/put-fifo00", f->root);
+	assert_int_equal(mkfifo(tfifo, 0600), 0);
+	assert_int_equal(veil_store_sweep_tmp(f->s, 0, NULL), VEIL_OK);
+	assert_int_equal(tmp_count(f), 1);
+	assert_int_equal(unlink(tfifo), 0);
+	/* putting the bytes again replaces the FIFO with the object */
+	char again[VEIL_STORE_ID_MAX];
+	assert_int_equal(put(f->s, (const uint8_t *)"abc", 3, 3, again, NULL), VEIL_OK);
+	assert_string_equal(again, id);
+	assert_true(is_regular(path));
+	assert_int_equal(veil_store_verify(f->s, id, NULL), VEIL_OK);
+	assert_int_equal(object_count(f->s), 1);
+	/* removing a planted FIFO deletes the entry without opening it */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(veil_store_remove(f->s, id, NULL), VEIL_OK);
+	assert_int_equal(access(path, F_OK), -1);
+	alarm(0);
+	assert_int_equal(tmp_count(f), 0);
+}
+
+/* A symlink at an object's path is refused even when it points at the
+ * right bytes, and a put replaces the link, never writing through it. */
+static void test_planted_symlink(void **state)
+{
+	fixture *f = *state;
+	uint8_t data[1000];
+	fill(data, sizeof data, 11);
+	char id[VEIL_STORE_ID_MAX], again[VEIL_STORE_ID_MAX], path[256], outside[256];
+	assert_int_equal(put(f->s, data, sizeof data, 100, id, NULL), VEIL_OK);
+	obj_path(f, id, path, sizeof path);
+	snprintf(outside, sizeof outside, "%s/outside", f->dir);
+	assert_int_equal(rename(path, outside), 0);
+	assert_int_equal(symlink(outside, path), 0);
+	expect_planted(f, id, 0);
+	assert_int_equal(put(f->s, data, sizeof data, 100, again, NULL), VEIL_OK);
+	assert_true(is_regular(path));
+	assert_int_equal(veil_store_verify(f->s, id, NULL), VEIL_OK);
+	assert_true(is_regular(outside)); /* the link was replaced, its target untouched */
+
+	/* a dangling symlink, then a folder, at the id */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/nonexistent/veil-object", path), 0);
+	expect_planted(f, id, 0);
+	assert_int_equal(put(f->s, data, sizeof data, 100, again, NULL), VEIL_OK);
+	assert_true(is_regular(path));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	expect_planted(f, id, 0);
+	veil_err e;
+	assert_int_equal(put(f->s, data, sizeof data, 100, again, &e), VEIL_E_CORRUPT);
+	assert_string_equal(again, "");
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_int_equal(tmp_count(f), 0);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(put(f->s, data, sizeof data, 100, again, NULL), VEIL_OK);
+	assert_int_equal(object_count(f->s), 1);
+}
+
+/* An "ab" folder that is a symlink (or a FIFO) must not lead reads, puts,
+ * removes or the listing out of the store. */
+static void test_planted_folder(void **state)
+{
+	fixture *f = *state;
+	char id[VEIL_STORE_ID_MAX], again[VEIL_STORE_ID_MAX], dir[256], real[256], moved[340];
+	assert_int_equal(put(f->s, (const uint8_t *)"abc", 3, 3, id, NULL), VEIL_OK);
+	snprintf(dir, sizeof dir, "%s/%.2s", f->root, id);
+	snprintf(real, sizeof real, "%s/real", f->dir);
+	snprintf(moved, sizeof moved, "%s/%s", real, id + 2);
+	assert_int_equal(rename(dir, real), 0);
+	assert_int_equal(symlink(real, dir), 0);
+
+	veil_store_reader *r;
+	veil_err e;
+	uint64_t size;
+	assert_int_equal(veil_store_get_open(f->s, id, &r, &e), VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "is not a folder: the object store was tampered with"));
+	assert_true(e.hint[0] != '\0');
+	assert_int_equal(veil_store_size(f->s, id, &size, NULL), VEIL_E_CORRUPT);
+	assert_int_equal(veil_store_remove(f->s, id, NULL), VEIL_E_CORRUPT);
+	assert_true(is_regular(moved)); /* the remove did not reach through the link */
+	assert_int_equal(object_count(f->s), 0);
+	assert_int_equal(put(f->s, (const uint8_t *)"abc", 3, 3, again, NULL), VEIL_E_CORRUPT);
+	assert_int_equal(count_entries(real), 1);
+	assert_int_equal(tmp_count(f), 0);
+
+	/* a FIFO in place of the folder: nothing blocks, nothing is listed */
+	assert_int_equal(unlink(dir), 0);
+	assert_int_equal(mkfifo(dir, 0600), 0);
+	alarm(10);
+	assert_int_equal(veil_store_get_open(f->s, id, &r, NULL), VEIL_E_CORRUPT);
+	assert_int_equal(object_count(f->s), 0);
+	assert_int_equal(put(f->s, (const uint8_t *)"abc", 3, 3, again, NULL), VEIL_E_CORRUPT);
+	alarm(0);
+	/* once the planted entry is gone, a put makes the folder again */
+	assert_int_equal(unlink(dir), 0);
+	assert_int_equal(put(f->s, (const uint8_t *)"abc", 3, 3, again, NULL), VEIL_OK);
+	assert_int_equal(veil_store_verify(f->s, id, NULL), VEIL_OK);
+	assert_int_equal(object_count(f->s), 1);
+}
+
+/* Dedup keeps an existing copy only if its bytes hash to the id: one of the
+ * right size but wrong content is replaced by the new copy. */
+static void test_dedup_same_size_damage(void **state)
+{
+	fixture *f = *state;
+	uint8_t data[5000], junk[5000];
+	fill(data, sizeof data, 21);
+	fill(junk, sizeof junk, 22);
+	char id[VEIL_STORE_ID_MAX], again[VEIL_STORE_ID_MAX], path[256];
+	assert_int_equal(put(f->s, data, sizeof data, 1000, id, NULL), VEIL_OK);
+	obj_path(f, id, path, sizeof path);
+	int fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
+	close(fd);
+	struct stat planted, after;
+	assert_int_equal(stat(path, &planted), 0);
+	assert_int_equal(planted.st_size, sizeof data);
+	expect_corrupt(f, id);
+
+	assert_int_equal(put(f->s, data, sizeof data, 1000, again, NULL), VEIL_OK);
+	assert_string_equal(again, id);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_not_equal(after.st_ino, planted.st_ino); /* replaced, not kept */
+	assert_int_equal(after.st_mode & 0777, 0600);
+	assert_int_equal(veil_store_verify(f->s, id, NULL), VEIL_OK);
+	assert_int_equal(object_count(f->s), 1);
+	assert_int_equal(tmp_count(f), 0);
+	/* one flipped bit at the end is caught too */
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	uint8_t last = data[sizeof data - 1] ^ 0x80;
+	assert_int_equal(pwrite(fd, &last, 1, sizeof data - 1), 1);
+	close(fd);
+	assert_int_equal(put(f->s, data, sizeof data, 1000, again, NULL), VEIL_OK);
+	assert_int_equal(veil_store_verify(f->s, id, NULL), VEIL_OK);
+}
+
+/* A tmp/ that is a symlink would send temp files, and the sweep's unlinks,
+ * outside the store: the store refuses to open. */
+static void test_planted_tmp(void **state)
+{
+	fixture *f = *state;
+	char root[256], tmp[300], elsewhere[256];
+	snprintf(root, sizeof root, "%s/other", f->dir);
+	snprintf(tmp, sizeof tmp, "%s/tmp", root);
+	snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", f->dir);
+	assert_int_equal(mkdir(root, 0700), 0);
+	assert_int_equal(mkdir(elsewhere, 0700), 0);
+	assert_int_equal(symlink(elsewhere, tmp), 0);
+	veil_store *s = (veil_store *)1;
+	veil_err e;
+	assert_int_equal(veil_store_open(root, &s, &e), VEIL_E_CORRUPT);
+	assert_null(s);
+	assert_non_null(strstr(e.msg, "is not a folder"));
+	assert_true(e.hint[0] != '\0');
 }
 
 static void test_open(void **state)
@@ -605,6 +824,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nospace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_folder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedup_same_size_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
