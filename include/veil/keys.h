@@ -47,7 +47,7 @@ typedef struct veil_kms_config {
 	const char *dir;              /* the workspace's keys/ folder */
 	const char *provider;         /* "file" or "pkcs11" */
 	const char *passphrase;       /* file provider; from a prompt, VEIL_PASSPHRASE or a file */
-	size_t passphrase_len;        /* VEIL_KMS_PASSPHRASE_MIN..VEIL_KMS_PASSPHRASE_MAX bytes */
+	size_t passphrase_len;        /* at most VEIL_KMS_PASSPHRASE_MAX; at least _MIN to create */
 	const char *pkcs11_module;    /* e.g. /usr/lib/softhsm/libsofthsm2.so */
 	const char *pkcs11_token;     /* token label */
 	const char *pkcs11_key_label; /* label of the AES root key inside the token */
@@ -66,7 +66,9 @@ typedef struct veil_kms_config {
 veil_status veil_kms_create(const veil_kms_config *cfg, veil_err *err) VEIL_MUST_CHECK;
 
 /* Opens the store and unlocks the root. VEIL_E_NOTFOUND: no store in
- * cfg->dir. VEIL_E_AUTH: wrong passphrase or PIN. VEIL_E_CORRUPT: root.sealed
+ * cfg->dir. VEIL_E_AUTH: wrong passphrase or PIN; a passphrase shorter than
+ * VEIL_KMS_PASSPHRASE_MIN is simply a wrong one here (the minimum is a rule
+ * for choosing one, at create). VEIL_E_CORRUPT: root.sealed
  * or keys.db is damaged or modified. VEIL_E_KEY: the root unlocked is not
  * the one this keys.db was made with. On success the caller owns *out and
  * closes it with veil_kms_close; on failure *out is NULL. */
@@ -132,6 +134,16 @@ veil_status veil_kms_dek_new(veil_kms *kms, const char *kek_name, char id[static
  * above it) fails authentication. On failure dek is wiped. */
 veil_status veil_kms_dek_get(veil_kms *kms, const char *id, uint8_t dek[static VEIL_KMS_DEK_LEN],
                              veil_err *err) VEIL_MUST_CHECK;
+/* Called by veil_kms_dek_list for each DEK; a non-OK return stops the list. */
+typedef veil_status (*veil_kms_dek_fn)(void *ctx, const veil_dek_info *d, veil_err *err);
+/* Calls fn for every live (not destroyed) DEK, in id order (strcmp order),
+ * without unwrapping any; e.g. for veil gc to find DEKs that no catalog
+ * version refers to. A non-OK return from fn stops the list and is
+ * returned as it is. DEKs are read in batches and no statement is open
+ * while fn runs, so fn may use kms, for instance to destroy the DEK it was
+ * given; a DEK made or destroyed by anyone while the list runs may or may
+ * not be reported. *d is valid only during the call. */
+veil_status veil_kms_dek_list(veil_kms *kms, veil_kms_dek_fn fn, void *ctx, veil_err *err) VEIL_MUST_CHECK;
 /* Describes a DEK without unwrapping it. VEIL_E_NOTFOUND: unknown id. */
 veil_status veil_kms_dek_info(veil_kms *kms, const char *id, veil_dek_info *out,
                               veil_err *err) VEIL_MUST_CHECK;
@@ -140,6 +152,19 @@ veil_status veil_kms_dek_info(veil_kms *kms, const char *id, veil_dek_info *out,
  * that crashed half-way can run again). docs/formats/keys.md says what it
  * does not cover: copies of keys.db taken before (backups, snapshots). */
 veil_status veil_kms_dek_destroy(veil_kms *kms, const char *id, veil_err *err) VEIL_MUST_CHECK;
+
+/* Writes a consistent copy of keys.db to dest_path (one snapshot, taken
+ * with SQLite's online backup from this handle's own connection, so other
+ * processes may keep writing meanwhile). The copy is built in a temporary
+ * file in dest_path's folder, created exclusively with mode 0600, synced,
+ * and linked into place only when complete: dest_path never exists half
+ * written, and is never replaced (VEIL_E_EXISTS if it exists; the folder
+ * must exist). VEIL_E_BUSY if keys.db stays locked for about 10 s. The copy
+ * holds only wrapped keys; it opens, as keys.db beside a copy of the same
+ * root.sealed (or with the same token key), like the original did at the
+ * moment of the copy. docs/formats/keys.md: "Backups", and "Crypto-shredding"
+ * for what a copy means for DEKs destroyed after it. */
+veil_status veil_kms_backup(veil_kms *kms, const char *dest_path, veil_err *err) VEIL_MUST_CHECK;
 
 /* Small secrets protected directly by the root (e.g. the audit log's
  * Ed25519 signing seed), stored wrapped in keys.db under a purpose name

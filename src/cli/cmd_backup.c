@@ -5,7 +5,8 @@
  * wrapped keys and metadata, plus MANIFEST (the SHA-256 of every file).
  * It is consistent while other commands keep writing: the catalog and key
  * store are copied with SQLite's online backup (one snapshot each, catalog
- * first: a data key always exists before any catalog row names it), objects
+ * first: a data key always exists before any catalog row names it; the key
+ * store's copy is made by the keys module, veil_kms_backup), objects
  * are immutable and copied through the store interface (which verifies each
  * one), and the audit log is copied heads first, so the leaves copied cover
  * every head. gc, rotation and retirement take the workspace lock
@@ -19,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,37 +31,6 @@ static veil_status copy_file(const char *src, const char *dst, veil_buf *manifes
 	char hex[2 * VEIL_SHA256_LEN + 1];
 	veil_status st = cli_copy_file(src, dst, hex, err);
 	return st ? st : veil_buf_printf(manifest, err, "%s  %s\n", hex, rel);
-}
-
-/* A consistent copy of a live SQLite database (the key store). */
-static veil_status sqlite_snapshot(const char *src, const char *dst, veil_err *err)
-{
-	sqlite3 *from = NULL, *to = NULL;
-	veil_status st = VEIL_OK;
-	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_open_v2(dst, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		st = veil_err_set(err, VEIL_E_DB, "cannot open %s for backup: %s", src,
-				  sqlite3_errmsg(to ? to : from));
-		goto out;
-	}
-	sqlite3_busy_timeout(from, 5000);
-	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
-	if (!b) {
-		st = veil_err_set(err, VEIL_E_DB, "cannot back up %s: %s", src, sqlite3_errmsg(to));
-		goto out;
-	}
-	int rc;
-	while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		sqlite3_sleep(10);
-	sqlite3_backup_finish(b);
-	if (rc != SQLITE_DONE)
-		st = veil_err_set(err, VEIL_E_DB, "backup of %s failed: %s", src, sqlite3_errstr(rc));
-out:
-	sqlite3_close(from);
-	sqlite3_close(to);
-	if (!st)
-		chmod(dst, 0600);
-	return st;
 }
 
 typedef struct copy_ctx {
@@ -140,6 +109,45 @@ static veil_status hash_into_manifest(const char *path, const char *rel, veil_bu
 	return st ? st : veil_buf_printf(m, err, "%s  %s\n", hex, rel);
 }
 
+/* Every live version in the backup's catalog must have its object in the
+ * backup: the store's listing skips what is not an object (a planted FIFO),
+ * so a damaged store would otherwise give a backup with holes. */
+typedef struct hole_ctx {
+	veil_catalog *catalog;
+	veil_store *store;
+} hole_ctx;
+
+static veil_status check_version_object(void *ctx, const veil_dataset_version *v, veil_err *err)
+{
+	hole_ctx *h = ctx;
+	bool there = false;
+	if (strcmp(v->state, "live") != 0)
+		return VEIL_OK;
+	veil_status st = veil_store_exists(h->store, v->object_id, &there, err);
+	if (!st && !there)
+		st = veil_err_set(err, VEIL_E_CORRUPT, "the object of %s@%u is missing or damaged in the workspace",
+				  v->name, v->version);
+	return st;
+}
+
+static veil_status check_dataset_objects(void *ctx, const veil_dataset_version *v, veil_err *err)
+{
+	hole_ctx *h = ctx;
+	return veil_catalog_dataset_versions(h->catalog, v->name, check_version_object, h, err);
+}
+
+static veil_status check_objects(const char *tmp, veil_store *store, veil_err *err)
+{
+	char p[4400];
+	snprintf(p, sizeof p, "%s/%s", tmp, CLI_WS_CATALOG);
+	hole_ctx h = {.store = store};
+	veil_status st = veil_catalog_open(p, false, &h.catalog, err);
+	if (!st)
+		st = veil_catalog_dataset_list(h.catalog, check_dataset_objects, &h, err);
+	veil_catalog_close(h.catalog);
+	return st;
+}
+
 static veil_status write_backup(cli_ws *ws, const char *tmp, uint64_t *objects, veil_err *err)
 {
 	char a[4400], b[4400];
@@ -159,9 +167,8 @@ static veil_status write_backup(cli_ws *ws, const char *tmp, uint64_t *objects, 
 		st = veil_fs_mkdirs(b, 0700, err);
 	}
 	if (!st) {
-		snprintf(a, sizeof a, "%s/%s/keys.db", ws->dir, CLI_WS_KEYS);
 		snprintf(b, sizeof b, "%s/%s/keys.db", tmp, CLI_WS_KEYS);
-		st = sqlite_snapshot(a, b, err);
+		st = veil_kms_backup(ws->kms, b, err);
 		if (!st)
 			st = hash_into_manifest(b, "keys/keys.db", &manifest, err);
 	}
@@ -180,6 +187,8 @@ static veil_status write_backup(cli_ws *ws, const char *tmp, uint64_t *objects, 
 			st = veil_store_open(b, &c.to, err);
 		if (!st)
 			st = veil_store_list(ws->store, copy_object, &c, err);
+		if (!st)
+			st = check_objects(tmp, c.to, err);
 		veil_store_close(c.to);
 		*objects = c.n;
 	}

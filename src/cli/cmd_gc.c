@@ -6,7 +6,9 @@
  * from then on no copy of the object, backups included, can be decrypted),
  * remove its object. A gc killed between steps leaves a deleted version
  * whose key or object still exists; the next gc finishes it, because it
- * revisits every deleted version. Each step is audited.
+ * revisits every deleted version. Each step is audited. gc also removes
+ * objects and shreds data keys that no version refers to (left by killed
+ * uploads), and temporary files of killed writers.
  */
 #include "cmds.h"
 
@@ -104,6 +106,34 @@ static veil_status delete_version(cli_ws *ws, const gc_version *v, bool was_live
 	return VEIL_OK;
 }
 
+/* A live data key that no version, live or deleted, refers to was made by
+ * an upload that was killed before the catalog recorded it: it protects
+ * nothing, so it is shredded. gc holds the workspace exclusively, so no
+ * upload is between making a key and recording it. */
+typedef struct dek_ctx {
+	gc_list *l;
+	cli_ws *ws;
+	bool dry;
+	uint64_t shredded;
+} dek_ctx;
+
+static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
+{
+	dek_ctx *o = ctx;
+	for (size_t i = 0; i < o->l->n; i++)
+		if (strcmp(o->l->v[i].dek_id, d->id) == 0)
+			return VEIL_OK;
+	o->shredded++;
+	if (o->dry) {
+		printf("would destroy unreferenced data key %s\n", d->id);
+		return VEIL_OK;
+	}
+	veil_status st = veil_kms_dek_destroy(o->ws->kms, d->id, err);
+	if (!st)
+		st = cli_audit(o->ws, "key.destroy", d->id, "ok", json_pack("{s:s}", "reason", "unreferenced"), err);
+	return st;
+}
+
 typedef struct orphan_ctx {
 	gc_list *l;
 	cli_ws *ws;
@@ -150,7 +180,7 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
-	unsigned what = WS_CATALOG | WS_STORE | WS_EXCLUSIVE | (dry ? 0 : WS_AUDIT);
+	unsigned what = WS_CATALOG | WS_STORE | WS_KMS | WS_EXCLUSIVE | (dry ? 0 : WS_AUDIT);
 	if (cli_ws_open(g, what, &ws, &err))
 		return cli_fail(&err);
 	gc_list l = {0};
@@ -177,8 +207,11 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 		}
 	}
 	orphan_ctx oc = {.l = &l, .ws = &ws, .dry = dry};
+	dek_ctx dc = {.l = &l, .ws = &ws, .dry = dry};
 	if (!st)
 		st = veil_store_list(ws.store, orphan, &oc, &err);
+	if (!st)
+		st = veil_kms_dek_list(ws.kms, orphan_dek, &dc, &err);
 	/* We hold the workspace exclusively: any temp file is a killed writer's. */
 	if (!st && !dry)
 		st = veil_store_sweep_tmp(ws.store, 0, &err);
@@ -187,8 +220,9 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	free(expire);
 	if (st)
 		return cli_fail(&err);
-	cli_info("gc: %zu version%s %s, %llu unreferenced object%s %s", expired, expired == 1 ? "" : "s",
-		 dry ? "to delete" : "deleted", (unsigned long long)oc.removed, oc.removed == 1 ? "" : "s",
-		 dry ? "to remove" : "removed");
+	cli_info("gc: %zu version%s %s, %llu unreferenced object%s %s, %llu unreferenced data key%s %s", expired,
+		 expired == 1 ? "" : "s", dry ? "to delete" : "deleted", (unsigned long long)oc.removed,
+		 oc.removed == 1 ? "" : "s", dry ? "to remove" : "removed", (unsigned long long)dc.shredded,
+		 dc.shredded == 1 ? "" : "s", dry ? "to destroy" : "destroyed");
 	return 0;
 }

@@ -6,6 +6,9 @@
  */
 #include "keys_int.h"
 
+#include <stdio.h>
+#include <unistd.h>
+
 #define BUSY_TIMEOUT_MS 5000
 
 /*
@@ -280,4 +283,16 @@ void keys_db_busy_default(sqlite3 *db)
 void keys_db_close(sqlite3 *db)
 {
 	sqlite3_close_v2(db);
+}
+
+void keys_db_unlink(const char *path)
+{
+	char side[KEYS_PATH_MAX + 8];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-journal", path);
+	unlink(side);
 }

@@ -2,11 +2,14 @@
  * DEKs: one per object, 32 random bytes, stored only wrapped (veil_wrap,
  * AES-256-GCM) by the current version of their owner's KEK, with an AAD that
  * binds the DEK id, KEK name and KEK version. Making, unwrapping,
- * describing and crypto-shredding them.
+ * describing, listing and crypto-shredding them.
  */
 #include "keys_int.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#define LIST_BATCH 128 /* DEK rows read per statement by veil_kms_dek_list */
 
 #define ID_PREFIX "dek-"
 #define ID_RANDOM 16 /* bytes, so 32 hex digits */
@@ -217,6 +220,76 @@ veil_status veil_kms_dek_info(veil_kms *kms, const char *id, veil_dek_info *out,
 	out->destroyed = r.destroyed != 0;
 	out->destroyed_at = r.destroyed;
 	return VEIL_OK;
+}
+
+static veil_status list_row(sqlite3_stmt *st, veil_dek_info *out, veil_err *err)
+{
+	size_t idlen = (size_t)sqlite3_column_bytes(st, 0), nlen = (size_t)sqlite3_column_bytes(st, 1);
+	const unsigned char *id = sqlite3_column_text(st, 0), *name = sqlite3_column_text(st, 1);
+	if (!id || !name || idlen == 0 || idlen >= sizeof out->id || nlen == 0 ||
+	    nlen >= sizeof out->kek_name)
+		return keys_fail(err, VEIL_E_CORRUPT, "keys.db is damaged: a DEK row is malformed");
+	memset(out, 0, sizeof *out);
+	memcpy(out->id, id, idlen);
+	memcpy(out->kek_name, name, nlen);
+	out->kek_version = (uint32_t)sqlite3_column_int64(st, 2);
+	out->created = sqlite3_column_int64(st, 3);
+	return VEIL_OK;
+}
+
+/* The next batch of live DEKs with ids after `after`, in id order. The
+ * statement is finalized before returning, so the caller's callback may
+ * change keys.db. */
+static veil_status list_fetch(veil_kms *kms, const char *after, veil_dek_info *rows, size_t *n, veil_err *err)
+{
+	sqlite3_stmt *st;
+	*n = 0;
+	veil_status s = keys_db_prepare(kms->db,
+	                                "SELECT id, kek_name, kek_version, created FROM deks "
+	                                "WHERE destroyed IS NULL AND id > ? ORDER BY id LIMIT ?",
+	                                &st, err);
+	if (s)
+		return s;
+	sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, LIST_BATCH);
+	while (*n < LIST_BATCH) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			s = keys_db_err(kms->db, err, "cannot read keys.db");
+			break;
+		}
+		if ((s = list_row(st, &rows[*n], err)))
+			break;
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* Keyset pagination: each batch starts after the last id of the one
+ * before, so memory stays constant and rows destroyed by the callback do
+ * not shift what comes next. */
+veil_status veil_kms_dek_list(veil_kms *kms, veil_kms_dek_fn fn, void *ctx, veil_err *err)
+{
+	if (!fn)
+		return keys_fail(err, VEIL_E_INVALID, "listing DEKs needs a function to call for each");
+	veil_dek_info *rows = calloc(LIST_BATCH, sizeof *rows);
+	if (!rows)
+		return keys_fail(err, VEIL_E_NOMEM, "out of memory");
+	char after[VEIL_DEK_ID_MAX] = "";
+	size_t n = 0;
+	veil_status s;
+	do {
+		s = list_fetch(kms, after, rows, &n, err);
+		for (size_t i = 0; i < n && !s; i++)
+			s = fn(ctx, &rows[i], err);
+		if (!s && n > 0)
+			memcpy(after, rows[n - 1].id, sizeof after);
+	} while (!s && n == LIST_BATCH);
+	free(rows);
+	return s;
 }
 
 static veil_status destroy(veil_kms *kms, const char *id, veil_err *err)

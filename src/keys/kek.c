@@ -19,7 +19,7 @@ static veil_status check_name(const char *name, veil_err *err)
 static veil_status no_kek(veil_err *err, const char *name)
 {
 	veil_err_set(err, VEIL_E_NOTFOUND, "no KEK named '%s'", name);
-	veil_err_hint(err, "check the owner's name (veil_kms_kek_list shows every KEK)");
+	veil_err_hint(err, "check the owner's name ('veil key list' shows every key)");
 	return VEIL_E_NOTFOUND;
 }
 
@@ -381,14 +381,18 @@ static veil_status retire(veil_kms *kms, const char *name, uint32_t version, vei
 	if (strcmp(state, "current") == 0) {
 		veil_err_set(err, VEIL_E_INVALID, "version %u is the current version of KEK '%s'", version,
 		             name);
-		veil_err_hint(err, "rotate the KEK, re-wrap its DEKs, then retire the old version");
+		veil_err_hint(err, "run 'veil key rotate %s --rewrap', then retire version %u", name,
+		              version);
 		return VEIL_E_INVALID;
 	}
 	if (live > 0) {
 		veil_err_set(err, VEIL_E_INVALID,
 		             "%lld DEK(s) are still wrapped under version %u of KEK '%s'", (long long)live,
 		             version, name);
-		veil_err_hint(err, "re-wrap the KEK's DEKs first (veil_kms_kek_rewrap), then retire");
+		veil_err_hint(err,
+		              "move them to a newer version first with 'veil key rotate %s --rewrap', "
+		              "then retire",
+		              name);
 		return VEIL_E_INVALID;
 	}
 	if ((s = keys_db_prepare(kms->db,

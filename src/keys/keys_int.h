@@ -54,6 +54,9 @@ veil_status keys_root_pkcs11_open(const veil_kms_config *cfg, keys_root **out, v
 /* db.c: keys.db. */
 veil_status keys_db_open(const char *path, bool create, sqlite3 **out, veil_err *err) VEIL_MUST_CHECK;
 void keys_db_close(sqlite3 *db);
+/* Removes a database file that is not in use and its side files (-wal,
+ * -shm, -journal), ignoring any that are missing. */
+void keys_db_unlink(const char *path);
 /* Restores the busy timeout (a few seconds) after a caller lowered it. */
 void keys_db_busy_default(sqlite3 *db);
 /* Maps the connection's last error to a status (busy, full, corrupt, db). */

@@ -83,18 +83,6 @@ static veil_status db_build(sqlite3 *db, keys_root *root, veil_err *err)
 	return s;
 }
 
-static void unlink_db(const char *path)
-{
-	char side[KEYS_PATH_MAX + 8];
-	unlink(path);
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-journal", path);
-	unlink(side);
-}
-
 /* *placed: keys.db is in place (even if syncing the folder then failed), so
  * the root it refers to must be kept. */
 static veil_status db_create(const char *dir, const char *final, keys_root *root, bool *placed, veil_err *err)
@@ -121,7 +109,7 @@ static veil_status db_create(const char *dir, const char *final, keys_root *root
 			veil_err_hint(err, "another process created a key store there at the same time");
 	}
 	*placed = !s;
-	unlink_db(tmp);
+	keys_db_unlink(tmp);
 	if (s)
 		return s;
 	return veil_fs_fsync_dir(dir, err);

@@ -97,9 +97,17 @@ static veil_status new_root(const veil_kms_config *cfg, file_root **out, veil_er
 	return VEIL_OK;
 }
 
-static veil_status check_passphrase(const veil_kms_config *cfg, veil_err *err)
+/* The minimum length is a rule for choosing a passphrase, so only create
+ * enforces it; opening treats a short one as what it is, a wrong
+ * passphrase (keys_root_file_open). */
+static veil_status check_passphrase(const veil_kms_config *cfg, bool creating, veil_err *err)
 {
-	if (!cfg->passphrase || cfg->passphrase_len < VEIL_KMS_PASSPHRASE_MIN) {
+	if (!cfg->passphrase) {
+		veil_err_set(err, VEIL_E_INVALID, "no passphrase was given for the workspace root key");
+		veil_err_hint(err, "type it when asked, or set VEIL_PASSPHRASE or the passphrase file");
+		return VEIL_E_INVALID;
+	}
+	if (creating && cfg->passphrase_len < VEIL_KMS_PASSPHRASE_MIN) {
 		veil_err_set(err, VEIL_E_INVALID,
 		             "the passphrase for the workspace root key must be at least %d bytes",
 		             VEIL_KMS_PASSPHRASE_MIN);
@@ -110,6 +118,14 @@ static veil_status check_passphrase(const veil_kms_config *cfg, veil_err *err)
 		return keys_fail(err, VEIL_E_INVALID, "the passphrase is longer than %d bytes",
 		                 VEIL_KMS_PASSPHRASE_MAX);
 	return VEIL_OK;
+}
+
+static veil_status wrong_passphrase(veil_err *err)
+{
+	veil_err_set(err, VEIL_E_AUTH, "wrong passphrase for the workspace root key");
+	veil_err_hint(err, "check the passphrase (typed, from VEIL_PASSPHRASE or the passphrase file) "
+	                   "and try again");
+	return VEIL_E_AUTH;
 }
 
 /* kdf = scrypt(passphrase, salt): the sealing key, then the check key;
@@ -157,7 +173,7 @@ veil_status keys_root_file_create(const veil_kms_config *cfg, keys_root **out, v
 {
 	*out = NULL;
 	unsigned log_n = cfg->kdf_log_n ? cfg->kdf_log_n : VEIL_KMS_KDF_LOG_N_DEFAULT;
-	veil_status st = check_passphrase(cfg, err);
+	veil_status st = check_passphrase(cfg, true, err);
 	if (st)
 		return st;
 	if (log_n < VEIL_KMS_KDF_LOG_N_MIN || log_n > VEIL_KMS_KDF_LOG_N_MAX)
@@ -228,13 +244,8 @@ static veil_status unseal(const veil_kms_config *cfg, file_root *f, const uint8_
 	if (!kdf)
 		return keys_fail(err, VEIL_E_NOMEM, "out of secure memory");
 	veil_status st = derive(cfg, buf, kdf, check, err);
-	if (!st && !veil_ct_equal(check, buf + OFF_CHECK, sizeof check)) {
-		veil_err_set(err, VEIL_E_AUTH, "wrong passphrase for the workspace root key");
-		veil_err_hint(err,
-		              "check the passphrase (typed, from VEIL_PASSPHRASE or the passphrase file) "
-		              "and try again");
-		st = VEIL_E_AUTH;
-	}
+	if (!st && !veil_ct_equal(check, buf + OFF_CHECK, sizeof check))
+		st = wrong_passphrase(err);
 	if (!st && veil_aead_open(kdf, buf + OFF_NONCE, buf, HDR_LEN, buf + OFF_CT, KEYS_KEY_LEN,
 	                          buf + OFF_TAG, f->key, NULL) != VEIL_OK)
 		st = damaged(err, f->path,
@@ -248,7 +259,7 @@ static veil_status unseal(const veil_kms_config *cfg, file_root *f, const uint8_
 veil_status keys_root_file_open(const veil_kms_config *cfg, keys_root **out, veil_err *err)
 {
 	*out = NULL;
-	veil_status st = check_passphrase(cfg, err);
+	veil_status st = check_passphrase(cfg, false, err);
 	file_root *f;
 	if (st || (st = new_root(cfg, &f, err)))
 		return st;
@@ -263,8 +274,12 @@ veil_status keys_root_file_open(const veil_kms_config *cfg, keys_root **out, vei
 		st = damaged(err, f->path, "wrong size");
 	if (!st)
 		st = parse(f->path, &b, err);
+	/* Step 4 of the checks in docs/formats/keys.md: a passphrase shorter
+	 * than any create accepts cannot be this file's, so it is wrong, and
+	 * refused without spending the KDF on it. */
 	if (!st)
-		st = unseal(cfg, f, b.data, err);
+		st = cfg->passphrase_len < VEIL_KMS_PASSPHRASE_MIN ? wrong_passphrase(err)
+		                                                   : unseal(cfg, f, b.data, err);
 	veil_buf_free(&b);
 	if (st) {
 		fr_close(&f->base);

@@ -111,5 +111,10 @@ consistent "$T/k" "after SIGKILL during audit appends"
 veil gc
 expect_rc "gc cleans up after the killed processes" 0
 consistent "$T/k" "after gc"
+live_deks=$(sqlite3 "$T/k/keys/keys.db" "SELECT count(*) FROM deks WHERE destroyed IS NULL")
+live_versions=$(sqlite3 "$T/k/catalog.db" "SELECT count(*) FROM dataset_versions WHERE state = 'live'")
+check "gc shreds the data keys of killed uploads: one live key per live version ($live_deks/$live_versions)" \
+	test "$live_deks" -eq "$live_versions"
+check "and no temp file of a killed writer is left" sh -c "[ -z \"\$(find '$T/k/objects/tmp' -type f)\" ]"
 
 finish
