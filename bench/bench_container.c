@@ -5,7 +5,7 @@
  * plaintext per second). bench/run.sh sets these beside OpenSSL's own
  * AES-256-GCM figure measured in the same run; nothing here asserts a time.
  *
- *   bench_container [MiB] [chunk_size] [runs]   (defaults 1024, 65536, 3)
+ *   bench_container [MiB] [chunk_size] [runs]   (defaults 1024, 65536, 5)
  *
  * Each figure is the best of `runs` runs: the least disturbed by the rest
  * of the machine.
@@ -98,11 +98,15 @@ int main(int argc, char **argv)
 {
 	uint64_t mib = argc > 1 ? strtoull(argv[1], NULL, 10) : 1024;
 	uint32_t chunk = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : VEIL_OBJ_CHUNK_DEFAULT;
-	long runs = argc > 3 ? strtol(argv[3], NULL, 10) : 3;
+	long runs = argc > 3 ? strtol(argv[3], NULL, 10) : 5;
 	uint64_t bytes = mib << 20;
-	veil_err err = { 0 };
-	if (mib == 0 || runs < 1 || runs > 100 || veil_crypto_init(&err) != VEIL_OK)
-		return fprintf(stderr, "usage: bench_container [MiB] [chunk_size] [runs]\n"), 1;
+	veil_err err = {0};
+	if (mib == 0 || runs < 1 || runs > 100) {
+		fprintf(stderr, "usage: bench_container [MiB] [chunk_size] [runs]\n");
+		return 2;
+	}
+	if (veil_crypto_init(&err) != VEIL_OK)
+		return fail("init", &err);
 
 	static uint8_t pattern[PATTERN_LEN];
 	for (size_t i = 0; i < sizeof pattern; i++)
@@ -113,30 +117,34 @@ int main(int argc, char **argv)
 
 	/* A sealed object to open, kept in memory. */
 	size_t nchunks = (size_t)((bytes + chunk - 1) / chunk);
-	mem_out sealed = { .cap = (size_t)bytes + nchunks * VEIL_GCM_TAG_LEN + VEIL_OBJ_HEADER_MAX + 16 };
+	mem_out sealed = {.cap = (size_t)bytes + nchunks * VEIL_GCM_TAG_LEN + VEIL_OBJ_HEADER_MAX + 16};
 	sealed.p = malloc(sealed.cap);
-	if (!sealed.p)
-		return fprintf(stderr, "bench_container: cannot allocate %zu bytes\n", sealed.cap), 1;
-	gen g = { pattern, bytes };
-	veil_obj_opts prep = { .chunk_size = chunk, .threads = 2 };
+	if (!sealed.p) {
+		fprintf(stderr, "bench_container: cannot allocate %zu bytes\n", sealed.cap);
+		return 1;
+	}
+	gen g = {pattern, bytes};
+	veil_obj_opts prep = {.chunk_size = chunk, .threads = 2};
 	if (veil_obj_seal(dek, "bench", &prep, gen_read, &g, mem_write, &sealed, NULL, &err) != VEIL_OK)
 		return fail("seal", &err);
 
 	printf("# %llu MiB stream, %u-byte chunks, best of %ld runs\n", (unsigned long long)mib, chunk, runs);
 	for (unsigned threads = 1; threads <= 2; threads++) {
-		veil_obj_opts o = { .chunk_size = chunk, .threads = threads };
+		veil_obj_opts o = {.chunk_size = chunk, .threads = threads};
 		double best_seal = 0, best_open = 0;
 		for (long r = 0; r < runs; r++) {
 			uint64_t seen = 0;
-			g = (gen){ pattern, bytes };
+			g = (gen){pattern, bytes};
 			double t0 = now();
-			if (veil_obj_seal(dek, "bench", &o, gen_read, &g, sink_write, &seen, NULL, &err) != VEIL_OK)
+			if (veil_obj_seal(dek, "bench", &o, gen_read, &g, sink_write, &seen, NULL, &err) !=
+			    VEIL_OK)
 				return fail("seal", &err);
 			double t1 = now();
-			mem_in in = { sealed.p, sealed.len, 0 };
+			mem_in in = {sealed.p, sealed.len, 0};
 			veil_obj_header h;
 			if (veil_obj_read_header(mem_read, &in, &h, &err) != VEIL_OK ||
-			    veil_obj_open(dek, &h, &o, mem_read, &in, sink_write, &seen, NULL, &err) != VEIL_OK)
+			    veil_obj_open(dek, &h, &o, mem_read, &in, sink_write, &seen, NULL, &err) !=
+			            VEIL_OK)
 				return fail("open", &err);
 			double t2 = now();
 			double s = (double)bytes / (t1 - t0) / 1e6, op = (double)bytes / (t2 - t1) / 1e6;

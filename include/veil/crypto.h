@@ -153,13 +153,16 @@ typedef struct veil_obj_stats {
 veil_status veil_obj_seal(const uint8_t dek[VEIL_OBJ_DEK_LEN], const char *key_id, const veil_obj_opts *opts,
 			  veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
 			  veil_err *err) VEIL_MUST_CHECK;
-/* Reads and parses the header only (so the caller can look up key_id). */
+/* Reads and parses the header only (so the caller can look up key_id).
+ * parse_header ignores bytes after the header: hdr->raw_len says where
+ * chunk 0 starts. */
 veil_status veil_obj_read_header(veil_read_fn rd, void *rctx, veil_obj_header *hdr, veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_obj_parse_header(const uint8_t *buf, size_t len, veil_obj_header *hdr, veil_err *err) VEIL_MUST_CHECK;
 /* Decrypts the chunks that follow a header already read from rd. Plaintext
- * is written chunk by chunk as each verifies; on VEIL_E_CORRUPT the caller
- * must discard what was written (write to a temp file, commit on success).
- * Fails on truncation, extension, reordering or any modified byte. */
+ * is written chunk by chunk as each verifies; on any error the caller must
+ * discard what was written (write to a temp file, commit on success).
+ * Fails on truncation, extension, reordering or any modified byte.
+ * stats->ciphertext_bytes counts the header too. */
 veil_status veil_obj_open(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_header *hdr, const veil_obj_opts *opts,
 			  veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
 			  veil_err *err) VEIL_MUST_CHECK;

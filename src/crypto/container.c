@@ -30,7 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Header layout (object.md, "Byte layout"); all integers big-endian. */
+/* Header layout (object.md section 3); all integers big-endian. */
 enum {
 	OFF_MAGIC = 0,
 	OFF_VERSION = 8,
@@ -47,13 +47,13 @@ enum {
 	PREAMBLE_LEN = 12,
 };
 
-#define OBJ_VERSION 1
-#define OBJ_SUITE 1
-#define INFO_LABEL "veil object v1"
-#define INFO_LABEL_LEN (sizeof INFO_LABEL - 1)
-#define TAG_LEN VEIL_GCM_TAG_LEN
+#define OBJ_VERSION      1
+#define OBJ_SUITE        1
+#define INFO_LABEL       "veil object v1"
+#define INFO_LABEL_LEN   (sizeof INFO_LABEL - 1)
+#define TAG_LEN          VEIL_GCM_TAG_LEN
 #define THREADS_AUTO_MAX 8u
-#define THREADS_MAX 64u
+#define THREADS_MAX      64u
 /* Bounded busy-wait before sleeping on a lock or on the write turn: when every thread has a core, a
  * neighbour is usually about to finish, and sleeping then waking costs microseconds, a good part of
  * the time one chunk takes. 128 pauses last 1 to 10 microseconds depending on the CPU. */
@@ -66,12 +66,12 @@ static_assert(VEIL_OBJ_HEADER_MAX <= UINT16_MAX, "header length fits its u16 fie
 static_assert(VEIL_OBJ_CHUNK_MAX + TAG_LEN <= INT_MAX, "a chunk fits EVP's int lengths");
 static_assert(INFO_LABEL_LEN == 14, "info label as object.md spells it");
 
-static const uint8_t obj_magic[8] = { 'V', 'E', 'I', 'L', 'O', 'B', 'J', 0 };
+static const uint8_t obj_magic[8] = {'V', 'E', 'I', 'L', 'O', 'B', 'J', 0};
 
 #define HINT_HEADER "check that the input is a veil object and was not cut or damaged in transfer"
-#define HINT_NEWER "the object was written by a newer veil; upgrade veil to read it"
+#define HINT_NEWER  "the object was written by a newer veil; upgrade veil to read it"
 #define HINT_TAMPER                                                                                          \
-	"the object was damaged or tampered with, or the key its key id names is not the one it was sealed "   \
+	"the object was damaged or tampered with, or the key its key id names is not the one it was sealed " \
 	"with; discard any output written so far and fetch the object again from a trusted copy"
 
 /* ---- header ---- */
@@ -110,36 +110,41 @@ static veil_status parse_fixed(const uint8_t *b, size_t len, size_t *hlen, veil_
 		return hinted(err, cut, HINT_HEADER);
 	}
 	if (b[OFF_VERSION] != OBJ_VERSION) {
-		veil_err_set(err, unsup, "object header: format version %u is not supported (this veil reads "
-			     "version %u)", b[OFF_VERSION], OBJ_VERSION);
+		veil_err_set(err, unsup,
+		             "object header: format version %u is not supported (this veil reads "
+		             "version %u)",
+		             b[OFF_VERSION], OBJ_VERSION);
 		return hinted(err, unsup, HINT_NEWER);
 	}
 	if (b[OFF_SUITE] != OBJ_SUITE) {
-		veil_err_set(err, unsup, "object header: cipher suite %u is not supported (this veil knows suite %u)",
-			     b[OFF_SUITE], OBJ_SUITE);
+		veil_err_set(err, unsup,
+		             "object header: cipher suite %u is not supported (this veil knows suite %u)",
+		             b[OFF_SUITE], OBJ_SUITE);
 		return hinted(err, unsup, HINT_NEWER);
 	}
 	if (len < VEIL_OBJ_HEADER_FIXED) {
 		veil_err_set(err, cut, "object header: truncated after %zu of at least %d bytes", len,
-			     VEIL_OBJ_HEADER_FIXED);
+		             VEIL_OBJ_HEADER_FIXED);
 		return hinted(err, cut, HINT_HEADER);
 	}
 	unsigned kid_len = b[OFF_KIDLEN];
 	if (kid_len < 1 || kid_len > VEIL_OBJ_KEY_ID_MAX) {
 		veil_err_set(err, inv, "object header: key id length %u is outside 1..%d", kid_len,
-			     VEIL_OBJ_KEY_ID_MAX);
+		             VEIL_OBJ_KEY_ID_MAX);
 		return hinted(err, inv, HINT_HEADER);
 	}
 	unsigned stated = veil_get_be16(b + OFF_HLEN);
 	if (stated != VEIL_OBJ_HEADER_FIXED + kid_len) {
-		veil_err_set(err, inv, "object header: the header length field says %u bytes but the key id length "
-			     "makes it %u", stated, VEIL_OBJ_HEADER_FIXED + kid_len);
+		veil_err_set(err, inv,
+		             "object header: the header length field says %u bytes but the key id length "
+		             "makes it %u",
+		             stated, VEIL_OBJ_HEADER_FIXED + kid_len);
 		return hinted(err, inv, HINT_HEADER);
 	}
 	uint32_t cs = veil_get_be32(b + OFF_CHUNK);
 	if (cs < VEIL_OBJ_CHUNK_MIN || cs > VEIL_OBJ_CHUNK_MAX) {
 		veil_err_set(err, inv, "object header: chunk size %" PRIu32 " is outside %u to %u bytes", cs,
-			     VEIL_OBJ_CHUNK_MIN, VEIL_OBJ_CHUNK_MAX);
+		             VEIL_OBJ_CHUNK_MIN, VEIL_OBJ_CHUNK_MAX);
 		return hinted(err, inv, HINT_HEADER);
 	}
 	if (veil_get_be32(b + OFF_RESERVED) != 0) {
@@ -160,14 +165,17 @@ veil_status veil_obj_parse_header(const uint8_t *buf, size_t len, veil_obj_heade
 	if (st)
 		return st;
 	if (len < hlen) {
-		veil_err_set(err, VEIL_E_CORRUPT, "object header: truncated after %zu of %zu bytes", len, hlen);
+		veil_err_set(err, VEIL_E_CORRUPT, "object header: truncated after %zu of %zu bytes", len,
+		             hlen);
 		return hinted(err, VEIL_E_CORRUPT, HINT_HEADER);
 	}
 	size_t kid_len = hlen - VEIL_OBJ_HEADER_FIXED;
 	for (size_t i = 0; i < kid_len; i++) {
 		if (!printable(buf[OFF_KID + i])) {
-			veil_err_set(err, VEIL_E_INVALID, "object header: key id byte %zu is not printable ASCII "
-				     "(0x21..0x7e)", i + 1);
+			veil_err_set(err, VEIL_E_INVALID,
+			             "object header: key id byte %zu is not printable ASCII "
+			             "(0x21..0x7e)",
+			             i + 1);
 			return hinted(err, VEIL_E_INVALID, HINT_HEADER);
 		}
 	}
@@ -204,15 +212,18 @@ static veil_status check_key_id(const char *key_id, size_t *len, veil_err *err)
 {
 	size_t n = key_id ? strnlen(key_id, VEIL_OBJ_KEY_ID_MAX + 1) : 0;
 	if (n < 1 || n > VEIL_OBJ_KEY_ID_MAX) {
-		veil_err_set(err, VEIL_E_INVALID, "key id must be 1 to %d characters long", VEIL_OBJ_KEY_ID_MAX);
+		veil_err_set(err, VEIL_E_INVALID, "key id must be 1 to %d characters long",
+		             VEIL_OBJ_KEY_ID_MAX);
 		veil_err_hint(err, "pass the name of the data-encryption key in the key store");
 		return VEIL_E_INVALID;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!printable((uint8_t)key_id[i])) {
-			veil_err_set(err, VEIL_E_INVALID,
-				     "key id character %zu is not printable ASCII (spaces and control characters "
-				     "are not allowed)", i + 1);
+			veil_err_set(
+			        err, VEIL_E_INVALID,
+			        "key id character %zu is not printable ASCII (spaces and control characters "
+			        "are not allowed)",
+			        i + 1);
 			veil_err_hint(err, "name keys with letters, digits and punctuation only");
 			return VEIL_E_INVALID;
 		}
@@ -223,7 +234,7 @@ static veil_status check_key_id(const char *key_id, size_t *len, veil_err *err)
 
 /* Builds a fresh header; random fields come from the CSPRNG unless opts fixes them (test vectors). */
 static veil_status build_header(const char *key_id, uint32_t cs, const veil_obj_opts *o, veil_obj_header *hdr,
-				veil_err *err)
+                                veil_err *err)
 {
 	size_t kid_len = 0;
 	veil_status st = check_key_id(key_id, &kid_len, err);
@@ -240,9 +251,9 @@ static veil_status build_header(const char *key_id, uint32_t cs, const veil_obj_
 		const uint8_t *fixed;
 		size_t off, len;
 	} rnd[] = {
-		{ o ? o->fixed_object_id : NULL, OFF_OBJID, VEIL_OBJ_ID_LEN },
-		{ o ? o->fixed_salt : NULL, OFF_SALT, VEIL_OBJ_SALT_LEN },
-		{ o ? o->fixed_nonce_prefix : NULL, OFF_NONCE, VEIL_OBJ_NONCE_PREFIX_LEN },
+	        {o ? o->fixed_object_id : NULL, OFF_OBJID, VEIL_OBJ_ID_LEN},
+	        {o ? o->fixed_salt : NULL, OFF_SALT, VEIL_OBJ_SALT_LEN},
+	        {o ? o->fixed_nonce_prefix : NULL, OFF_NONCE, VEIL_OBJ_NONCE_PREFIX_LEN},
 	};
 	for (size_t i = 0; i < sizeof rnd / sizeof rnd[0]; i++) {
 		if (rnd[i].fixed)
@@ -263,7 +274,7 @@ static veil_status build_header(const char *key_id, uint32_t cs, const veil_obj_
 
 /* K = HKDF-SHA-256(DEK, salt, "veil object v1" || object id), 32 bytes, in secure memory. */
 static veil_status derive_key(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_header *hdr, uint8_t **key,
-			      veil_err *err)
+                              veil_err *err)
 {
 	uint8_t info[INFO_LABEL_LEN + VEIL_OBJ_ID_LEN];
 	memcpy(info, INFO_LABEL, INFO_LABEL_LEN);
@@ -271,8 +282,8 @@ static veil_status derive_key(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_ob
 	uint8_t *k = veil_secure_alloc(VEIL_AES256_KEY_LEN);
 	if (!k)
 		return veil_err_set(err, VEIL_E_NOMEM, "out of secure memory for the object key");
-	veil_status st = veil_hkdf_sha256(dek, VEIL_OBJ_DEK_LEN, hdr->salt, VEIL_OBJ_SALT_LEN, info, sizeof info, k,
-					  VEIL_AES256_KEY_LEN, err);
+	veil_status st = veil_hkdf_sha256(dek, VEIL_OBJ_DEK_LEN, hdr->salt, VEIL_OBJ_SALT_LEN, info,
+	                                  sizeof info, k, VEIL_AES256_KEY_LEN, err);
 	if (st) {
 		veil_secure_free(k, VEIL_AES256_KEY_LEN);
 		return st;
@@ -310,7 +321,7 @@ typedef struct engine {
 	/* Write side: output order, totals and the error of the lowest-numbered failing chunk. */
 	pthread_mutex_t wlock;
 	pthread_cond_t wcond;
-	_Atomic uint64_t next_write; /* changed under wlock; read without it only to busy-wait */
+	_Atomic uint64_t next_write;  /* changed under wlock; read without it only to busy-wait */
 	uint64_t in_bytes, out_bytes; /* read and written, header excluded */
 	veil_status st;
 	uint64_t err_index;
@@ -411,8 +422,9 @@ static veil_status fetch(lane *l, uint64_t i, size_t *n, bool *last, veil_err *e
 	}
 	if (e->enc) {
 		if (!*last && i == UINT32_MAX) {
-			veil_err_set(err, VEIL_E_LIMIT, "the input is larger than 2^32 chunks of %" PRIu32 " bytes",
-				     e->chunk_size);
+			veil_err_set(err, VEIL_E_LIMIT,
+			             "the input is larger than 2^32 chunks of %" PRIu32 " bytes",
+			             e->chunk_size);
 			veil_err_hint(err, "seal it with a larger chunk size");
 			return VEIL_E_LIMIT;
 		}
@@ -420,22 +432,27 @@ static veil_status fetch(lane *l, uint64_t i, size_t *n, bool *last, veil_err *e
 	}
 	/* object.md section 5, checks C2-C5. */
 	if (have == 0 && i == 0) {
-		veil_err_set(err, VEIL_E_CORRUPT, "chunk 0 is missing: the object was truncated after its header");
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "chunk 0 is missing: the object was truncated after its header");
 		return tampered(err);
 	}
 	if (have < TAG_LEN) {
-		veil_err_set(err, VEIL_E_CORRUPT, "chunk %" PRIu64 " is shorter than its 16-byte tag: the object was "
-			     "truncated", i);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "chunk %" PRIu64 " is shorter than its 16-byte tag: the object was "
+		             "truncated",
+		             i);
 		return tampered(err);
 	}
 	if (have == TAG_LEN && i > 0) {
-		veil_err_set(err, VEIL_E_CORRUPT, "chunk %" PRIu64 " is an empty final chunk, which only an empty "
-			     "object has", i);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "chunk %" PRIu64 " is an empty final chunk, which only an empty "
+		             "object has",
+		             i);
 		return tampered(err);
 	}
 	if (!*last && i == UINT32_MAX) {
-		veil_err_set(err, VEIL_E_CORRUPT, "data follows chunk %" PRIu64 ": an object has at most 2^32 chunks",
-			     i);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "data follows chunk %" PRIu64 ": an object has at most 2^32 chunks", i);
 		return tampered(err);
 	}
 	return VEIL_OK;
@@ -501,14 +518,20 @@ static veil_status crypt_chunk(lane *l, uint64_t i, size_t n, bool last, size_t 
 	ERR_clear_error(); /* a failed tag is our error to report, not OpenSSL's queue to keep */
 	/* Unverified plaintext never leaves: the diagnosis below wipes it. */
 	if (!opens_with_other_flag(l, i, last, ct_len))
-		veil_err_set(err, VEIL_E_CORRUPT, "chunk %" PRIu64 " failed authentication: the object was modified, "
-			     "reordered or spliced, or the key is wrong", i);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "chunk %" PRIu64 " failed authentication: the object was modified, "
+		             "reordered or spliced, or the key is wrong",
+		             i);
 	else if (last)
-		veil_err_set(err, VEIL_E_CORRUPT, "the object ends after chunk %" PRIu64 ", which is not its final "
-			     "chunk: it was truncated", i);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "the object ends after chunk %" PRIu64 ", which is not its final "
+		             "chunk: it was truncated",
+		             i);
 	else
-		veil_err_set(err, VEIL_E_CORRUPT, "chunk %" PRIu64 " is the object's final chunk but more data "
-			     "follows: the object was extended", i);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "chunk %" PRIu64 " is the object's final chunk but more data "
+		             "follows: the object was extended",
+		             i);
 	return tampered(err);
 }
 
@@ -581,7 +604,7 @@ static void lane_run(lane *l)
 {
 	engine *e = l->e;
 	for (;;) {
-		veil_err le = { 0 };
+		veil_err le = {0};
 		size_t n = 0, out = 0;
 		bool last = false, stopped = false;
 		lock_read_side(e);
@@ -614,7 +637,7 @@ static void *worker_main(void *arg)
 {
 	engine *e = arg;
 	lane l;
-	veil_err le = { 0 };
+	veil_err le = {0};
 	/* A worker that cannot set up stays out; the others do its share. */
 	if (lane_init(&l, e, false, &le) == VEIL_OK) {
 		lane_run(&l);
@@ -662,8 +685,10 @@ static veil_status engine_run(engine *e, veil_obj_stats *stats, veil_err *err)
 		return e->st;
 	}
 	if (e->next_write != e->next_read || !e->read_done)
-		return veil_err_set(err, VEIL_E_INTERNAL, "object engine stopped after %" PRIu64 " of %" PRIu64
-				    " chunks without an error", e->next_write, e->next_read);
+		return veil_err_set(err, VEIL_E_INTERNAL,
+		                    "object engine stopped after %" PRIu64 " of %" PRIu64
+		                    " chunks without an error",
+		                    e->next_write, e->next_read);
 	stats->chunks = e->next_write;
 	stats->plaintext_bytes = e->enc ? e->in_bytes : e->out_bytes;
 	stats->ciphertext_bytes = e->hdr->raw_len + (e->enc ? e->out_bytes : e->in_bytes);
@@ -672,10 +697,10 @@ static veil_status engine_run(engine *e, veil_obj_stats *stats, veil_err *err)
 
 /* Sets up the engine for one call: cipher, per-object key, threads. */
 static veil_status engine_call(engine *e, const uint8_t *dek, const veil_obj_header *hdr, unsigned threads,
-			       int enc, veil_obj_stats *stats, veil_err *err)
+                               int enc, veil_obj_stats *stats, veil_err *err)
 {
 	/* e arrives with its streams set; the rest is filled here. */
-	veil_obj_stats s = { 0 };
+	veil_obj_stats s = {0};
 	uint8_t *key = NULL;
 	e->hdr = hdr;
 	e->chunk_size = hdr->chunk_size;
@@ -700,13 +725,14 @@ static veil_status engine_call(engine *e, const uint8_t *dek, const veil_obj_hea
 static veil_status check_streams(const uint8_t *dek, veil_read_fn rd, veil_write_fn wr, veil_err *err)
 {
 	if (!dek || !rd || !wr)
-		return veil_err_set(err, VEIL_E_INVALID, "the object container needs a key, a reader and a writer");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the object container needs a key, a reader and a writer");
 	return VEIL_OK;
 }
 
 veil_status veil_obj_seal(const uint8_t dek[VEIL_OBJ_DEK_LEN], const char *key_id, const veil_obj_opts *opts,
-			  veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
-			  veil_err *err)
+                          veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
+                          veil_err *err)
 {
 	if (stats)
 		memset(stats, 0, sizeof *stats);
@@ -716,7 +742,7 @@ veil_status veil_obj_seal(const uint8_t dek[VEIL_OBJ_DEK_LEN], const char *key_i
 	uint32_t cs = opts && opts->chunk_size ? opts->chunk_size : VEIL_OBJ_CHUNK_DEFAULT;
 	if (cs < VEIL_OBJ_CHUNK_MIN || cs > VEIL_OBJ_CHUNK_MAX) {
 		veil_err_set(err, VEIL_E_INVALID, "chunk size %" PRIu32 " is outside 1024 to %u bytes", cs,
-			     VEIL_OBJ_CHUNK_MAX);
+		             VEIL_OBJ_CHUNK_MAX);
 		veil_err_hint(err, "use 0 for the default of %u bytes", VEIL_OBJ_CHUNK_DEFAULT);
 		return VEIL_E_INVALID;
 	}
@@ -730,13 +756,13 @@ veil_status veil_obj_seal(const uint8_t dek[VEIL_OBJ_DEK_LEN], const char *key_i
 		veil_err_wrap(err, "cannot write the object header");
 		return st;
 	}
-	engine e = { .rd = rd, .rctx = rctx, .wr = wr, .wctx = wctx };
+	engine e = {.rd = rd, .rctx = rctx, .wr = wr, .wctx = wctx};
 	return engine_call(&e, dek, &hdr, threads, 1, stats, err);
 }
 
-veil_status veil_obj_open(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_header *hdr, const veil_obj_opts *opts,
-			  veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
-			  veil_err *err)
+veil_status veil_obj_open(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_header *hdr,
+                          const veil_obj_opts *opts, veil_read_fn rd, void *rctx, veil_write_fn wr,
+                          void *wctx, veil_obj_stats *stats, veil_err *err)
 {
 	if (stats)
 		memset(stats, 0, sizeof *stats);
@@ -744,16 +770,18 @@ veil_status veil_obj_open(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_he
 	if (st)
 		return st;
 	if (!hdr || hdr->raw_len > sizeof hdr->raw)
-		return veil_err_set(err, VEIL_E_INVALID, "veil_obj_open needs a header from veil_obj_read_header");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "veil_obj_open needs a header from veil_obj_read_header");
 	/* Work from the raw bytes, which are what the tags bind, never from fields a caller could edit. */
 	veil_obj_header h;
 	if ((st = veil_obj_parse_header(hdr->raw, hdr->raw_len, &h, err)))
 		return st;
 	if (h.raw_len != hdr->raw_len)
-		return veil_err_set(err, VEIL_E_INVALID, "the header's raw length does not match its contents");
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the header's raw length does not match its contents");
 	unsigned threads = resolve_threads(opts, err);
 	if (!threads)
 		return VEIL_E_INVALID;
-	engine e = { .rd = rd, .rctx = rctx, .wr = wr, .wctx = wctx };
+	engine e = {.rd = rd, .rctx = rctx, .wr = wr, .wctx = wctx};
 	return engine_call(&e, dek, &h, threads, 0, stats, err);
 }
