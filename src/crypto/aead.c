@@ -4,6 +4,8 @@
  */
 #include "veil/crypto.h"
 
+#include "crypto_int.h"
+
 #include <string.h>
 
 #include <openssl/err.h>
@@ -16,15 +18,6 @@
 
 static const uint8_t empty[1];
 
-static veil_status ossl_fail(veil_err *err, const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *why = e ? ERR_reason_error_string(e) : NULL;
-	ERR_clear_error();
-	veil_err_set(err, VEIL_E_CRYPTO, "%s failed (OpenSSL: %s)", what, why ? why : "no reason given");
-	veil_err_hint(err, "check that OpenSSL 3 is installed correctly and that memory is available");
-	return VEIL_E_CRYPTO;
-}
 
 static veil_status check_args(const uint8_t *key, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                               const uint8_t *in, const uint8_t *out, size_t len, const uint8_t *tag,
@@ -81,7 +74,7 @@ veil_status veil_aead_seal(const uint8_t key[VEIL_AES256_KEY_LEN], const uint8_t
 		if (pt_len)
 			veil_wipe(ct, pt_len);
 		veil_wipe(tag, VEIL_GCM_TAG_LEN);
-		st = ossl_fail(err, "AES-256-GCM encryption");
+		st = crypto_ossl_fail(err, "AES-256-GCM encryption", NULL);
 	}
 	EVP_CIPHER_CTX_free(ctx); /* cleanses the key schedule */
 	return st;
@@ -101,7 +94,7 @@ veil_status veil_aead_open(const uint8_t key[VEIL_AES256_KEY_LEN], const uint8_t
 	if (!ctx || !start(ctx, 0, key, nonce) || !update(ctx, NULL, aad_len ? aad : empty, aad_len) ||
 	    !update(ctx, pt, ct, ct_len) ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, VEIL_GCM_TAG_LEN, tagcopy) != 1) {
-		st = ossl_fail(err, "AES-256-GCM decryption");
+		st = crypto_ossl_fail(err, "AES-256-GCM decryption", NULL);
 	} else if (EVP_CipherFinal_ex(ctx, last, &fin) != 1) {
 		ERR_clear_error();
 		veil_err_set(err, VEIL_E_AUTH,

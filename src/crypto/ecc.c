@@ -6,6 +6,8 @@
  */
 #include "veil/crypto.h"
 
+#include "crypto_int.h"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -17,15 +19,6 @@ _Static_assert(VEIL_ED25519_SEED_LEN == KEY_LEN && VEIL_ED25519_PUB_LEN == KEY_L
                        VEIL_X25519_KEY_LEN == KEY_LEN,
                "Ed25519 and X25519 keys are 32 bytes");
 
-static veil_status ossl_fail(veil_err *err, const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *why = e ? ERR_reason_error_string(e) : NULL;
-	ERR_clear_error();
-	veil_err_set(err, VEIL_E_CRYPTO, "%s failed (OpenSSL: %s)", what, why ? why : "no reason given");
-	veil_err_hint(err, "check that OpenSSL 3 is installed correctly and that memory is available");
-	return VEIL_E_CRYPTO;
-}
 
 static veil_status missing(veil_err *err, const char *fn)
 {
@@ -41,7 +34,7 @@ static veil_status raw_public(int type, const uint8_t priv[KEY_LEN], uint8_t pub
 	EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(type, NULL, priv, KEY_LEN);
 	if (!pk || EVP_PKEY_get_raw_public_key(pk, pub, &len) != 1 || len != KEY_LEN) {
 		veil_wipe(pub, KEY_LEN);
-		st = ossl_fail(err, what);
+		st = crypto_ossl_fail(err, what, NULL);
 	}
 	EVP_PKEY_free(pk);
 	return st;
@@ -90,7 +83,7 @@ veil_status veil_ed25519_sign(const uint8_t seed[VEIL_ED25519_SEED_LEN], const v
 	if (!pk || !md || EVP_DigestSignInit(md, NULL, NULL, NULL, pk) != 1 ||
 	    EVP_DigestSign(md, sig, &len, n ? msg : empty, n) != 1 || len != VEIL_ED25519_SIG_LEN) {
 		veil_wipe(sig, VEIL_ED25519_SIG_LEN);
-		st = ossl_fail(err, "Ed25519 signing");
+		st = crypto_ossl_fail(err, "Ed25519 signing", NULL);
 	}
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pk);
@@ -106,7 +99,7 @@ veil_status veil_ed25519_verify(const uint8_t pub[VEIL_ED25519_PUB_LEN], const v
 	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, VEIL_ED25519_PUB_LEN);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	if (!pk || !md || EVP_DigestVerifyInit(md, NULL, NULL, NULL, pk) != 1) {
-		st = ossl_fail(err, "Ed25519 verification set-up");
+		st = crypto_ossl_fail(err, "Ed25519 verification set-up", NULL);
 	} else if (EVP_DigestVerify(md, sig, VEIL_ED25519_SIG_LEN, n ? msg : empty, n) != 1) {
 		/* Fail closed: an error inside verification counts as a bad signature. */
 		ERR_clear_error();
@@ -157,7 +150,7 @@ veil_status veil_x25519(const uint8_t priv[VEIL_X25519_KEY_LEN], const uint8_t p
 	EVP_PKEY_CTX *ctx = me ? EVP_PKEY_CTX_new(me, NULL) : NULL;
 	if (!me || !them || !ctx || EVP_PKEY_derive_init(ctx) != 1 ||
 	    EVP_PKEY_derive_set_peer(ctx, them) != 1) {
-		st = ossl_fail(err, "X25519 key agreement set-up");
+		st = crypto_ossl_fail(err, "X25519 key agreement set-up", NULL);
 	} else if (EVP_PKEY_derive(ctx, shared, &len) != 1 || len != VEIL_X25519_KEY_LEN) {
 		/* OpenSSL itself refuses an all-zero result (RFC 7748 section 6.1). */
 		ERR_clear_error();

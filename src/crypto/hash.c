@@ -4,6 +4,8 @@
  */
 #include "veil/crypto.h"
 
+#include "crypto_int.h"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -13,17 +15,6 @@ struct veil_hash_ctx {
 	veil_hash_alg alg;
 };
 
-/* Reports an OpenSSL failure by its reason (never by data) and empties
- * OpenSSL's error queue so the next call starts clean. */
-static veil_status ossl_fail(veil_err *err, const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *why = e ? ERR_reason_error_string(e) : NULL;
-	ERR_clear_error();
-	veil_err_set(err, VEIL_E_CRYPTO, "%s failed (OpenSSL: %s)", what, why ? why : "no reason given");
-	veil_err_hint(err, "check that OpenSSL 3 is installed correctly and that memory is available");
-	return VEIL_E_CRYPTO;
-}
 
 static const EVP_MD *md_of(veil_hash_alg alg)
 {
@@ -62,7 +53,7 @@ veil_status veil_hash(veil_hash_alg alg, const void *data, size_t n, uint8_t *ou
 	if (!out || (!data && n))
 		return veil_err_set(err, VEIL_E_INVALID, "veil_hash: missing input or output buffer");
 	if (EVP_Digest(n ? data : "", n, out, NULL, md, NULL) != 1)
-		return ossl_fail(err, "hashing");
+		return crypto_ossl_fail(err, "hashing", NULL);
 	return VEIL_OK;
 }
 
@@ -86,7 +77,7 @@ veil_status veil_hash_init(veil_hash_ctx **ctx, veil_hash_alg alg, veil_err *err
 	c->md = EVP_MD_CTX_new();
 	if (!c->md || EVP_DigestInit_ex(c->md, md, NULL) != 1) {
 		veil_hash_free(c);
-		return ossl_fail(err, "starting a hash");
+		return crypto_ossl_fail(err, "starting a hash", NULL);
 	}
 	*ctx = c;
 	return VEIL_OK;
@@ -97,7 +88,7 @@ veil_status veil_hash_update(veil_hash_ctx *ctx, const void *data, size_t n, vei
 	if (!ctx || (!data && n))
 		return veil_err_set(err, VEIL_E_INVALID, "veil_hash_update: missing context or data");
 	if (n && EVP_DigestUpdate(ctx->md, data, n) != 1)
-		return ossl_fail(err, "hashing");
+		return crypto_ossl_fail(err, "hashing", NULL);
 	return VEIL_OK;
 }
 
@@ -109,7 +100,7 @@ veil_status veil_hash_final(veil_hash_ctx *ctx, uint8_t *out, veil_err *err)
 	if (!out)
 		st = veil_err_set(err, VEIL_E_INVALID, "veil_hash_final: no output buffer");
 	else if (EVP_DigestFinal_ex(ctx->md, out, NULL) != 1)
-		st = ossl_fail(err, "finishing a hash");
+		st = crypto_ossl_fail(err, "finishing a hash", NULL);
 	veil_hash_free(ctx);
 	return st;
 }
@@ -141,7 +132,7 @@ veil_status veil_hmac_sha256(const uint8_t *key, size_t keylen, const void *data
 	    EVP_MAC_update(ctx, n ? data : empty, n) != 1 ||
 	    EVP_MAC_final(ctx, out, &outlen, VEIL_SHA256_LEN) != 1 || outlen != VEIL_SHA256_LEN) {
 		veil_wipe(out, VEIL_SHA256_LEN);
-		st = ossl_fail(err, "HMAC-SHA-256");
+		st = crypto_ossl_fail(err, "HMAC-SHA-256", NULL);
 	}
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(mac);

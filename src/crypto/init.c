@@ -6,6 +6,8 @@
  */
 #include "veil/crypto.h"
 
+#include "crypto_int.h"
+
 #include <errno.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -92,4 +94,14 @@ bool veil_ct_equal(const void *a, const void *b, size_t n)
 	if (n == 0)
 		return true;
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+veil_status crypto_ossl_fail(veil_err *err, const char *what, const char *hint)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *why = e ? ERR_reason_error_string(e) : NULL;
+	ERR_clear_error();
+	veil_err_set(err, VEIL_E_CRYPTO, "%s failed (OpenSSL: %s)", what, why ? why : "no reason given");
+	veil_err_hint(err, "%s", hint ? hint : "check that OpenSSL 3 is installed correctly and that memory is available");
+	return VEIL_E_CRYPTO;
 }

@@ -4,6 +4,8 @@
  */
 #include "veil/crypto.h"
 
+#include "crypto_int.h"
+
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
@@ -22,15 +24,6 @@
 /* OSSL_PARAM octet strings want a non-NULL pointer even for zero bytes. */
 static const uint8_t empty[1];
 
-static veil_status ossl_fail(veil_err *err, const char *what, const char *hint)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *why = e ? ERR_reason_error_string(e) : NULL;
-	ERR_clear_error();
-	veil_err_set(err, VEIL_E_CRYPTO, "%s failed (OpenSSL: %s)", what, why ? why : "no reason given");
-	veil_err_hint(err, "%s", hint);
-	return VEIL_E_CRYPTO;
-}
 
 /* Runs one EVP_KDF by name with the given parameters; wipes out on failure. */
 static veil_status derive(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t out_len,
@@ -41,7 +34,7 @@ static veil_status derive(const char *name, const OSSL_PARAM *params, uint8_t *o
 	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	if (!ctx || EVP_KDF_derive(ctx, out, out_len, params) != 1) {
 		veil_wipe(out, out_len);
-		st = ossl_fail(err, name, hint);
+		st = crypto_ossl_fail(err, name, hint);
 	}
 	EVP_KDF_CTX_free(ctx); /* cleanses the key material it copied */
 	EVP_KDF_free(kdf);
