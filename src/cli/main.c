@@ -38,7 +38,7 @@ static int group_help(const char *group, FILE *f)
 /* "veil help", "veil help data", "veil help data upload". */
 static int help(int argc, char **argv)
 {
-	if (argc == 0) {
+	if (argc == 0 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
 		usage(stdout);
 		return 0;
 	}
