@@ -104,7 +104,8 @@ int main(int argc, char **argv)
 		}
 	} else {
 		const char *root = getenv("VEIL_SOURCE_ROOT");
-		snprintf(dir, sizeof dir, "%s/fuzz/corpus/%s", root && *root ? root : FUZZ_SOURCE_ROOT, FUZZ_TARGET);
+		snprintf(dir, sizeof dir, "%s/fuzz/corpus/%s", root && *root ? root : FUZZ_SOURCE_ROOT,
+		         FUZZ_TARGET);
 		if (!collect(&l, dir)) {
 			fprintf(stderr, "# cannot read the corpus folder %s\n", dir);
 			bad++;

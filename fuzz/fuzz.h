@@ -25,13 +25,17 @@ extern const uint8_t fuzz_audit_seed[VEIL_ED25519_SEED_LEN];
 /* The passphrase of the corpus root.sealed files, and their scrypt cost:
  * the lowest veil accepts, so an iteration that reaches the KDF stays fast. */
 #define FUZZ_PASSPHRASE "veil fuzz passphrase"
-#define FUZZ_KDF_LOG_N 10
+#define FUZZ_KDF_LOG_N  10
 /* Chunk size of the corpus objects: the smallest, so few bytes make several chunks. */
 #define FUZZ_CHUNK VEIL_OBJ_CHUNK_MIN
 
 /* Aborts with file, line and what when cond is false. */
 #define FUZZ_CHECK(cond, what) fuzz_check((cond), (what), __FILE__, __LINE__)
 void fuzz_check(bool cond, const char *what, const char *file, int line);
+
+/* With VEIL_FUZZ_VERBOSE set, prints "# what: status: message" to stderr,
+ * so a person can see what each corpus input reaches; silent otherwise. */
+void fuzz_note(const char *what, veil_status st, const veil_err *err);
 
 /* A read stream over memory. step > 0 caps each read at step bytes, so
  * readers meet short reads as they would on a pipe. */
@@ -41,9 +45,8 @@ typedef struct fuzz_mem {
 } fuzz_mem;
 veil_status fuzz_mem_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err);
 
-/* A write stream into a veil_buf (ctx), and one that drops everything. */
+/* A write stream appending to a veil_buf (ctx). */
 veil_status fuzz_buf_write(void *ctx, const uint8_t *buf, size_t n, veil_err *err);
-veil_status fuzz_discard(void *ctx, const uint8_t *buf, size_t n, veil_err *err);
 
 /* An exact-size NUL-terminated copy of data (so that AddressSanitizer sees
  * a read past the NUL); the caller frees it. */
@@ -52,7 +55,7 @@ char *fuzz_strndup(const uint8_t *data, size_t size);
 /* A folder of this process, made on first use under $TMPDIR (or /tmp) and
  * removed with everything in it when the process exits. */
 const char *fuzz_scratch(void);
-/* Makes dir/name (a folder) if missing and returns its path in out. */
+/* Makes the folder <scratch>/name if missing and returns its path in out. */
 void fuzz_subdir(const char *name, char *out, size_t outsz);
 /* Writes dir/name with exactly these bytes (no fsync: scratch data). */
 void fuzz_put_file(const char *dir, const char *name, const void *data, size_t size);

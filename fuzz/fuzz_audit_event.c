@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	audit_decoded d;
 	veil_err err = {0};
 	veil_status st = audit_event_decode(data, size, &d, &err);
+	fuzz_note("decode", st, &err);
 	if (st) {
 		FUZZ_CHECK(err.code == st && err.msg[0] != '\0', "a failure without an error message");
 		return 0;
@@ -32,10 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(st == VEIL_E_LIMIT, "a decoded event does not encode again");
 	} else {
 		audit_decoded d2;
-		FUZZ_CHECK(audit_event_decode(leaf.data, leaf.len, &d2, &err) == VEIL_OK, "a canonical leaf does not decode");
-		FUZZ_CHECK(audit_event_encode(&d2.ev, 0, &again, &err) == VEIL_OK, "a canonical leaf does not encode");
+		FUZZ_CHECK(audit_event_decode(leaf.data, leaf.len, &d2, &err) == VEIL_OK,
+		           "a canonical leaf does not decode");
+		FUZZ_CHECK(audit_event_encode(&d2.ev, 0, &again, &err) == VEIL_OK,
+		           "a canonical leaf does not encode");
 		FUZZ_CHECK(again.len == leaf.len && memcmp(again.data, leaf.data, leaf.len) == 0,
-			   "the canonical form is not stable");
+		           "the canonical form is not stable");
 		audit_decoded_free(&d2);
 	}
 	veil_buf_free(&leaf);

@@ -3,8 +3,8 @@
  * both of their readers: veil_audit_verify (the whole-log check, verify.c)
  * and the read-only veil_audit_open (log.c), then veil_audit_read and a
  * proof from the opened log. A valid log is made once in a scratch folder
- * with the corpus seed (events 0..4, heads of sizes 0, 2, 3 and 5); each
- * input then replaces one or two of its files.
+ * (audit_base.c: events 0..4, heads of sizes 0, 2, 3 and 5); each input
+ * then replaces one or two of its files.
  *
  * Input: byte 0 is the mode, the rest the file bytes.
  *   bits 0-1: 0 the leaves file, 1 the heads file, 2 log.pub, 3 both heads
@@ -12,7 +12,8 @@
  *             leaves;
  *   bit 2:    fix up what the fuzzer cannot compute: each whole leaf record
  *             gets its true check hash and each head a valid signature by the
- *             log's key (as a malicious log holding its key could write);
+ *             log's key (as a malicious log holding its key could write),
+ *             (see fix_heads);
  *   bit 3:    verify with the log's key given (else trusting log.pub).
  *
  * Invariants (abort on violation): every failure has an error message, and
@@ -21,46 +22,29 @@
  * inclusion proof of the last event checks out.
  */
 #include "fuzz.h"
-#include "veil/audit.h"
+#include "audit_base.h"
 #include "audit_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADS_FIX_MAX 32 /* heads re-signed per input, to keep iterations fast */
+#define HEADS_FIX_MAX      32 /* heads re-signed per input, to keep iterations fast */
 
 static veil_buf base_leaves, base_heads, base_pub;
 static char dir[4096];
-
-static void append(veil_audit *log, int64_t t, const char *actor, const char *action, const char *detail)
-{
-	veil_audit_event ev = {.time = t, .actor = actor, .action = action, .resource = "patients@1",
-			       .outcome = "ok", .detail = detail};
-	FUZZ_CHECK(veil_audit_append(log, &ev, NULL, NULL) == VEIL_OK, "cannot append to the base log");
-}
+static uint8_t log_pub[VEIL_ED25519_PUB_LEN];
 
 static void make_base(void)
 {
 	char made[4096];
-	veil_audit *log = NULL;
 	fuzz_subdir("base", made, sizeof made);
-	FUZZ_CHECK(veil_audit_create(made, fuzz_audit_seed, NULL) == VEIL_OK, "cannot create the base log");
-	FUZZ_CHECK(veil_audit_open(made, fuzz_audit_seed, &log, NULL) == VEIL_OK, "cannot open the base log");
-	append(log, 1795355030, "alice", "data.upload", "{\"bytes\":2500}");
-	append(log, 1795355031, "bob", "key.unwrap", NULL);
-	FUZZ_CHECK(veil_audit_commit(log, NULL) == VEIL_OK, "cannot commit the base log");
-	append(log, 1795355032, "carol", "access.check", "{\"why\":\"caf\\u00e9\",\"n\":[1,2]}");
-	FUZZ_CHECK(veil_audit_commit(log, NULL) == VEIL_OK, "cannot commit the base log");
-	append(log, 1795355033, "system", "key.rotate", NULL);
-	append(log, 1795355034, "dave", "data.download", "{}");
-	FUZZ_CHECK(veil_audit_commit(log, NULL) == VEIL_OK, "cannot commit the base log");
-	veil_audit_close(log);
+	veil_audit_close(fuzz_audit_base_log(made));
 	audit_paths p;
 	FUZZ_CHECK(audit_paths_make(made, &p, NULL) == VEIL_OK, "base log paths");
 	FUZZ_CHECK(veil_fs_read_file(p.leaves, 1u << 20, &base_leaves, NULL) == VEIL_OK &&
-			   veil_fs_read_file(p.heads, 1u << 20, &base_heads, NULL) == VEIL_OK &&
-			   veil_fs_read_file(p.pub, 4096, &base_pub, NULL) == VEIL_OK,
-		   "cannot read the base log");
+	                   veil_fs_read_file(p.heads, 1u << 20, &base_heads, NULL) == VEIL_OK &&
+	                   veil_fs_read_file(p.pub, 4096, &base_pub, NULL) == VEIL_OK,
+	           "cannot read the base log");
 }
 
 static void setup(void)
@@ -70,6 +54,7 @@ static void setup(void)
 		return;
 	make_base();
 	fuzz_subdir("log", dir, sizeof dir);
+	FUZZ_CHECK(veil_ed25519_public(fuzz_audit_seed, log_pub, NULL) == VEIL_OK, "log key");
 	done = true;
 }
 
@@ -83,13 +68,17 @@ static void fix_leaves(uint8_t *b, size_t n)
 		uint32_t len = veil_get_be32(b + off);
 		if (len == 0 || len > VEIL_AUDIT_LEAF_MAX || n - off - 4 < (size_t)len + VEIL_AUDIT_HASH_LEN)
 			break;
-		FUZZ_CHECK(veil_merkle_leaf(&mk, b + off + 4, len, b + off + 4 + len, NULL) == VEIL_OK, "leaf hash");
+		FUZZ_CHECK(veil_merkle_leaf(&mk, b + off + 4, len, b + off + 4 + len, NULL) == VEIL_OK,
+		           "leaf hash");
 		off += AUDIT_REC_OVERHEAD + len;
 	}
 	veil_merkle_free(&mk);
 }
 
-/* Signs every whole head record (up to HEADS_FIX_MAX) with the log's key. */
+/* Signs every whole head record (up to HEADS_FIX_MAX) with the log's key,
+ * so mutations reach the checks behind the signature: among them, a signed
+ * head that claims far more leaves than the leaves file holds (fuzz/README.md,
+ * "Findings"). */
 static void fix_heads(uint8_t *b, size_t n)
 {
 	for (size_t i = 0, off = AUDIT_MAGIC_LEN; i < HEADS_FIX_MAX && off + AUDIT_HEAD_LEN <= n;
@@ -141,7 +130,8 @@ static veil_status count_event(void *ctx, uint64_t index, const veil_audit_event
 {
 	uint64_t *n = ctx;
 	FUZZ_CHECK(index == *n, "events read out of order");
-	FUZZ_CHECK(ev->actor && ev->action && ev->resource && ev->outcome, "an event read back without its fields");
+	FUZZ_CHECK(ev->actor && ev->action && ev->resource && ev->outcome,
+	           "an event read back without its fields");
 	(*n)++;
 	return VEIL_OK;
 }
@@ -152,21 +142,22 @@ static void check_sound(veil_audit *log, const veil_audit_report *rep)
 	uint64_t n = 0;
 	veil_audit_sth last;
 	FUZZ_CHECK(veil_audit_size(log) == rep->last.size && rep->leaves == rep->last.size,
-		   "open and verify disagree on the log's size");
+	           "open and verify disagree on the log's size");
 	FUZZ_CHECK(veil_audit_head_count(log) == rep->heads, "open and verify disagree on the heads");
 	FUZZ_CHECK(veil_audit_head(log, rep->heads - 1, &last, NULL) == VEIL_OK &&
-			   memcmp(&last, &rep->last, sizeof last) == 0,
-		   "open and verify disagree on the last head");
+	                   memcmp(&last, &rep->last, sizeof last) == 0,
+	           "open and verify disagree on the last head");
 	FUZZ_CHECK(veil_audit_read(log, 0, count_event, &n, NULL) == VEIL_OK && n == rep->leaves,
-		   "a sound log's events do not read back");
+	           "a sound log's events do not read back");
 	if (n == 0)
 		return;
 	veil_buf proof = {0};
 	uint8_t pub[VEIL_ED25519_PUB_LEN];
 	veil_audit_public_key(log, pub);
-	FUZZ_CHECK(veil_audit_prove_inclusion(log, n - 1, 0, &proof, NULL) == VEIL_OK, "a sound log cannot prove");
+	FUZZ_CHECK(veil_audit_prove_inclusion(log, n - 1, 0, &proof, NULL) == VEIL_OK,
+	           "a sound log cannot prove");
 	FUZZ_CHECK(veil_audit_check_proof((const char *)proof.data, proof.len, pub, NULL, NULL) == VEIL_OK,
-		   "a sound log's proof does not check out");
+	           "a sound log's proof does not check out");
 	veil_buf_free(&proof);
 }
 
@@ -176,21 +167,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned mode = size ? data[0] : 0;
 	write_log(size ? data + 1 : data, size ? size - 1 : 0, mode);
 
-	uint8_t pub[VEIL_ED25519_PUB_LEN];
-	FUZZ_CHECK(veil_ed25519_public(fuzz_audit_seed, pub, NULL) == VEIL_OK, "log key");
 	veil_audit_report rep;
 	veil_err err = {0};
-	veil_status vst = veil_audit_verify(dir, mode & 8 ? pub : NULL, &rep, &err);
+	veil_status vst = veil_audit_verify(dir, mode & 8 ? log_pub : NULL, &rep, &err);
+	fuzz_note("verify", vst, &err);
 	if (vst)
 		FUZZ_CHECK(err.code == vst && err.msg[0] != '\0', "verify failed without an error message");
 	else
-		FUZZ_CHECK(rep.problem == VEIL_AUDIT_SOUND && rep.heads >= 1, "a sound report with a problem");
+		FUZZ_CHECK(rep.problem == VEIL_AUDIT_SOUND && rep.heads >= 1,
+		           "a sound report with a problem");
 
 	veil_audit *log = NULL;
 	veil_err oerr = {0};
 	veil_status ost = veil_audit_open(dir, NULL, &log, &oerr);
+	fuzz_note("open", ost, &oerr);
 	if (ost) {
-		FUZZ_CHECK(oerr.code == ost && oerr.msg[0] != '\0' && log == NULL, "open failed without an error message");
+		FUZZ_CHECK(oerr.code == ost && oerr.msg[0] != '\0' && log == NULL,
+		           "open failed without an error message");
 		FUZZ_CHECK(vst != VEIL_OK || (mode & 8), "a log that verifies does not open");
 		return 0;
 	}
@@ -202,7 +195,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		veil_buf proof = {0};
 		veil_status ignored = veil_audit_read(log, 0, count_event, &n, NULL);
 		if (veil_audit_size(log) && veil_audit_prove_inclusion(log, 0, 0, &proof, NULL) == VEIL_OK)
-			ignored = veil_audit_check_proof((const char *)proof.data, proof.len, pub, NULL, NULL);
+			ignored = veil_audit_check_proof((const char *)proof.data, proof.len, log_pub, NULL,
+			                                 NULL);
 		(void)ignored;
 		veil_buf_free(&proof);
 	}

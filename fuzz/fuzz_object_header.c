@@ -28,7 +28,8 @@ static void check_header(const veil_obj_header *h, const uint8_t *data)
 	FUZZ_CHECK(kid >= 1 && kid <= VEIL_OBJ_KEY_ID_MAX, "key id length out of bounds");
 	FUZZ_CHECK(h->raw_len == VEIL_OBJ_HEADER_FIXED + kid, "raw length does not match the key id");
 	FUZZ_CHECK(h->version == 1 && h->suite == 1, "unknown version or suite accepted");
-	FUZZ_CHECK(h->chunk_size >= VEIL_OBJ_CHUNK_MIN && h->chunk_size <= VEIL_OBJ_CHUNK_MAX, "chunk size out of bounds");
+	FUZZ_CHECK(h->chunk_size >= VEIL_OBJ_CHUNK_MIN && h->chunk_size <= VEIL_OBJ_CHUNK_MAX,
+	           "chunk size out of bounds");
 	FUZZ_CHECK(memcmp(h->raw, data, h->raw_len) == 0, "raw header differs from the input");
 }
 
@@ -47,14 +48,18 @@ static void check_stream(const uint8_t *data, size_t size, veil_status st, const
 /* Seals pt again with everything the header fixes; must give the input. */
 static void check_reseal(const veil_obj_header *h, const veil_buf *pt, const uint8_t *data, size_t size)
 {
-	veil_obj_opts o = {.chunk_size = h->chunk_size, .threads = 1, .fixed_object_id = h->object_id,
-			   .fixed_salt = h->salt, .fixed_nonce_prefix = h->nonce_prefix};
+	veil_obj_opts o = {.chunk_size = h->chunk_size,
+	                   .threads = 1,
+	                   .fixed_object_id = h->object_id,
+	                   .fixed_salt = h->salt,
+	                   .fixed_nonce_prefix = h->nonce_prefix};
 	fuzz_mem in = {.p = pt->data, .len = pt->len};
 	veil_buf ct = {0};
-	veil_status st = veil_obj_seal(fuzz_dek, h->key_id, &o, fuzz_mem_read, &in, fuzz_buf_write, &ct, NULL, NULL);
+	veil_status st =
+	        veil_obj_seal(fuzz_dek, h->key_id, &o, fuzz_mem_read, &in, fuzz_buf_write, &ct, NULL, NULL);
 	FUZZ_CHECK(st == VEIL_OK, "cannot seal again what was opened");
 	FUZZ_CHECK(ct.len == size && memcmp(ct.data, data, size) == 0,
-		   "an object opened although it is not what sealing its plaintext gives");
+	           "an object opened although it is not what sealing its plaintext gives");
 	veil_buf_free(&ct);
 }
 
@@ -63,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	veil_obj_header h;
 	veil_err err = {0};
 	veil_status st = veil_obj_parse_header(data, size, &h, &err);
+	fuzz_note("header", st, &err);
 	check_stream(data, size, st, &h);
 	if (st) {
 		check_failure(st, &err);
@@ -75,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	veil_buf pt = {0};
 	veil_obj_stats stats;
 	st = veil_obj_open(fuzz_dek, &h, &o, fuzz_mem_read, &in, fuzz_buf_write, &pt, &stats, &err);
+	fuzz_note("open", st, &err);
 	if (st) {
 		check_failure(st, &err);
 		FUZZ_CHECK(st == VEIL_E_CORRUPT, "a damaged object gave another error than VEIL_E_CORRUPT");

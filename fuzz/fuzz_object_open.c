@@ -26,12 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NBASE 4
-#define NOBJ (NBASE + 1) /* the bases, then the twin of base 0 */
-#define TWIN NBASE
-#define EDITS_MAX 64
-#define GROW_MAX 256 /* bytes an input may add to an object */
-#define KEY_ID "dek-fuzz-object"
+#define NBASE       4
+#define NOBJ        (NBASE + 1) /* the bases, then the twin of base 0 */
+#define TWIN        NBASE
+#define EDITS_MAX   64
+#define GROW_MAX    256 /* bytes an input may add to an object */
+#define KEY_ID      "dek-fuzz-object"
 #define TWIN_KEY_ID "dek-fuzz-twin"
 
 typedef struct sealed {
@@ -46,14 +46,18 @@ static const uint8_t nonce_prefix[VEIL_OBJ_NONCE_PREFIX_LEN] = {0x90, 0x91, 0x92
 
 static void seal_one(sealed *s, size_t len, const uint8_t *id, const char *key_id)
 {
-	veil_obj_opts o = {.chunk_size = FUZZ_CHUNK, .threads = 1, .fixed_object_id = id, .fixed_salt = salt,
-			   .fixed_nonce_prefix = nonce_prefix};
+	veil_obj_opts o = {.chunk_size = FUZZ_CHUNK,
+	                   .threads = 1,
+	                   .fixed_object_id = id,
+	                   .fixed_salt = salt,
+	                   .fixed_nonce_prefix = nonce_prefix};
 	FUZZ_CHECK(veil_buf_reserve(&s->pt, len + 1, NULL) == VEIL_OK, "out of memory");
 	for (size_t i = 0; i < len; i++)
 		s->pt.data[i] = (uint8_t)(i * 31 + 7);
 	s->pt.len = len;
 	fuzz_mem in = {.p = s->pt.data, .len = len};
-	veil_status st = veil_obj_seal(fuzz_dek, key_id, &o, fuzz_mem_read, &in, fuzz_buf_write, &s->ct, NULL, NULL);
+	veil_status st =
+	        veil_obj_seal(fuzz_dek, key_id, &o, fuzz_mem_read, &in, fuzz_buf_write, &s->ct, NULL, NULL);
 	FUZZ_CHECK(st == VEIL_OK, "cannot seal a base object");
 }
 
@@ -101,7 +105,8 @@ static void swap_chunks(work *w, size_t i, size_t j)
 static void splice(work *w, size_t k, bool header)
 {
 	const veil_buf *t = &objs[TWIN].ct;
-	const size_t full = FUZZ_CHUNK + VEIL_GCM_TAG_LEN, thlen = VEIL_OBJ_HEADER_FIXED + strlen(TWIN_KEY_ID);
+	const size_t full = FUZZ_CHUNK + VEIL_GCM_TAG_LEN,
+	             thlen = VEIL_OBJ_HEADER_FIXED + strlen(TWIN_KEY_ID);
 	size_t off = 0, n = w->hlen, src = 0, srclen = thlen;
 	if (!header) {
 		off = w->hlen + k * full;
@@ -171,20 +176,22 @@ static void open_and_check(const work *w, unsigned threads, size_t step)
 	if (!st)
 		st = veil_obj_open(fuzz_dek, &h, &o, fuzz_mem_read, &in, fuzz_buf_write, &out, NULL, &err);
 	int g = genuine(w);
+	fuzz_note(g >= 0 ? "open (genuine)" : "open (modified)", st, &err);
 	if (g >= 0) {
 		FUZZ_CHECK(st == VEIL_OK, "a genuine object failed to open");
-		FUZZ_CHECK(out.len == objs[g].pt.len && (out.len == 0 || memcmp(out.data, objs[g].pt.data, out.len) == 0),
-			   "a genuine object opened to the wrong plaintext");
+		FUZZ_CHECK(out.len == objs[g].pt.len &&
+		                   (out.len == 0 || memcmp(out.data, objs[g].pt.data, out.len) == 0),
+		           "a genuine object opened to the wrong plaintext");
 	} else {
 		FUZZ_CHECK(st != VEIL_OK, "a modified object opened");
 		FUZZ_CHECK(st == VEIL_E_CORRUPT || st == VEIL_E_INVALID || st == VEIL_E_UNSUPPORTED,
-			   "a modified object failed with an unexpected status");
+		           "a modified object failed with an unexpected status");
 		FUZZ_CHECK(err.code == st && err.msg[0] != '\0', "a failure without an error message");
 		/* Released plaintext: whole verified chunks of one base (all bases share the pattern). */
 		const veil_buf *pt = &objs[0].pt;
 		FUZZ_CHECK(out.len % FUZZ_CHUNK == 0 && out.len <= pt->len &&
-				   (out.len == 0 || memcmp(out.data, pt->data, out.len) == 0),
-			   "a failed open released bytes that are not verified plaintext");
+		                   (out.len == 0 || memcmp(out.data, pt->data, out.len) == 0),
+		           "a failed open released bytes that are not verified plaintext");
 	}
 	veil_buf_free(&out);
 }

@@ -25,6 +25,7 @@
 
 static void failed(veil_status st, const veil_err *err)
 {
+	fuzz_note("parse", st, err);
 	FUZZ_CHECK(st != VEIL_OK, "expected a failure");
 	FUZZ_CHECK(err->code == st && err->msg[0] != '\0', "a failure without an error message");
 }
@@ -95,8 +96,8 @@ static void hex(const char *s, size_t n)
 
 static bool name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-	       c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+	       c == '_' || c == '-';
 }
 
 static void name(const char *s)
@@ -123,7 +124,8 @@ static void store_id(const char *s)
 	}
 	FUZZ_CHECK(strlen(s) == VEIL_STORE_ID_LEN, "a store id of the wrong length accepted");
 	for (size_t i = 0; i < VEIL_STORE_ID_LEN; i++)
-		FUZZ_CHECK((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'), "a store id that is not lowercase hex");
+		FUZZ_CHECK((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'),
+		           "a store id that is not lowercase hex");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	veil_yaml_map m;
 	veil_err err = {0};
 	veil_status st = veil_yaml_parse_map((const char *)data, size, "fuzz.yaml", &m, &err);
+	fuzz_note("yaml", st, &err);
 	if (st) {
 		FUZZ_CHECK(err.code == st && err.msg[0] != '\0', "a failure without an error message");
 		FUZZ_CHECK(m.items == NULL && m.n == 0, "a failed parse left items behind");
