@@ -303,6 +303,8 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		return rc;
 	if (argc - optind > 1)
 		return cli_usage_error(cmd, "too many arguments");
+	if (!o.provider || !o.module || !o.key_label || !o.rotation) /* getopt gives required arguments */
+		return cli_usage_error(cmd, "an option is missing its value");
 	o.dir = optind < argc ? argv[optind] : (g->workspace ? g->workspace : ".");
 	if (strcmp(o.provider, "file") != 0 && strcmp(o.provider, "pkcs11") != 0)
 		return cli_usage_error(cmd, "--provider must be 'file' or 'pkcs11'");
@@ -313,7 +315,7 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	if (!label_ok(o.key_label))
 		return cli_usage_error(cmd, "--pkcs11-key-label must be 1 to %d printable characters",
 				       VEIL_KMS_PKCS11_LABEL_MAX);
-	for (const char *c = o.module; *c; c++)
+	for (const char *c = o.module; c && *c; c++)
 		if ((unsigned char)*c < 0x20)
 			return cli_usage_error(cmd, "--pkcs11-module has a control character");
 	int64_t secs;

@@ -202,6 +202,7 @@ static veil_status verify_restored(cli_global *g, const char *dir, vctx *c, veil
 	    !(st = veil_catalog_dataset_list(ws.catalog, check_dataset, c, err)) && !(st = cli_log_key(&ws, pub, err)))
 		st = cli_verify_log(&ws, pub, &rep, &versions, err);
 	cli_ws_close(&ws);
+	c->ws = NULL;
 	return st;
 }
 
@@ -227,8 +228,12 @@ int cmd_restore(cli_global *g, int argc, char **argv)
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.partial-%d", dest, (int)getpid());
 	manifest *m = calloc(1, sizeof *m);
+	if (!m) {
+		veil_err_set(&err, VEIL_E_NOMEM, "out of memory");
+		return cli_fail(&err);
+	}
 	vctx c = {0};
-	veil_status st = m ? parse_manifest(from, m, &err) : veil_err_set(&err, VEIL_E_NOMEM, "out of memory");
+	veil_status st = parse_manifest(from, m, &err);
 	if (!st)
 		st = copy_tree(from, tmp, "", m, &err);
 	for (size_t i = 0; !st && i < m->n; i++)
@@ -238,8 +243,7 @@ int cmd_restore(cli_global *g, int argc, char **argv)
 		st = verify_restored(g, tmp, &c, &err);
 	if (!st && rename(tmp, dest) != 0)
 		st = veil_err_errno(&err, VEIL_E_IO, errno, "cannot move the restored workspace to %s", dest);
-	if (m)
-		veil_buf_free(&m->text);
+	veil_buf_free(&m->text);
 	free(m);
 	if (st) {
 		cli_remove_tree(tmp);

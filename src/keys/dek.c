@@ -280,7 +280,7 @@ veil_status veil_kms_dek_list(veil_kms *kms, veil_kms_dek_fn fn, void *ctx, veil
 		return keys_fail(err, VEIL_E_NOMEM, "out of memory");
 	char after[VEIL_DEK_ID_MAX] = "";
 	size_t n = 0;
-	veil_status s;
+	veil_status s = VEIL_OK;
 	do {
 		s = list_fetch(kms, after, rows, &n, err);
 		for (size_t i = 0; i < n && !s; i++)
