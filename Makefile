@@ -40,7 +40,8 @@ clang: deps
 	ninja -C build-clang -j$(JOBS)
 
 # A real fuzzing session (libFuzzer, clang): fuzz/run.sh [SECONDS per target].
-fuzz: deps
+fuzz:
+	scripts/deps.sh fuzz
 	fuzz/run.sh $(FUZZ_SECONDS)
 
 lint: deps all

@@ -2,6 +2,9 @@
 # Install the Debian packages that building, testing and the demo need.
 # Only what is missing is installed, and only from Debian's archive.
 # Run as root (or with sudo available) on Debian 12.
+#
+#   scripts/deps.sh          what build, tests, demo, bench, lint and coverage need
+#   scripts/deps.sh fuzz     that, plus clang's libFuzzer runtime for `make fuzz`
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +17,9 @@ PACKAGES=(
   # lint and coverage
   clang-tidy cppcheck clang-format gcovr
 )
+if [ "${1:-}" = fuzz ]; then
+  PACKAGES+=(libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
