@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADS_FIX_MAX      32 /* heads re-signed per input, to keep iterations fast */
+#define HEADS_FIX_MAX 32 /* heads re-signed per input, to keep iterations fast */
 
 static veil_buf base_leaves, base_heads, base_pub;
 static char dir[4096];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static analysis: clang-tidy (config: .clang-tidy) over every source file
 # using the build's compile_commands.json, cppcheck (config:
-# scripts/cppcheck.supp), and the banned-function check. Exits non-zero on
+# scripts/cppcheck.supp), clang-format (.clang-format) over every C file,
+# and the banned-function check. Exits non-zero on
 # any finding.
 set -euo pipefail
 build=${1:-build}
@@ -20,6 +21,16 @@ echo "lint: cppcheck"
 cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	--std=c11 --inline-suppr --suppressions-list=scripts/cppcheck.supp --library=scripts/jansson.cfg \
 	-I include -D_GNU_SOURCE $files || status=1
+
+echo "lint: clang-format"
+# Style is checked by a tool, not by memory: every C file must match .clang-format.
+all_c=$(git ls-files '*.c' '*.h' 2>/dev/null || find src include tests fuzz bench -name '*.[ch]')
+if ! clang-format --dry-run --Werror $all_c 2>/tmp/veil-format.$$; then
+	head -20 /tmp/veil-format.$$
+	echo "lint: run 'make format' to fix the formatting" >&2
+	status=1
+fi
+rm -f /tmp/veil-format.$$
 
 echo "lint: banned functions"
 # sprintf/strcpy/strcat/atoi/gets have bounded or checked replacements.

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VEIL_MUST_CHECK __attribute__((warn_unused_result))
+#define VEIL_MUST_CHECK   __attribute__((warn_unused_result))
 #define VEIL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* 0 is success. Keep veil_status_str() in step: its switch has no default,
@@ -42,7 +42,7 @@ typedef enum veil_status {
 	VEIL_E_INTERNAL,    /* a bug: an invariant did not hold */
 } veil_status;
 
-#define VEIL_ERR_MSG_MAX 512
+#define VEIL_ERR_MSG_MAX  512
 #define VEIL_ERR_HINT_MAX 256
 
 typedef struct veil_err {
@@ -56,13 +56,12 @@ const char *veil_status_str(veil_status s);
 
 /* Sets err (may be NULL) and returns code, so callers can write
  * `return veil_err_set(err, VEIL_E_INVALID, "bad %s", what);` */
-veil_status veil_err_set(veil_err *err, veil_status code, const char *fmt, ...)
-	VEIL_PRINTF(3, 4);
+veil_status veil_err_set(veil_err *err, veil_status code, const char *fmt, ...) VEIL_PRINTF(3, 4);
 /* Like veil_err_set, appending ": strerror(errnum)" and mapping
  * ENOSPC/EDQUOT/EFBIG to VEIL_E_NOSPACE, ENOENT to VEIL_E_NOTFOUND,
  * EEXIST to VEIL_E_EXISTS and everything else to `code`. */
-veil_status veil_err_errno(veil_err *err, veil_status code, int errnum,
-			   const char *fmt, ...) VEIL_PRINTF(4, 5);
+veil_status veil_err_errno(veil_err *err, veil_status code, int errnum, const char *fmt, ...)
+        VEIL_PRINTF(4, 5);
 /* Sets the hint of an error that was already set. Returns err->code, or
  * VEIL_E_INTERNAL when err is NULL: callers return their own code. */
 veil_status veil_err_hint(veil_err *err, const char *fmt, ...) VEIL_PRINTF(2, 3);
@@ -80,20 +79,31 @@ typedef struct veil_buf {
 veil_status veil_buf_reserve(veil_buf *b, size_t extra, veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_buf_append(veil_buf *b, const void *p, size_t n, veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_buf_printf(veil_buf *b, veil_err *err, const char *fmt, ...)
-	VEIL_PRINTF(3, 4) VEIL_MUST_CHECK;
+        VEIL_PRINTF(3, 4) VEIL_MUST_CHECK;
 void veil_buf_free(veil_buf *b);
 
 /* ---- big-endian integers ---- */
-static inline void veil_put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void veil_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 static inline void veil_put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 static inline void veil_put_be64(uint8_t *p, uint64_t v)
 {
-	veil_put_be32(p, (uint32_t)(v >> 32)); veil_put_be32(p + 4, (uint32_t)v);
+	veil_put_be32(p, (uint32_t)(v >> 32));
+	veil_put_be32(p + 4, (uint32_t)v);
 }
-static inline uint16_t veil_get_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint16_t veil_get_be16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
 static inline uint32_t veil_get_be32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -118,21 +128,23 @@ veil_status veil_fs_read_file(const char *path, size_t max, veil_buf *out, veil_
 /* Writes data to path atomically: temp file in the same folder, fsync,
  * rename over path, fsync of the folder. On failure path is untouched and
  * no temp file remains. `mode` applies to the new file (e.g. 0600). */
-veil_status veil_fs_write_atomic(const char *path, const void *data, size_t len,
-				 unsigned mode, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_fs_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                                 veil_err *err) VEIL_MUST_CHECK;
 /* Creates path exclusively (O_EXCL|O_NOFOLLOW) with the data, fsynced. For
  * secret files: fails with VEIL_E_EXISTS rather than overwrite. */
-veil_status veil_fs_write_new(const char *path, const void *data, size_t len,
-			      unsigned mode, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_fs_write_new(const char *path, const void *data, size_t len, unsigned mode,
+                              veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_fs_fsync_dir(const char *dir, veil_err *err) VEIL_MUST_CHECK;
 /* mkdir -p with the given mode for folders it creates. */
 veil_status veil_fs_mkdirs(const char *path, unsigned mode, veil_err *err) VEIL_MUST_CHECK;
 bool veil_fs_exists(const char *path);
 bool veil_fs_is_dir(const char *path);
 /* Writes all n bytes, retrying on EINTR/short writes. */
-veil_status veil_fs_write_all(int fd, const void *p, size_t n, const char *what, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_fs_write_all(int fd, const void *p, size_t n, const char *what,
+                              veil_err *err) VEIL_MUST_CHECK;
 /* Joins a and b with '/' into out; VEIL_E_LIMIT if it does not fit. */
-veil_status veil_path_join(char *out, size_t outsz, const char *a, const char *b, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_path_join(char *out, size_t outsz, const char *a, const char *b,
+                           veil_err *err) VEIL_MUST_CHECK;
 
 /* Streaming atomic file: open, write through it, then commit or abort.
  *
@@ -154,12 +166,13 @@ veil_status veil_path_join(char *out, size_t outsz, const char *a, const char *b
  * after a failed open, and on a struct initialised with .fd = -1. */
 typedef struct veil_atomic_file {
 	int fd;
-	bool unnamed;          /* O_TMPFILE: no folder entry until commit links it */
-	char tmp_path[4096];   /* the temp file's name; empty while it has none */
+	bool unnamed;        /* O_TMPFILE: no folder entry until commit links it */
+	char tmp_path[4096]; /* the temp file's name; empty while it has none */
 	char final_path[4096];
 } veil_atomic_file;
 
-veil_status veil_atomic_open(veil_atomic_file *f, const char *path, unsigned mode, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_atomic_open(veil_atomic_file *f, const char *path, unsigned mode,
+                             veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_atomic_write(veil_atomic_file *f, const void *p, size_t n, veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_atomic_commit(veil_atomic_file *f, veil_err *err) VEIL_MUST_CHECK;
 void veil_atomic_abort(veil_atomic_file *f);
@@ -175,7 +188,8 @@ typedef veil_status (*veil_write_fn)(void *ctx, const uint8_t *buf, size_t n, ve
 veil_status veil_fd_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err);
 veil_status veil_fd_write(void *ctx, const uint8_t *buf, size_t n, veil_err *err);
 /* Reads until buf is full or end of stream (loops over short reads). */
-veil_status veil_read_full(veil_read_fn rd, void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_read_full(veil_read_fn rd, void *ctx, uint8_t *buf, size_t n, size_t *got,
+                           veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- time ---- */
 int64_t veil_time_now(void); /* seconds since the Unix epoch, UTC */
@@ -198,7 +212,8 @@ void veil_log(veil_log_level lvl, const char *event, const char *fmt, ...) VEIL_
 
 /* ---- text ---- */
 /* snprintf that reports truncation as VEIL_E_LIMIT. */
-veil_status veil_fmt(char *out, size_t outsz, veil_err *err, const char *fmt, ...) VEIL_PRINTF(4, 5) VEIL_MUST_CHECK;
+veil_status veil_fmt(char *out, size_t outsz, veil_err *err, const char *fmt, ...)
+        VEIL_PRINTF(4, 5) VEIL_MUST_CHECK;
 /* Validates a name (datasets, keys, owners): 1..64 of [A-Za-z0-9._-],
  * not starting with '.' or '-'. `what` names it in the error. */
 veil_status veil_name_check(const char *name, const char *what, veil_err *err) VEIL_MUST_CHECK;
@@ -208,7 +223,7 @@ veil_status veil_name_check(const char *name, const char *what, veil_err *err) V
  * and anchors are refused: veil's config has no use for them, and refusing
  * them keeps the parser's surface small. ---- */
 #define VEIL_YAML_MAX_BYTES (1u << 20)
-#define VEIL_YAML_MAX_KEYS 1024
+#define VEIL_YAML_MAX_KEYS  1024
 #define VEIL_YAML_MAX_DEPTH 8
 typedef struct veil_kv {
 	char *key;
@@ -220,7 +235,7 @@ typedef struct veil_yaml_map {
 	size_t n;
 } veil_yaml_map;
 veil_status veil_yaml_parse_map(const char *text, size_t len, const char *name, veil_yaml_map *out,
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_yaml_load_map(const char *path, veil_yaml_map *out, veil_err *err) VEIL_MUST_CHECK;
 /* NULL when absent. */
 const char *veil_yaml_get(const veil_yaml_map *m, const char *key);

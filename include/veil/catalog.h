@@ -45,7 +45,7 @@ typedef struct veil_catalog veil_catalog;
  * catalog from a newer veil is VEIL_E_UNSUPPORTED. Missing migration steps
  * are applied. On error *out is NULL. */
 veil_status veil_catalog_open(const char *path, bool create, veil_catalog **out,
-			      veil_err *err) VEIL_MUST_CHECK;
+                              veil_err *err) VEIL_MUST_CHECK;
 void veil_catalog_close(veil_catalog *c); /* NULL ok; rolls back an open transaction */
 /* The schema version of the open catalog (the highest step applied). */
 veil_status veil_catalog_schema_version(veil_catalog *c, uint32_t *version, veil_err *err) VEIL_MUST_CHECK;
@@ -63,9 +63,9 @@ void veil_catalog_rollback(veil_catalog *c); /* no-op without a transaction */
  * the value into out (VEIL_E_LIMIT if outsz is too small, VEIL_E_NOTFOUND
  * when absent; out is "" on error). */
 veil_status veil_catalog_meta_get(veil_catalog *c, const char *key, char *out, size_t outsz,
-				  veil_err *err) VEIL_MUST_CHECK;
+                                  veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_catalog_meta_set(veil_catalog *c, const char *key, const char *value,
-				  veil_err *err) VEIL_MUST_CHECK;
+                                  veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- datasets ---- */
 typedef struct veil_tag {
@@ -100,12 +100,12 @@ typedef struct veil_dataset_version {
  * v->created (when 0) and v->state are filled in; v->tags are stored with
  * the version and stay the caller's. On error nothing is stored. */
 veil_status veil_catalog_dataset_add_version(veil_catalog *c, veil_dataset_version *v,
-					     veil_err *err) VEIL_MUST_CHECK;
+                                             veil_err *err) VEIL_MUST_CHECK;
 /* version 0: the latest live version. A deleted version, an unknown dataset
  * or version is VEIL_E_NOTFOUND. On success out holds the tags (free with
  * veil_dataset_version_free); on error out is zeroed. */
 veil_status veil_catalog_dataset_get(veil_catalog *c, const char *name, uint32_t version,
-				     veil_dataset_version *out, veil_err *err) VEIL_MUST_CHECK;
+                                     veil_dataset_version *out, veil_err *err) VEIL_MUST_CHECK;
 /* Callbacks get a version without tags (tags NULL, ntags 0), valid only
  * during the call. A status other than VEIL_OK stops the walk and is
  * returned. */
@@ -113,21 +113,21 @@ typedef veil_status (*veil_dataset_fn)(void *ctx, const veil_dataset_version *v,
 /* One call per dataset in name order, with its latest live version (or,
  * when every version is deleted, its latest version, state "deleted"). */
 veil_status veil_catalog_dataset_list(veil_catalog *c, veil_dataset_fn cb, void *ctx,
-				      veil_err *err) VEIL_MUST_CHECK;
+                                      veil_err *err) VEIL_MUST_CHECK;
 /* Every version of one dataset, deleted ones included, oldest first. */
 veil_status veil_catalog_dataset_versions(veil_catalog *c, const char *name, veil_dataset_fn cb, void *ctx,
-					  veil_err *err) VEIL_MUST_CHECK;
+                                          veil_err *err) VEIL_MUST_CHECK;
 /* Marks a version deleted (the row stays, for lineage and audit). Marking
  * a deleted version again is VEIL_OK. */
 veil_status veil_catalog_dataset_mark_deleted(veil_catalog *c, const char *name, uint32_t version,
-					      veil_err *err) VEIL_MUST_CHECK;
+                                              veil_err *err) VEIL_MUST_CHECK;
 /* Frees v->tags and zeroes v. NULL ok. */
 void veil_dataset_version_free(veil_dataset_version *v);
 
 /* Splits "name" or "name@N" (N >= 1, decimal, no sign or leading zero).
  * *version is 0 for a bare name (meaning "latest"). On error name is "". */
 veil_status veil_catalog_parse_ref(const char *ref, char name[VEIL_CATALOG_NAME_MAX], uint32_t *version,
-				   veil_err *err) VEIL_MUST_CHECK;
+                                   veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- lineage: a graph of (kind, ref) nodes and typed edges ---- */
 typedef struct veil_lineage_edge {
@@ -149,13 +149,13 @@ typedef struct veil_lineage_edge {
  * that exists with the same measurement is VEIL_OK; with a different one,
  * VEIL_E_EXISTS. A self-edge is VEIL_E_INVALID. */
 veil_status veil_catalog_lineage_add(veil_catalog *c, const char *from_kind, const char *from_ref,
-				     const char *relation, const char *to_kind, const char *to_ref,
-				     const char *measurement, veil_err *err) VEIL_MUST_CHECK;
+                                     const char *relation, const char *to_kind, const char *to_ref,
+                                     const char *measurement, veil_err *err) VEIL_MUST_CHECK;
 typedef veil_status (*veil_lineage_fn)(void *ctx, const veil_lineage_edge *e, veil_err *err);
 /* Every edge into or out of the node, oldest first; an unknown node has no
  * edges (VEIL_OK, no calls). */
 veil_status veil_catalog_lineage_edges(veil_catalog *c, const char *kind, const char *ref, veil_lineage_fn cb,
-				       void *ctx, veil_err *err) VEIL_MUST_CHECK;
+                                       void *ctx, veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- maintenance ---- */
 /* Writes a consistent copy of the catalog to dest_path (mode 0600) with the

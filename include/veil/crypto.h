@@ -11,15 +11,15 @@
 
 #include "veil/base.h"
 
-#define VEIL_SHA256_LEN 32
-#define VEIL_SHA384_LEN 48
-#define VEIL_AES256_KEY_LEN 32
-#define VEIL_GCM_NONCE_LEN 12
-#define VEIL_GCM_TAG_LEN 16
+#define VEIL_SHA256_LEN       32
+#define VEIL_SHA384_LEN       48
+#define VEIL_AES256_KEY_LEN   32
+#define VEIL_GCM_NONCE_LEN    12
+#define VEIL_GCM_TAG_LEN      16
 #define VEIL_ED25519_SEED_LEN 32 /* the private key as RFC 8032 defines it */
-#define VEIL_ED25519_PUB_LEN 32
-#define VEIL_ED25519_SIG_LEN 64
-#define VEIL_X25519_KEY_LEN 32
+#define VEIL_ED25519_PUB_LEN  32
+#define VEIL_ED25519_SIG_LEN  64
+#define VEIL_X25519_KEY_LEN   32
 
 /* ---- process set-up ---- */
 /* Call once at start of every executable, before any secret exists:
@@ -33,7 +33,7 @@ veil_status veil_crypto_init(veil_err *err) VEIL_MUST_CHECK;
  * Returns NULL on failure. Free with veil_secure_free. */
 void *veil_secure_alloc(size_t n);
 void veil_secure_free(void *p, size_t n); /* wipes, then frees; NULL ok */
-void veil_wipe(void *p, size_t n);       /* a wipe the compiler keeps */
+void veil_wipe(void *p, size_t n);        /* a wipe the compiler keeps */
 /* Constant-time equality of two n-byte buffers. */
 bool veil_ct_equal(const void *a, const void *b, size_t n);
 
@@ -43,8 +43,10 @@ veil_status veil_random(void *buf, size_t n, veil_err *err) VEIL_MUST_CHECK;
 /* ---- hashes ---- */
 typedef enum { VEIL_HASH_SHA256, VEIL_HASH_SHA384 } veil_hash_alg;
 size_t veil_hash_len(veil_hash_alg alg);
-veil_status veil_hash(veil_hash_alg alg, const void *data, size_t n, uint8_t *out, veil_err *err) VEIL_MUST_CHECK;
-veil_status veil_sha256(const void *data, size_t n, uint8_t out[VEIL_SHA256_LEN], veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_hash(veil_hash_alg alg, const void *data, size_t n, uint8_t *out,
+                      veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_sha256(const void *data, size_t n, uint8_t out[VEIL_SHA256_LEN],
+                        veil_err *err) VEIL_MUST_CHECK;
 
 /* Streaming hash. init allocates; final frees (also on error); free is for
  * abandoning a context without final. */
@@ -56,76 +58,76 @@ void veil_hash_free(veil_hash_ctx *ctx);
 
 /* HMAC-SHA-256. */
 veil_status veil_hmac_sha256(const uint8_t *key, size_t keylen, const void *data, size_t n,
-			     uint8_t out[VEIL_SHA256_LEN], veil_err *err) VEIL_MUST_CHECK;
+                             uint8_t out[VEIL_SHA256_LEN], veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- key derivation ---- */
 /* HKDF-SHA-256 (RFC 5869), extract-then-expand. salt may be NULL/0. */
 veil_status veil_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
-			     const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len,
-			     veil_err *err) VEIL_MUST_CHECK;
+                             const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len,
+                             veil_err *err) VEIL_MUST_CHECK;
 /* scrypt (RFC 7914), the memory-hard passphrase KDF. Memory use is
  * 128 * r * 2^log_n bytes; log_n in [10, 22], r in [1, 32], p in [1, 16]. */
 veil_status veil_scrypt(const char *pass, size_t pass_len, const uint8_t *salt, size_t salt_len,
-			unsigned log_n, unsigned r, unsigned p, uint8_t *out, size_t out_len,
-			veil_err *err) VEIL_MUST_CHECK;
+                        unsigned log_n, unsigned r, unsigned p, uint8_t *out, size_t out_len,
+                        veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- AES-256-GCM, one shot ---- */
 /* ct must hold pt_len bytes; tag is written separately. */
 veil_status veil_aead_seal(const uint8_t key[VEIL_AES256_KEY_LEN], const uint8_t nonce[VEIL_GCM_NONCE_LEN],
-			   const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
-			   uint8_t *ct, uint8_t tag[VEIL_GCM_TAG_LEN], veil_err *err) VEIL_MUST_CHECK;
+                           const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *ct,
+                           uint8_t tag[VEIL_GCM_TAG_LEN], veil_err *err) VEIL_MUST_CHECK;
 /* Verifies and decrypts; on failure returns VEIL_E_AUTH and wipes pt. */
 veil_status veil_aead_open(const uint8_t key[VEIL_AES256_KEY_LEN], const uint8_t nonce[VEIL_GCM_NONCE_LEN],
-			   const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
-			   const uint8_t tag[VEIL_GCM_TAG_LEN], uint8_t *pt, veil_err *err) VEIL_MUST_CHECK;
+                           const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
+                           const uint8_t tag[VEIL_GCM_TAG_LEN], uint8_t *pt, veil_err *err) VEIL_MUST_CHECK;
 
 /* Key wrapping for small secrets (DEKs, KEKs, signing keys): AES-256-GCM
  * with a random nonce. Wrapped form: nonce(12) || ciphertext || tag(16).
  * aad binds the wrapped key to its identity (name, version, purpose). */
 #define VEIL_WRAP_OVERHEAD (VEIL_GCM_NONCE_LEN + VEIL_GCM_TAG_LEN)
 veil_status veil_wrap(const uint8_t kek[VEIL_AES256_KEY_LEN], const uint8_t *aad, size_t aad_len,
-		      const uint8_t *key, size_t key_len, uint8_t *out /* key_len + VEIL_WRAP_OVERHEAD */,
-		      veil_err *err) VEIL_MUST_CHECK;
+                      const uint8_t *key, size_t key_len, uint8_t *out /* key_len + VEIL_WRAP_OVERHEAD */,
+                      veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_unwrap(const uint8_t kek[VEIL_AES256_KEY_LEN], const uint8_t *aad, size_t aad_len,
-			const uint8_t *in, size_t in_len, uint8_t *key /* in_len - VEIL_WRAP_OVERHEAD */,
-			veil_err *err) VEIL_MUST_CHECK;
+                        const uint8_t *in, size_t in_len, uint8_t *key /* in_len - VEIL_WRAP_OVERHEAD */,
+                        veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- Ed25519 (RFC 8032) ---- */
 veil_status veil_ed25519_keygen(uint8_t seed[VEIL_ED25519_SEED_LEN], uint8_t pub[VEIL_ED25519_PUB_LEN],
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_ed25519_public(const uint8_t seed[VEIL_ED25519_SEED_LEN], uint8_t pub[VEIL_ED25519_PUB_LEN],
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_ed25519_sign(const uint8_t seed[VEIL_ED25519_SEED_LEN], const void *msg, size_t n,
-			      uint8_t sig[VEIL_ED25519_SIG_LEN], veil_err *err) VEIL_MUST_CHECK;
+                              uint8_t sig[VEIL_ED25519_SIG_LEN], veil_err *err) VEIL_MUST_CHECK;
 /* VEIL_OK if valid, VEIL_E_AUTH if not. */
 veil_status veil_ed25519_verify(const uint8_t pub[VEIL_ED25519_PUB_LEN], const void *msg, size_t n,
-				const uint8_t sig[VEIL_ED25519_SIG_LEN], veil_err *err) VEIL_MUST_CHECK;
+                                const uint8_t sig[VEIL_ED25519_SIG_LEN], veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- X25519 (RFC 7748) ---- */
 veil_status veil_x25519_keygen(uint8_t priv[VEIL_X25519_KEY_LEN], uint8_t pub[VEIL_X25519_KEY_LEN],
-			       veil_err *err) VEIL_MUST_CHECK;
+                               veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_x25519_public(const uint8_t priv[VEIL_X25519_KEY_LEN], uint8_t pub[VEIL_X25519_KEY_LEN],
-			       veil_err *err) VEIL_MUST_CHECK;
+                               veil_err *err) VEIL_MUST_CHECK;
 /* Fails with VEIL_E_CRYPTO for an all-zero shared secret (small-order peer). */
 veil_status veil_x25519(const uint8_t priv[VEIL_X25519_KEY_LEN], const uint8_t peer[VEIL_X25519_KEY_LEN],
-			uint8_t shared[VEIL_X25519_KEY_LEN], veil_err *err) VEIL_MUST_CHECK;
+                        uint8_t shared[VEIL_X25519_KEY_LEN], veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- the encrypted object container (docs/formats/object.md) ---- */
-#define VEIL_OBJ_DEK_LEN 32
-#define VEIL_OBJ_ID_LEN 16
-#define VEIL_OBJ_SALT_LEN 32
+#define VEIL_OBJ_DEK_LEN          32
+#define VEIL_OBJ_ID_LEN           16
+#define VEIL_OBJ_SALT_LEN         32
 #define VEIL_OBJ_NONCE_PREFIX_LEN 7
-#define VEIL_OBJ_KEY_ID_MAX 64
-#define VEIL_OBJ_CHUNK_MIN 1024u
-#define VEIL_OBJ_CHUNK_MAX (16u << 20)
-#define VEIL_OBJ_CHUNK_DEFAULT (64u << 10)
-#define VEIL_OBJ_HEADER_FIXED 76
-#define VEIL_OBJ_HEADER_MAX (VEIL_OBJ_HEADER_FIXED + VEIL_OBJ_KEY_ID_MAX)
+#define VEIL_OBJ_KEY_ID_MAX       64
+#define VEIL_OBJ_CHUNK_MIN        1024u
+#define VEIL_OBJ_CHUNK_MAX        (16u << 20)
+#define VEIL_OBJ_CHUNK_DEFAULT    (64u << 10)
+#define VEIL_OBJ_HEADER_FIXED     76
+#define VEIL_OBJ_HEADER_MAX       (VEIL_OBJ_HEADER_FIXED + VEIL_OBJ_KEY_ID_MAX)
 
 typedef struct veil_obj_header {
-	uint8_t version;                 /* 1 */
-	uint8_t suite;                   /* 1: HKDF-SHA-256 + AES-256-GCM */
-	uint32_t chunk_size;             /* plaintext bytes per full chunk */
+	uint8_t version;                      /* 1 */
+	uint8_t suite;                        /* 1: HKDF-SHA-256 + AES-256-GCM */
+	uint32_t chunk_size;                  /* plaintext bytes per full chunk */
 	char key_id[VEIL_OBJ_KEY_ID_MAX + 1]; /* names the DEK in the key store */
 	uint8_t object_id[VEIL_OBJ_ID_LEN];
 	uint8_t salt[VEIL_OBJ_SALT_LEN];
@@ -151,20 +153,22 @@ typedef struct veil_obj_stats {
 /* Encrypts everything rd yields into the container, written to wr.
  * Memory use is bounded by chunk_size * threads * 2, whatever the size. */
 veil_status veil_obj_seal(const uint8_t dek[VEIL_OBJ_DEK_LEN], const char *key_id, const veil_obj_opts *opts,
-			  veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
-			  veil_err *err) VEIL_MUST_CHECK;
+                          veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
+                          veil_err *err) VEIL_MUST_CHECK;
 /* Reads and parses the header only (so the caller can look up key_id).
  * parse_header ignores bytes after the header: hdr->raw_len says where
  * chunk 0 starts. */
-veil_status veil_obj_read_header(veil_read_fn rd, void *rctx, veil_obj_header *hdr, veil_err *err) VEIL_MUST_CHECK;
-veil_status veil_obj_parse_header(const uint8_t *buf, size_t len, veil_obj_header *hdr, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_obj_read_header(veil_read_fn rd, void *rctx, veil_obj_header *hdr,
+                                 veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_obj_parse_header(const uint8_t *buf, size_t len, veil_obj_header *hdr,
+                                  veil_err *err) VEIL_MUST_CHECK;
 /* Decrypts the chunks that follow a header already read from rd. Plaintext
  * is written chunk by chunk as each verifies; on any error the caller must
  * discard what was written (write to a temp file, commit on success).
  * Fails on truncation, extension, reordering or any modified byte.
  * stats->ciphertext_bytes counts the header too. */
-veil_status veil_obj_open(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_header *hdr, const veil_obj_opts *opts,
-			  veil_read_fn rd, void *rctx, veil_write_fn wr, void *wctx, veil_obj_stats *stats,
-			  veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_obj_open(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_header *hdr,
+                          const veil_obj_opts *opts, veil_read_fn rd, void *rctx, veil_write_fn wr,
+                          void *wctx, veil_obj_stats *stats, veil_err *err) VEIL_MUST_CHECK;
 
 #endif

@@ -65,7 +65,7 @@ veil_status veil_store_put_write(void *w, const uint8_t *buf, size_t n, veil_err
  * one may be, when only the final folder sync failed; putting the same
  * bytes again is then harmless). */
 veil_status veil_store_put_commit(veil_store_writer *w, char id_out[VEIL_STORE_ID_MAX],
-				  veil_err *err) VEIL_MUST_CHECK;
+                                  veil_err *err) VEIL_MUST_CHECK;
 /* Discards everything written and frees w. NULL ok. */
 void veil_store_put_abort(veil_store_writer *w);
 
@@ -75,7 +75,7 @@ void veil_store_put_abort(veil_store_writer *w);
  * wrote (a FIFO, symlink or folder planted in a filesystem store); it
  * returns promptly whatever was planted. On error *r is NULL. */
 veil_status veil_store_get_open(veil_store *s, const char *id, veil_store_reader **r,
-				veil_err *err) VEIL_MUST_CHECK;
+                                veil_err *err) VEIL_MUST_CHECK;
 /* Has the shape of veil_read_fn with ctx = the veil_store_reader. *got == 0
  * is reported only after the whole object matched its id; a mismatch gives
  * VEIL_E_CORRUPT instead (and again on every later call). n must be > 0. */

@@ -260,10 +260,12 @@ static veil_status load_leaves(veil_audit *log, audit_reader *r, uint64_t size, 
 	struct stat sb;
 	if (fstat(r->fd, &sb) != 0)
 		return veil_err_errno(err, VEIL_E_IO, errno, "cannot read the audit leaves file");
-	uint64_t left = (uint64_t)sb.st_size > audit_reader_tell(r) ? (uint64_t)sb.st_size - audit_reader_tell(r) : 0;
+	uint64_t left =
+	        (uint64_t)sb.st_size > audit_reader_tell(r) ? (uint64_t)sb.st_size - audit_reader_tell(r) : 0;
 	if (size > log->n && size - log->n > left / (AUDIT_REC_OVERHEAD + 1))
-		return corrupt(err, "tree head %zu claims %llu events, more than the audit leaves file can hold", head,
-			       (unsigned long long)size);
+		return corrupt(err,
+		               "tree head %zu claims %llu events, more than the audit leaves file can hold",
+		               head, (unsigned long long)size);
 	veil_status st = reserve_leaves(log, size, err);
 	while (!st && log->n < size) {
 		audit_record rec;

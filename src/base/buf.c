@@ -83,11 +83,13 @@ static int hexval(char c)
 veil_status veil_hex_decode(const char *hex, uint8_t *out, size_t n, veil_err *err)
 {
 	if (strlen(hex) != 2 * n)
-		return veil_err_set(err, VEIL_E_INVALID, "expected %zu hex digits, got %zu", 2 * n, strlen(hex));
+		return veil_err_set(err, VEIL_E_INVALID, "expected %zu hex digits, got %zu", 2 * n,
+		                    strlen(hex));
 	for (size_t i = 0; i < n; i++) {
 		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
-			return veil_err_set(err, VEIL_E_INVALID, "not a hex digit at position %zu", 2 * i + (hi < 0 ? 0 : 1));
+			return veil_err_set(err, VEIL_E_INVALID, "not a hex digit at position %zu",
+			                    2 * i + (hi < 0 ? 0 : 1));
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return VEIL_OK;
@@ -113,11 +115,11 @@ veil_status veil_name_check(const char *name, const char *what, veil_err *err)
 		return veil_err_set(err, VEIL_E_INVALID, "%s must not start with '.' or '-'", what);
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-			  c == '_' || c == '-';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		          c == '.' || c == '_' || c == '-';
 		if (!ok) {
-			veil_err_set(err, VEIL_E_INVALID, "%s has a character that is not allowed at position %zu", what,
-				     i + 1);
+			veil_err_set(err, VEIL_E_INVALID,
+			             "%s has a character that is not allowed at position %zu", what, i + 1);
 			veil_err_hint(err, "use letters, digits, '.', '_' and '-'");
 			return VEIL_E_INVALID;
 		}

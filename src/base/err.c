@@ -7,24 +7,42 @@
 const char *veil_status_str(veil_status s)
 {
 	switch (s) {
-	case VEIL_OK: return "ok";
-	case VEIL_E_INVALID: return "invalid";
-	case VEIL_E_NOMEM: return "out-of-memory";
-	case VEIL_E_IO: return "io";
-	case VEIL_E_NOSPACE: return "no-space";
-	case VEIL_E_NOTFOUND: return "not-found";
-	case VEIL_E_EXISTS: return "exists";
-	case VEIL_E_CORRUPT: return "corrupt";
-	case VEIL_E_AUTH: return "auth";
-	case VEIL_E_CRYPTO: return "crypto";
-	case VEIL_E_KEY: return "key";
-	case VEIL_E_UNSUPPORTED: return "unsupported";
-	case VEIL_E_WORKSPACE: return "workspace";
-	case VEIL_E_DB: return "database";
-	case VEIL_E_LIMIT: return "limit";
-	case VEIL_E_DENIED: return "denied";
-	case VEIL_E_BUSY: return "busy";
-	case VEIL_E_INTERNAL: return "internal";
+	case VEIL_OK:
+		return "ok";
+	case VEIL_E_INVALID:
+		return "invalid";
+	case VEIL_E_NOMEM:
+		return "out-of-memory";
+	case VEIL_E_IO:
+		return "io";
+	case VEIL_E_NOSPACE:
+		return "no-space";
+	case VEIL_E_NOTFOUND:
+		return "not-found";
+	case VEIL_E_EXISTS:
+		return "exists";
+	case VEIL_E_CORRUPT:
+		return "corrupt";
+	case VEIL_E_AUTH:
+		return "auth";
+	case VEIL_E_CRYPTO:
+		return "crypto";
+	case VEIL_E_KEY:
+		return "key";
+	case VEIL_E_UNSUPPORTED:
+		return "unsupported";
+	case VEIL_E_WORKSPACE:
+		return "workspace";
+	case VEIL_E_DB:
+		return "database";
+	case VEIL_E_LIMIT:
+		return "limit";
+	case VEIL_E_DENIED:
+		return "denied";
+	case VEIL_E_BUSY:
+		return "busy";
+	case VEIL_E_INTERNAL:
+		return "internal";
 	}
 	return "unknown";
 }
@@ -54,11 +72,20 @@ veil_status veil_err_errno(veil_err *err, veil_status code, int errnum, const ch
 	switch (errnum) {
 	case ENOSPC:
 	case EDQUOT:
-	case EFBIG: code = VEIL_E_NOSPACE; break;
-	case ENOENT: code = VEIL_E_NOTFOUND; break;
-	case EEXIST: code = VEIL_E_EXISTS; break;
-	case ENOMEM: code = VEIL_E_NOMEM; break;
-	default: break;
+	case EFBIG:
+		code = VEIL_E_NOSPACE;
+		break;
+	case ENOENT:
+		code = VEIL_E_NOTFOUND;
+		break;
+	case EEXIST:
+		code = VEIL_E_EXISTS;
+		break;
+	case ENOMEM:
+		code = VEIL_E_NOMEM;
+		break;
+	default:
+		break;
 	}
 	if (!err)
 		return code;
@@ -69,7 +96,8 @@ veil_status veil_err_errno(veil_err *err, veil_status code, int errnum, const ch
 	size_t len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof err->msg - len, ": %s", strerror(errnum));
 	if (code == VEIL_E_NOSPACE)
-		veil_err_hint(err, "free some disk space (or raise the file size limit) and run the command again");
+		veil_err_hint(
+		        err, "free some disk space (or raise the file size limit) and run the command again");
 	return code;
 }
 

@@ -111,7 +111,8 @@ veil_status veil_fs_read_file(const char *path, size_t max, veil_buf *out, veil_
 		if (r == 0)
 			break;
 		if (out->len + (size_t)r > max) {
-			st = veil_err_set(err, VEIL_E_LIMIT, "%s is larger than the %zu-byte limit", path, max);
+			st = veil_err_set(err, VEIL_E_LIMIT, "%s is larger than the %zu-byte limit", path,
+			                  max);
 			break;
 		}
 		if ((st = veil_buf_append(out, chunk, (size_t)r, err)))
@@ -218,7 +219,7 @@ static veil_status link_unnamed(veil_atomic_file *f, const char *dir, veil_err *
 			;
 		if (r != (ssize_t)sizeof rnd)
 			return veil_err_errno(err, VEIL_E_IO, r < 0 ? errno : EIO,
-					      "cannot pick a temporary name for %s", f->final_path);
+			                      "cannot pick a temporary name for %s", f->final_path);
 		veil_hex_encode(rnd, sizeof rnd, hex);
 		if ((st = veil_fmt(name, sizeof name, err, "%s/.veil-tmp-%s", dir, hex)))
 			return st;
@@ -229,10 +230,10 @@ static veil_status link_unnamed(veil_atomic_file *f, const char *dir, veil_err *
 		}
 		if (errno != EEXIST)
 			return veil_err_errno(err, VEIL_E_IO, errno, "cannot give the new %s a name in %s",
-					      f->final_path, dir);
+			                      f->final_path, dir);
 	}
 	return veil_err_set(err, VEIL_E_IO, "cannot find a free temporary name for %s in %s", f->final_path,
-			    dir);
+	                    dir);
 }
 
 /* Every failure aborts: the final path is untouched and no temp name remains. */
@@ -258,7 +259,8 @@ veil_status veil_atomic_commit(veil_atomic_file *f, veil_err *err)
 		goto fail;
 	}
 	if (rename(f->tmp_path, f->final_path) != 0) {
-		st = veil_err_errno(err, VEIL_E_IO, errno, "cannot move the new %s into place", f->final_path);
+		st = veil_err_errno(err, VEIL_E_IO, errno, "cannot move the new %s into place",
+		                    f->final_path);
 		goto fail;
 	}
 	f->tmp_path[0] = '\0';

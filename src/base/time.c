@@ -35,7 +35,7 @@ static bool parse_exact(const char *s, bool with_time, int64_t *out)
 	if (!gmtime_r(&t, &back))
 		return false;
 	size_t n = with_time ? strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &back)
-			     : strftime(text, sizeof text, "%Y-%m-%d", &back);
+	                     : strftime(text, sizeof text, "%Y-%m-%d", &back);
 	if (n == 0 || strcmp(text, s) != 0)
 		return false;
 	*out = (int64_t)t;

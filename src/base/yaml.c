@@ -29,7 +29,7 @@ void veil_yaml_free(veil_yaml_map *m)
 }
 
 static veil_status add(veil_yaml_map *m, const char *key, const char *value, int line, const char *name,
-		       veil_err *err)
+                       veil_err *err)
 {
 	if (veil_yaml_get(m, key))
 		return veil_err_set(err, VEIL_E_INVALID, "%s:%d: key '%s' appears twice", name, line, key);
@@ -52,44 +52,49 @@ static veil_status add(veil_yaml_map *m, const char *key, const char *value, int
 	return VEIL_OK;
 }
 
-veil_status veil_yaml_parse_map(const char *text, size_t len, const char *name, veil_yaml_map *out, veil_err *err)
+veil_status veil_yaml_parse_map(const char *text, size_t len, const char *name, veil_yaml_map *out,
+                                veil_err *err)
 {
 	memset(out, 0, sizeof *out);
 	if (len > VEIL_YAML_MAX_BYTES)
-		return veil_err_set(err, VEIL_E_LIMIT, "%s is larger than %u bytes", name, VEIL_YAML_MAX_BYTES);
+		return veil_err_set(err, VEIL_E_LIMIT, "%s is larger than %u bytes", name,
+		                    VEIL_YAML_MAX_BYTES);
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p))
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot start the YAML parser");
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 
 	char prefix[VEIL_YAML_MAX_DEPTH][128];
-	int depth = 0;          /* mapping nesting level */
-	bool want_key = false;  /* inside a mapping, next scalar is a key */
+	int depth = 0;         /* mapping nesting level */
+	bool want_key = false; /* inside a mapping, next scalar is a key */
 	char key[128] = "";
 	veil_status st = VEIL_OK;
 	for (bool done = false; !done && !st;) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&p, &ev)) {
-			st = veil_err_set(err, VEIL_E_INVALID, "%s:%zu:%zu: %s", name, p.problem_mark.line + 1,
-					  p.problem_mark.column + 1, p.problem ? p.problem : "YAML syntax error");
+			st = veil_err_set(err, VEIL_E_INVALID, "%s:%zu:%zu: %s", name,
+			                  p.problem_mark.line + 1, p.problem_mark.column + 1,
+			                  p.problem ? p.problem : "YAML syntax error");
 			break;
 		}
 		int line = (int)ev.start_mark.line + 1;
 		switch (ev.type) {
 		case YAML_MAPPING_START_EVENT:
 			if (depth > 0 && want_key) {
-				st = veil_err_set(err, VEIL_E_INVALID, "%s:%d: a mapping cannot be a key", name, line);
+				st = veil_err_set(err, VEIL_E_INVALID, "%s:%d: a mapping cannot be a key",
+				                  name, line);
 				break;
 			}
 			if (depth >= VEIL_YAML_MAX_DEPTH) {
-				st = veil_err_set(err, VEIL_E_LIMIT, "%s:%d: nested deeper than %d", name, line,
-						  VEIL_YAML_MAX_DEPTH);
+				st = veil_err_set(err, VEIL_E_LIMIT, "%s:%d: nested deeper than %d", name,
+				                  line, VEIL_YAML_MAX_DEPTH);
 				break;
 			}
 			if (depth == 0)
 				prefix[0][0] = '\0';
 			else
-				st = veil_fmt(prefix[depth], sizeof prefix[depth], err, "%s%s.", prefix[depth - 1], key);
+				st = veil_fmt(prefix[depth], sizeof prefix[depth], err, "%s%s.",
+				              prefix[depth - 1], key);
 			depth++;
 			want_key = true;
 			break;
@@ -99,8 +104,8 @@ veil_status veil_yaml_parse_map(const char *text, size_t len, const char *name, 
 			break;
 		case YAML_SCALAR_EVENT:
 			if (depth == 0) {
-				st = veil_err_set(err, VEIL_E_INVALID, "%s:%d: expected a mapping of keys to values", name,
-						  line);
+				st = veil_err_set(err, VEIL_E_INVALID,
+				                  "%s:%d: expected a mapping of keys to values", name, line);
 			} else if (want_key) {
 				st = veil_fmt(key, sizeof key, err, "%s", (const char *)ev.data.scalar.value);
 				want_key = false;
@@ -108,15 +113,18 @@ veil_status veil_yaml_parse_map(const char *text, size_t len, const char *name, 
 				char full[256];
 				st = veil_fmt(full, sizeof full, err, "%s%s", prefix[depth - 1], key);
 				if (!st)
-					st = add(out, full, (const char *)ev.data.scalar.value, line, name, err);
+					st = add(out, full, (const char *)ev.data.scalar.value, line, name,
+					         err);
 				want_key = true;
 			}
 			break;
 		case YAML_SEQUENCE_START_EVENT:
-			st = veil_err_set(err, VEIL_E_INVALID, "%s:%d: lists are not supported here", name, line);
+			st = veil_err_set(err, VEIL_E_INVALID, "%s:%d: lists are not supported here", name,
+			                  line);
 			break;
 		case YAML_ALIAS_EVENT:
-			st = veil_err_set(err, VEIL_E_INVALID, "%s:%d: aliases are not supported", name, line);
+			st = veil_err_set(err, VEIL_E_INVALID, "%s:%d: aliases are not supported", name,
+			                  line);
 			break;
 		case YAML_STREAM_END_EVENT:
 			done = true;

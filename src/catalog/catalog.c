@@ -51,11 +51,11 @@ veil_status vcat_db_err(veil_catalog *c, int rc, const char *what, veil_err *err
 {
 	veil_status code = code_of(rc);
 	veil_err_set(err, code, "catalog %s: %s: %s", c->path, what,
-		     c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	             c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 	if (code == VEIL_E_BUSY)
 		veil_err_hint(
-			err,
-			"another veil process is using the catalog; run the command again when it is done");
+		        err,
+		        "another veil process is using the catalog; run the command again when it is done");
 	else if (code == VEIL_E_NOSPACE)
 		veil_err_hint(err, "free some disk space and run the command again");
 	else if (code == VEIL_E_CORRUPT)
@@ -100,7 +100,7 @@ veil_status vcat_tx_begin(veil_catalog *c, bool *own, veil_err *err)
 {
 	*own = sqlite3_get_autocommit(c->db) != 0;
 	return vcat_exec_sql(c, *own ? "BEGIN IMMEDIATE" : "SAVEPOINT vcat_call",
-			     "cannot start a transaction", err);
+	                     "cannot start a transaction", err);
 }
 
 veil_status vcat_tx_end(veil_catalog *c, bool own, veil_status st, veil_err *err)
@@ -109,7 +109,7 @@ veil_status vcat_tx_end(veil_catalog *c, bool own, veil_status st, veil_err *err
 		/* Errors here would hide the first one, which is what the
 		 * caller needs; a failed rollback leaves SQLite to roll back. */
 		sqlite3_exec(c->db, own ? "ROLLBACK" : "ROLLBACK TO vcat_call; RELEASE vcat_call", NULL, NULL,
-			     NULL);
+		             NULL);
 		return st;
 	}
 	st = vcat_exec_sql(c, own ? "COMMIT" : "RELEASE vcat_call", "cannot commit", err);
@@ -119,7 +119,7 @@ veil_status vcat_tx_end(veil_catalog *c, bool own, veil_status st, veil_err *err
 }
 
 veil_status vcat_col_text(veil_catalog *c, sqlite3_stmt *s, int col, char *out, size_t outsz, bool null_ok,
-			  const char *what, veil_err *err)
+                          const char *what, veil_err *err)
 {
 	out[0] = '\0';
 	const unsigned char *t = sqlite3_column_text(s, col);
@@ -128,7 +128,7 @@ veil_status vcat_col_text(veil_catalog *c, sqlite3_stmt *s, int col, char *out, 
 		return VEIL_OK;
 	if (!t || n >= outsz || strlen((const char *)t) != n) {
 		veil_err_set(err, VEIL_E_CORRUPT, "catalog %s: a stored %s is missing, too long or malformed",
-			     c->path, what);
+		             c->path, what);
 		veil_err_hint(err, "the catalog was changed outside veil; restore catalog.db from a backup");
 		return VEIL_E_CORRUPT;
 	}
@@ -149,7 +149,7 @@ veil_status vcat_check_hex64(const char *s, const char *what, veil_err *err)
 }
 
 veil_status vcat_check_text(const char *s, size_t max, bool empty_ok, bool no_space, const char *what,
-			    veil_err *err)
+                            veil_err *err)
 {
 	size_t n = strnlen(s, max + 1);
 	if (n > max)
@@ -160,7 +160,7 @@ veil_status vcat_check_text(const char *s, size_t max, bool empty_ok, bool no_sp
 		unsigned char ch = (unsigned char)s[i];
 		if (ch < 0x20 || ch == 0x7f || (no_space && ch == ' '))
 			return veil_err_set(err, VEIL_E_INVALID, "%s has a %s at position %zu", what,
-					    ch == ' ' ? "space" : "control character", i + 1);
+			                    ch == ' ' ? "space" : "control character", i + 1);
 	}
 	return VEIL_OK;
 }
@@ -185,8 +185,8 @@ static veil_status prepare_file(const char *path, bool create, bool *created, ve
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == EEXIST
-			       ? VEIL_OK
-			       : veil_err_errno(err, VEIL_E_IO, errno, "cannot create catalog %s", path);
+		               ? VEIL_OK
+		               : veil_err_errno(err, VEIL_E_IO, errno, "cannot create catalog %s", path);
 	close(fd);
 	*created = true;
 	char dir[VCAT_PATH_MAX];
@@ -232,10 +232,10 @@ static veil_status check_format(veil_catalog *c, bool created, bool create, veil
 	if (tables == 0)
 		return created || create ? VEIL_OK : not_ours(c, "the database is empty", err);
 	if ((st = query_int(c, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
-			    NULL, &ours, err)))
+	                    NULL, &ours, err)))
 		return st;
 	if (ours == 1 && (st = query_int(c, "SELECT count(*) FROM meta WHERE key = 'format' AND value = ?1",
-					 FORMAT_NAME, &ours, err)))
+	                                 FORMAT_NAME, &ours, err)))
 		return st;
 	return ours == 1 ? VEIL_OK : not_ours(c, "it has no veil format marker", err);
 }
@@ -252,8 +252,8 @@ static veil_status set_wal(veil_catalog *c, veil_err *err)
 		st = vcat_db_err(c, rc, "cannot switch to write-ahead logging", err);
 	else if (!mode || strcmp((const char *)mode, "wal") != 0)
 		st = veil_err_set(err, VEIL_E_IO,
-				  "catalog %s: the file system does not support write-ahead logging",
-				  c->path);
+		                  "catalog %s: the file system does not support write-ahead logging",
+		                  c->path);
 	sqlite3_finalize(s);
 	return st;
 }
@@ -269,7 +269,7 @@ static veil_status setup(veil_catalog *c, bool create, bool created, veil_err *e
 	veil_status st = check_format(c, created, create, err);
 	if (!st)
 		st = vcat_exec_sql(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL",
-				   "cannot configure the connection", err);
+		                   "cannot configure the connection", err);
 	uint32_t version = 0;
 	if (!st)
 		st = vcat_current_version(c, &version, err);
@@ -368,8 +368,8 @@ veil_status veil_catalog_meta_get(veil_catalog *c, const char *key, char *out, s
 		st = vcat_db_err(c, rc, "cannot read a setting", err);
 	} else if ((size_t)sqlite3_column_bytes(s, 0) >= outsz) {
 		st = veil_err_set(err, VEIL_E_LIMIT,
-				  "setting '%s' is longer than the %zu bytes the caller allows", key,
-				  outsz ? outsz - 1 : 0);
+		                  "setting '%s' is longer than the %zu bytes the caller allows", key,
+		                  outsz ? outsz - 1 : 0);
 	} else {
 		st = vcat_col_text(c, s, 0, out, outsz, false, "setting", err);
 	}
@@ -385,12 +385,12 @@ veil_status veil_catalog_meta_set(veil_catalog *c, const char *key, const char *
 		return st;
 	if (strcmp(key, "format") == 0 || strcmp(key, "created") == 0)
 		return veil_err_set(err, VEIL_E_INVALID,
-				    "setting '%s' is written by veil and cannot be changed", key);
+		                    "setting '%s' is written by veil and cannot be changed", key);
 	sqlite3_stmt *s;
 	if ((st = vcat_prepare(c,
-			       "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-			       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-			       &s, err)))
+	                       "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+	                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	                       &s, err)))
 		return st;
 	if (!vcat_bind_text(s, 1, key) || !vcat_bind_text(s, 2, value))
 		st = vcat_db_err(c, SQLITE_NOMEM, "cannot bind a parameter", err);

@@ -23,7 +23,7 @@ struct veil_catalog {
 veil_status vcat_db_err(veil_catalog *c, int rc, const char *what, veil_err *err);
 /* Prepares one constant statement; parameters are bound by the caller. */
 veil_status vcat_prepare(veil_catalog *c, const char *sql, sqlite3_stmt **stmt,
-			 veil_err *err) VEIL_MUST_CHECK;
+                         veil_err *err) VEIL_MUST_CHECK;
 /* Binds text (NULL binds SQL NULL) and integers; false when binding failed. */
 bool vcat_bind_text(sqlite3_stmt *s, int idx, const char *text);
 bool vcat_bind_int(sqlite3_stmt *s, int idx, int64_t v);
@@ -43,14 +43,14 @@ veil_status vcat_tx_end(veil_catalog *c, bool own, veil_status st, veil_err *err
  * "" when null_ok, else VEIL_E_CORRUPT; text that does not fit or holds a
  * NUL byte is VEIL_E_CORRUPT, naming `what`. */
 veil_status vcat_col_text(veil_catalog *c, sqlite3_stmt *s, int col, char *out, size_t outsz, bool null_ok,
-			  const char *what, veil_err *err) VEIL_MUST_CHECK;
+                          const char *what, veil_err *err) VEIL_MUST_CHECK;
 
 /* Text checks for values stored in the catalog. `what` names the field. */
 veil_status vcat_check_hex64(const char *s, const char *what, veil_err *err) VEIL_MUST_CHECK;
 /* 1..max bytes (0..max when empty_ok) with no control characters; with
  * no_space also no spaces. */
 veil_status vcat_check_text(const char *s, size_t max, bool empty_ok, bool no_space, const char *what,
-			    veil_err *err) VEIL_MUST_CHECK;
+                            veil_err *err) VEIL_MUST_CHECK;
 
 /* Brings the schema to VEIL_CATALOG_SCHEMA_VERSION (schema.c). */
 veil_status vcat_migrate(veil_catalog *c, veil_err *err) VEIL_MUST_CHECK;

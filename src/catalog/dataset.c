@@ -17,9 +17,9 @@
 #include <string.h>
 
 /* The columns read_row expects, in its order, and the join they need. */
-#define ROW_SELECT                                                                                   \
-	"SELECT d.name, v.version, d.owner, d.classification, v.size, v.sha256, v.object_id, "       \
-	"v.dek_id, v.kek, v.chunk_size, v.created, v.created_by, v.state, v.id "                     \
+#define ROW_SELECT                                                                                           \
+	"SELECT d.name, v.version, d.owner, d.classification, v.size, v.sha256, v.object_id, "               \
+	"v.dek_id, v.kek, v.chunk_size, v.created, v.created_by, v.state, v.id "                             \
 	"FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
 
 static const char *const classes[] = {"public", "internal", "confidential", "restricted"};
@@ -41,14 +41,14 @@ static veil_status bad_int(veil_catalog *c, const char *what, veil_err *err)
 
 /* Copies the current row of a ROW_SELECT query into v (tags not loaded). */
 static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_dataset_version *v, int64_t *vid,
-			    veil_err *err)
+                            veil_err *err)
 {
 	memset(v, 0, sizeof *v);
 	veil_status st;
 	if ((st = vcat_col_text(c, s, 0, v->name, sizeof v->name, false, "dataset name", err)) ||
 	    (st = vcat_col_text(c, s, 2, v->owner, sizeof v->owner, false, "owner", err)) ||
 	    (st = vcat_col_text(c, s, 3, v->classification, sizeof v->classification, false, "classification",
-				err)) ||
+	                        err)) ||
 	    (st = vcat_col_text(c, s, 5, v->sha256, sizeof v->sha256, false, "SHA-256", err)) ||
 	    (st = vcat_col_text(c, s, 6, v->object_id, sizeof v->object_id, false, "object id", err)) ||
 	    (st = vcat_col_text(c, s, 7, v->dek_id, sizeof v->dek_id, false, "DEK id", err)) ||
@@ -94,9 +94,9 @@ static veil_status latest_of(veil_catalog *c, const char *name, uint32_t *latest
 	*latest = 0;
 	sqlite3_stmt *s;
 	veil_status st = vcat_prepare(c,
-				      "SELECT max(v.version) FROM dataset_versions v "
-				      "JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?1",
-				      &s, err);
+	                              "SELECT max(v.version) FROM dataset_versions v "
+	                              "JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?1",
+	                              &s, err);
 	if (st)
 		return st;
 	int rc = vcat_bind_text(s, 1, name) ? sqlite3_step(s) : SQLITE_NOMEM;
@@ -118,11 +118,11 @@ static veil_status no_version(veil_catalog *c, const char *name, uint32_t versio
 		return st;
 	if (version == 0) {
 		veil_err_set(err, VEIL_E_NOTFOUND, "dataset %s has no live version (all %u were deleted)",
-			     name, latest);
+		             name, latest);
 		return VEIL_E_NOTFOUND;
 	}
 	veil_err_set(err, VEIL_E_NOTFOUND, "dataset %s has no version %u (latest is %u)", name, version,
-		     latest);
+	             latest);
 	veil_err_hint(err, "write %s@N with N from 1 to %u, or just %s for the latest", name, latest, name);
 	return VEIL_E_NOTFOUND;
 }
@@ -133,7 +133,7 @@ static veil_status check_tags(const veil_tag *tags, size_t n, veil_err *err)
 {
 	if (n > VEIL_CATALOG_TAGS_MAX)
 		return veil_err_set(err, VEIL_E_LIMIT, "a dataset version has at most %d tags, not %zu",
-				    VEIL_CATALOG_TAGS_MAX, n);
+		                    VEIL_CATALOG_TAGS_MAX, n);
 	if (n && !tags)
 		return veil_err_set(err, VEIL_E_INVALID, "%zu tags announced but none given", n);
 	veil_status st = VEIL_OK;
@@ -143,7 +143,7 @@ static veil_status check_tags(const veil_tag *tags, size_t n, veil_err *err)
 		st = veil_name_check(tags[i].key, "tag key", err);
 		if (!st)
 			st = vcat_check_text(tags[i].value, VEIL_CATALOG_TAG_VALUE_MAX - 1, true, false,
-					     "tag value", err);
+			                     "tag value", err);
 		for (size_t j = 0; !st && j < i; j++)
 			if (strcmp(tags[i].key, tags[j].key) == 0)
 				st = veil_err_set(err, VEIL_E_INVALID, "tag %s is given twice", tags[i].key);
@@ -163,7 +163,7 @@ static veil_status check_new(const veil_dataset_version *v, veil_err *err)
 	if (strnlen(v->classification, sizeof v->classification) == sizeof v->classification ||
 	    (v->classification[0] && !is_class(v->classification))) {
 		veil_err_set(err, VEIL_E_INVALID,
-			     "classification must be public, internal, confidential or restricted");
+		             "classification must be public, internal, confidential or restricted");
 		return VEIL_E_INVALID;
 	}
 	if ((st = vcat_check_hex64(v->sha256, "the plaintext SHA-256", err)) ||
@@ -174,7 +174,7 @@ static veil_status check_new(const veil_dataset_version *v, veil_err *err)
 		return st;
 	if (v->size > INT64_MAX)
 		return veil_err_set(err, VEIL_E_LIMIT, "dataset size %llu is too large",
-				    (unsigned long long)v->size);
+		                    (unsigned long long)v->size);
 	if (v->chunk_size == 0)
 		return veil_err_set(err, VEIL_E_INVALID, "chunk size must not be 0");
 	return check_tags(v->tags, v->ntags, err);
@@ -188,11 +188,11 @@ typedef struct dataset_row {
 
 /* Finds the dataset, or creates it from v (D1, D4). */
 static veil_status find_or_create(veil_catalog *c, const veil_dataset_version *v, int64_t now, dataset_row *d,
-				  veil_err *err)
+                                  veil_err *err)
 {
 	sqlite3_stmt *s;
 	veil_status st =
-		vcat_prepare(c, "SELECT id, owner, classification FROM datasets WHERE name = ?1", &s, err);
+	        vcat_prepare(c, "SELECT id, owner, classification FROM datasets WHERE name = ?1", &s, err);
 	if (st)
 		return st;
 	int rc = vcat_bind_text(s, 1, v->name) ? sqlite3_step(s) : SQLITE_NOMEM;
@@ -200,7 +200,7 @@ static veil_status find_or_create(veil_catalog *c, const veil_dataset_version *v
 		d->id = sqlite3_column_int64(s, 0);
 		if (!(st = vcat_col_text(c, s, 1, d->owner, sizeof d->owner, false, "owner", err)))
 			st = vcat_col_text(c, s, 2, d->classification, sizeof d->classification, false,
-					   "classification", err);
+			                   "classification", err);
 	} else if (rc != SQLITE_DONE) {
 		st = vcat_db_err(c, rc, "cannot look up a dataset", err);
 	}
@@ -209,12 +209,12 @@ static veil_status find_or_create(veil_catalog *c, const veil_dataset_version *v
 		return st;
 	if (!v->owner[0] || !v->classification[0]) {
 		veil_err_set(err, VEIL_E_INVALID, "dataset %s is new: give its owner and classification",
-			     v->name);
+		             v->name);
 		return VEIL_E_INVALID;
 	}
 	if ((st = vcat_prepare(
-		     c, "INSERT INTO datasets (name, owner, classification, created) VALUES (?1, ?2, ?3, ?4)",
-		     &s, err)))
+	             c, "INSERT INTO datasets (name, owner, classification, created) VALUES (?1, ?2, ?3, ?4)",
+	             &s, err)))
 		return st;
 	if (!vcat_bind_text(s, 1, v->name) || !vcat_bind_text(s, 2, v->owner) ||
 	    !vcat_bind_text(s, 3, v->classification) || !vcat_bind_int(s, 4, now))
@@ -234,7 +234,7 @@ static veil_status next_version(veil_catalog *c, int64_t dataset_id, uint32_t *n
 {
 	sqlite3_stmt *s;
 	veil_status st = vcat_prepare(
-		c, "SELECT coalesce(max(version), 0) FROM dataset_versions WHERE dataset_id = ?1", &s, err);
+	        c, "SELECT coalesce(max(version), 0) FROM dataset_versions WHERE dataset_id = ?1", &s, err);
 	if (st)
 		return st;
 	int rc = vcat_bind_int(s, 1, dataset_id) ? sqlite3_step(s) : SQLITE_NOMEM;
@@ -249,14 +249,14 @@ static veil_status next_version(veil_catalog *c, int64_t dataset_id, uint32_t *n
 }
 
 static veil_status insert_version(veil_catalog *c, int64_t dataset_id, const veil_dataset_version *v,
-				  uint32_t version, int64_t created, int64_t *vid, veil_err *err)
+                                  uint32_t version, int64_t created, int64_t *vid, veil_err *err)
 {
 	sqlite3_stmt *s;
 	veil_status st = vcat_prepare(c,
-				      "INSERT INTO dataset_versions (dataset_id, version, size, sha256, "
-				      "object_id, dek_id, kek, chunk_size, created, created_by, state) "
-				      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'live')",
-				      &s, err);
+	                              "INSERT INTO dataset_versions (dataset_id, version, size, sha256, "
+	                              "object_id, dek_id, kek, chunk_size, created, created_by, state) "
+	                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'live')",
+	                              &s, err);
 	if (st)
 		return st;
 	if (!vcat_bind_int(s, 1, dataset_id) || !vcat_bind_int(s, 2, version) ||
@@ -278,7 +278,7 @@ static veil_status insert_tags(veil_catalog *c, int64_t vid, const veil_tag *tag
 		return VEIL_OK;
 	sqlite3_stmt *s;
 	veil_status st = vcat_prepare(
-		c, "INSERT INTO dataset_tags (version_id, key, value) VALUES (?1, ?2, ?3)", &s, err);
+	        c, "INSERT INTO dataset_tags (version_id, key, value) VALUES (?1, ?2, ?3)", &s, err);
 	for (size_t i = 0; !st && i < n; i++) {
 		sqlite3_reset(s);
 		if (!vcat_bind_int(s, 1, vid) || !vcat_bind_text(s, 2, tags[i].key) ||
@@ -292,7 +292,7 @@ static veil_status insert_tags(veil_catalog *c, int64_t vid, const veil_tag *tag
 }
 
 static veil_status add_in_tx(veil_catalog *c, veil_dataset_version *v, int64_t created, dataset_row *d,
-			     uint32_t *version, veil_err *err)
+                             uint32_t *version, veil_err *err)
 {
 	veil_status st = find_or_create(c, v, created, d, err);
 	if (st)
@@ -300,9 +300,9 @@ static veil_status add_in_tx(veil_catalog *c, veil_dataset_version *v, int64_t c
 	if ((v->owner[0] && strcmp(v->owner, d->owner) != 0) ||
 	    (v->classification[0] && strcmp(v->classification, d->classification) != 0)) {
 		veil_err_set(err, VEIL_E_INVALID,
-			     "dataset %s belongs to %s and is classified %s; a new version cannot "
-			     "change that",
-			     v->name, d->owner, d->classification);
+		             "dataset %s belongs to %s and is classified %s; a new version cannot "
+		             "change that",
+		             v->name, d->owner, d->classification);
 		veil_err_hint(err, "leave owner and classification empty to keep the dataset's");
 		return VEIL_E_INVALID;
 	}
@@ -341,7 +341,7 @@ static veil_status load_tags(veil_catalog *c, int64_t vid, veil_dataset_version 
 {
 	sqlite3_stmt *s;
 	veil_status st = vcat_prepare(
-		c, "SELECT key, value FROM dataset_tags WHERE version_id = ?1 ORDER BY key", &s, err);
+	        c, "SELECT key, value FROM dataset_tags WHERE version_id = ?1 ORDER BY key", &s, err);
 	if (st)
 		return st;
 	int rc = vcat_bind_int(s, 1, vid) ? SQLITE_OK : SQLITE_NOMEM;
@@ -371,13 +371,13 @@ static veil_status load_tags(veil_catalog *c, int64_t vid, veil_dataset_version 
 /* The row for (name, version), version 0 meaning the latest live one; rc
  * SQLITE_DONE when there is none. */
 static veil_status find_version(veil_catalog *c, const char *name, uint32_t version,
-				veil_dataset_version *out, int64_t *vid, bool *found, veil_err *err)
+                                veil_dataset_version *out, int64_t *vid, bool *found, veil_err *err)
 {
 	*found = false;
 	sqlite3_stmt *s;
 	const char *sql = version ? ROW_SELECT "WHERE d.name = ?1 AND v.version = ?2"
-				  : ROW_SELECT
-				  "WHERE d.name = ?1 AND v.state = 'live' ORDER BY v.version DESC LIMIT 1";
+	                          : ROW_SELECT
+	                          "WHERE d.name = ?1 AND v.state = 'live' ORDER BY v.version DESC LIMIT 1";
 	veil_status st = vcat_prepare(c, sql, &s, err);
 	if (st)
 		return st;
@@ -394,7 +394,7 @@ static veil_status find_version(veil_catalog *c, const char *name, uint32_t vers
 }
 
 veil_status veil_catalog_dataset_get(veil_catalog *c, const char *name, uint32_t version,
-				     veil_dataset_version *out, veil_err *err)
+                                     veil_dataset_version *out, veil_err *err)
 {
 	memset(out, 0, sizeof *out);
 	veil_status st = check_name(name, err);
@@ -410,7 +410,7 @@ veil_status veil_catalog_dataset_get(veil_catalog *c, const char *name, uint32_t
 	}
 	if (strcmp(out->state, "live") != 0) {
 		st = veil_err_set(err, VEIL_E_NOTFOUND, "version %u of dataset %s was deleted", version,
-				  name);
+		                  name);
 		goto fail;
 	}
 	if ((st = load_tags(c, vid, out, err)))
@@ -423,7 +423,7 @@ fail:
 
 /* Calls cb for every row of a ROW_SELECT statement already bound. */
 static veil_status walk(veil_catalog *c, sqlite3_stmt *s, veil_dataset_fn cb, void *ctx, size_t *rows,
-			veil_err *err)
+                        veil_err *err)
 {
 	veil_status st = VEIL_OK;
 	int rc = SQLITE_DONE;
@@ -445,11 +445,11 @@ veil_status veil_catalog_dataset_list(veil_catalog *c, veil_dataset_fn cb, void 
 	sqlite3_stmt *s;
 	/* Per dataset: the newest live version, else the newest one. */
 	veil_status st = vcat_prepare(
-		c,
-		ROW_SELECT "WHERE v.id = (SELECT x.id FROM dataset_versions x "
-			   "WHERE x.dataset_id = d.id ORDER BY x.state = 'live' DESC, x.version DESC "
-			   "LIMIT 1) ORDER BY d.name",
-		&s, err);
+	        c,
+	        ROW_SELECT "WHERE v.id = (SELECT x.id FROM dataset_versions x "
+	                   "WHERE x.dataset_id = d.id ORDER BY x.state = 'live' DESC, x.version DESC "
+	                   "LIMIT 1) ORDER BY d.name",
+	        &s, err);
 	if (st)
 		return st;
 	size_t rows;
@@ -459,7 +459,7 @@ veil_status veil_catalog_dataset_list(veil_catalog *c, veil_dataset_fn cb, void 
 }
 
 veil_status veil_catalog_dataset_versions(veil_catalog *c, const char *name, veil_dataset_fn cb, void *ctx,
-					  veil_err *err)
+                                          veil_err *err)
 {
 	veil_status st = check_name(name, err);
 	if (st)
@@ -500,7 +500,7 @@ static veil_status mark_in_tx(veil_catalog *c, const char *name, uint32_t versio
 }
 
 veil_status veil_catalog_dataset_mark_deleted(veil_catalog *c, const char *name, uint32_t version,
-					      veil_err *err)
+                                              veil_err *err)
 {
 	veil_status st = check_name(name, err);
 	if (st)
@@ -532,7 +532,7 @@ static veil_status bad_ref(const char *ref, const char *why, veil_err *err)
 }
 
 veil_status veil_catalog_parse_ref(const char *ref, char name[VEIL_CATALOG_NAME_MAX], uint32_t *version,
-				   veil_err *err)
+                                   veil_err *err)
 {
 	name[0] = '\0';
 	*version = 0;

@@ -52,9 +52,9 @@ static veil_status copy_pages(veil_catalog *c, const char *tmp, veil_err *err)
 	if (rc != SQLITE_OK) {
 		st = (rc & 0xff) == SQLITE_FULL   ? VEIL_E_NOSPACE
 		     : (rc & 0xff) == SQLITE_BUSY ? VEIL_E_BUSY
-						  : VEIL_E_DB;
+		                                  : VEIL_E_DB;
 		veil_err_set(err, st, "cannot back up catalog %s to %s: %s", c->path, tmp,
-			     dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		             dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
 	}
 	if (sqlite3_close(dst) != SQLITE_OK && !st)
 		st = veil_err_set(err, VEIL_E_DB, "cannot close the backup %s", tmp);
@@ -84,7 +84,7 @@ veil_status veil_catalog_backup(veil_catalog *c, const char *dest_path, veil_err
 		return veil_err_set(err, VEIL_E_INVALID, "no backup path given");
 	if (!sqlite3_get_autocommit(c->db))
 		return veil_err_set(err, VEIL_E_INVALID,
-				    "commit or roll back the open transaction before a backup");
+		                    "commit or roll back the open transaction before a backup");
 	if (veil_fs_exists(dest_path)) {
 		veil_err_set(err, VEIL_E_EXISTS, "%s already exists", dest_path);
 		veil_err_hint(err, "choose a new file name for the backup, or move the old one away");
@@ -97,7 +97,7 @@ veil_status veil_catalog_backup(veil_catalog *c, const char *dest_path, veil_err
 	int fd = mkostemp(tmp, O_CLOEXEC); /* 0600; SQLite keeps the mode */
 	if (fd < 0)
 		return veil_err_errno(err, VEIL_E_IO, errno, "cannot create a temporary file for %s",
-				      dest_path);
+		                      dest_path);
 	close(fd);
 	st = copy_pages(c, tmp, err);
 	if (!st)
@@ -130,7 +130,7 @@ static veil_status integrity(veil_catalog *c, veil_err *err)
 		const unsigned char *t = sqlite3_column_text(s, 0);
 		if (!t || strcmp((const char *)t, "ok") != 0) {
 			veil_err_set(err, VEIL_E_CORRUPT, "catalog %s is damaged: %.300s", c->path,
-				     t ? (const char *)t : "(no detail)");
+			             t ? (const char *)t : "(no detail)");
 			veil_err_hint(err, "restore catalog.db from a backup");
 			st = VEIL_E_CORRUPT;
 		}
@@ -150,10 +150,10 @@ static veil_status foreign_keys(veil_catalog *c, veil_err *err)
 	if (rc == SQLITE_ROW) {
 		const unsigned char *table = sqlite3_column_text(s, 0), *parent = sqlite3_column_text(s, 2);
 		veil_err_set(err, VEIL_E_CORRUPT,
-			     "catalog %s is inconsistent: row %lld of %.64s refers to a missing "
-			     "row of %.64s",
-			     c->path, (long long)sqlite3_column_int64(s, 1),
-			     table ? (const char *)table : "?", parent ? (const char *)parent : "?");
+		             "catalog %s is inconsistent: row %lld of %.64s refers to a missing "
+		             "row of %.64s",
+		             c->path, (long long)sqlite3_column_int64(s, 1),
+		             table ? (const char *)table : "?", parent ? (const char *)parent : "?");
 		veil_err_hint(err, "restore catalog.db from a backup");
 		st = VEIL_E_CORRUPT;
 	} else if (rc != SQLITE_DONE) {

@@ -20,67 +20,67 @@ typedef struct step {
 } step;
 
 static const step steps[] = {
-	{1, "catalog core: meta and schema_migrations",
-	 "CREATE TABLE schema_migrations ("
-	 "  version INTEGER PRIMARY KEY CHECK (version >= 1),"
-	 "  description TEXT NOT NULL,"
-	 "  applied INTEGER NOT NULL"
-	 ") STRICT;"
-	 "CREATE TABLE meta ("
-	 "  key TEXT PRIMARY KEY NOT NULL CHECK (length(key) BETWEEN 1 AND 64),"
-	 "  value TEXT NOT NULL CHECK (length(CAST(value AS BLOB)) <= 1024)"
-	 ") STRICT;"
-	 "INSERT INTO meta (key, value) VALUES ('format', 'veil-catalog'),"
-	 "  ('created', CAST(CAST(strftime('%s', 'now') AS INTEGER) AS TEXT));"},
-	{2, "datasets, dataset versions and their tags",
-	 "CREATE TABLE datasets ("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),"
-	 "  owner TEXT NOT NULL CHECK (length(owner) BETWEEN 1 AND 64),"
-	 "  classification TEXT NOT NULL"
-	 "    CHECK (classification IN ('public', 'internal', 'confidential', 'restricted')),"
-	 "  created INTEGER NOT NULL"
-	 ") STRICT;"
-	 "CREATE TABLE dataset_versions ("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  dataset_id INTEGER NOT NULL REFERENCES datasets (id),"
-	 "  version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"
-	 "  size INTEGER NOT NULL CHECK (size >= 0),"
-	 "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),"
-	 "  object_id TEXT NOT NULL CHECK (length(object_id) = 64 AND object_id NOT GLOB '*[^0-9a-f]*'),"
-	 "  dek_id TEXT NOT NULL CHECK (length(dek_id) BETWEEN 1 AND 47),"
-	 "  kek TEXT NOT NULL CHECK (length(kek) BETWEEN 1 AND 64),"
-	 "  chunk_size INTEGER NOT NULL CHECK (chunk_size BETWEEN 1 AND 4294967295),"
-	 "  created INTEGER NOT NULL,"
-	 "  created_by TEXT NOT NULL CHECK (length(created_by) BETWEEN 1 AND 64),"
-	 "  state TEXT NOT NULL DEFAULT 'live' CHECK (state IN ('live', 'deleted')),"
-	 "  UNIQUE (dataset_id, version)"
-	 ") STRICT;"
-	 "CREATE TABLE dataset_tags ("
-	 "  version_id INTEGER NOT NULL REFERENCES dataset_versions (id),"
-	 "  key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 64),"
-	 "  value TEXT NOT NULL CHECK (length(CAST(value AS BLOB)) <= 256),"
-	 "  PRIMARY KEY (version_id, key)"
-	 ") STRICT;"},
-	{3, "lineage graph",
-	 "CREATE TABLE lineage_nodes ("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 32),"
-	 "  ref TEXT NOT NULL CHECK (length(CAST(ref AS BLOB)) BETWEEN 1 AND 256),"
-	 "  UNIQUE (kind, ref)"
-	 ") STRICT;"
-	 "CREATE TABLE lineage_edges ("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  from_node INTEGER NOT NULL REFERENCES lineage_nodes (id),"
-	 "  to_node INTEGER NOT NULL REFERENCES lineage_nodes (id),"
-	 "  relation TEXT NOT NULL CHECK (length(relation) BETWEEN 1 AND 32),"
-	 "  measurement TEXT"
-	 "    CHECK (measurement IS NULL OR length(CAST(measurement AS BLOB)) BETWEEN 1 AND 256),"
-	 "  created INTEGER NOT NULL,"
-	 "  CHECK (from_node <> to_node),"
-	 "  UNIQUE (from_node, to_node, relation)"
-	 ") STRICT;"
-	 "CREATE INDEX lineage_edges_to ON lineage_edges (to_node);"},
+        {1, "catalog core: meta and schema_migrations",
+         "CREATE TABLE schema_migrations ("
+         "  version INTEGER PRIMARY KEY CHECK (version >= 1),"
+         "  description TEXT NOT NULL,"
+         "  applied INTEGER NOT NULL"
+         ") STRICT;"
+         "CREATE TABLE meta ("
+         "  key TEXT PRIMARY KEY NOT NULL CHECK (length(key) BETWEEN 1 AND 64),"
+         "  value TEXT NOT NULL CHECK (length(CAST(value AS BLOB)) <= 1024)"
+         ") STRICT;"
+         "INSERT INTO meta (key, value) VALUES ('format', 'veil-catalog'),"
+         "  ('created', CAST(CAST(strftime('%s', 'now') AS INTEGER) AS TEXT));"},
+        {2, "datasets, dataset versions and their tags",
+         "CREATE TABLE datasets ("
+         "  id INTEGER PRIMARY KEY,"
+         "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),"
+         "  owner TEXT NOT NULL CHECK (length(owner) BETWEEN 1 AND 64),"
+         "  classification TEXT NOT NULL"
+         "    CHECK (classification IN ('public', 'internal', 'confidential', 'restricted')),"
+         "  created INTEGER NOT NULL"
+         ") STRICT;"
+         "CREATE TABLE dataset_versions ("
+         "  id INTEGER PRIMARY KEY,"
+         "  dataset_id INTEGER NOT NULL REFERENCES datasets (id),"
+         "  version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"
+         "  size INTEGER NOT NULL CHECK (size >= 0),"
+         "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),"
+         "  object_id TEXT NOT NULL CHECK (length(object_id) = 64 AND object_id NOT GLOB '*[^0-9a-f]*'),"
+         "  dek_id TEXT NOT NULL CHECK (length(dek_id) BETWEEN 1 AND 47),"
+         "  kek TEXT NOT NULL CHECK (length(kek) BETWEEN 1 AND 64),"
+         "  chunk_size INTEGER NOT NULL CHECK (chunk_size BETWEEN 1 AND 4294967295),"
+         "  created INTEGER NOT NULL,"
+         "  created_by TEXT NOT NULL CHECK (length(created_by) BETWEEN 1 AND 64),"
+         "  state TEXT NOT NULL DEFAULT 'live' CHECK (state IN ('live', 'deleted')),"
+         "  UNIQUE (dataset_id, version)"
+         ") STRICT;"
+         "CREATE TABLE dataset_tags ("
+         "  version_id INTEGER NOT NULL REFERENCES dataset_versions (id),"
+         "  key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 64),"
+         "  value TEXT NOT NULL CHECK (length(CAST(value AS BLOB)) <= 256),"
+         "  PRIMARY KEY (version_id, key)"
+         ") STRICT;"},
+        {3, "lineage graph",
+         "CREATE TABLE lineage_nodes ("
+         "  id INTEGER PRIMARY KEY,"
+         "  kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 32),"
+         "  ref TEXT NOT NULL CHECK (length(CAST(ref AS BLOB)) BETWEEN 1 AND 256),"
+         "  UNIQUE (kind, ref)"
+         ") STRICT;"
+         "CREATE TABLE lineage_edges ("
+         "  id INTEGER PRIMARY KEY,"
+         "  from_node INTEGER NOT NULL REFERENCES lineage_nodes (id),"
+         "  to_node INTEGER NOT NULL REFERENCES lineage_nodes (id),"
+         "  relation TEXT NOT NULL CHECK (length(relation) BETWEEN 1 AND 32),"
+         "  measurement TEXT"
+         "    CHECK (measurement IS NULL OR length(CAST(measurement AS BLOB)) BETWEEN 1 AND 256),"
+         "  created INTEGER NOT NULL,"
+         "  CHECK (from_node <> to_node),"
+         "  UNIQUE (from_node, to_node, relation)"
+         ") STRICT;"
+         "CREATE INDEX lineage_edges_to ON lineage_edges (to_node);"},
 };
 
 #define NSTEPS (sizeof steps / sizeof steps[0])
@@ -91,9 +91,9 @@ veil_status vcat_current_version(veil_catalog *c, uint32_t *version, veil_err *e
 	*version = 0;
 	sqlite3_stmt *s;
 	veil_status st = vcat_prepare(c,
-				      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
-				      "name = 'schema_migrations'",
-				      &s, err);
+	                              "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+	                              "name = 'schema_migrations'",
+	                              &s, err);
 	if (st)
 		return st;
 	int rc = sqlite3_step(s);
@@ -112,7 +112,7 @@ veil_status vcat_current_version(veil_catalog *c, uint32_t *version, veil_err *e
 		return vcat_db_err(c, rc, "cannot read the schema version", err);
 	if (v < 0 || v > UINT32_MAX) {
 		veil_err_set(err, VEIL_E_CORRUPT, "catalog %s: schema version %lld is out of range", c->path,
-			     (long long)v);
+		             (long long)v);
 		return VEIL_E_CORRUPT;
 	}
 	*version = (uint32_t)v;
@@ -124,8 +124,8 @@ veil_status vcat_check_version(veil_catalog *c, uint32_t version, veil_err *err)
 	if (version <= VEIL_CATALOG_SCHEMA_VERSION)
 		return VEIL_OK;
 	veil_err_set(err, VEIL_E_UNSUPPORTED,
-		     "catalog %s has schema version %u, newer than this veil understands (%u)", c->path,
-		     version, (unsigned)VEIL_CATALOG_SCHEMA_VERSION);
+	             "catalog %s has schema version %u, newer than this veil understands (%u)", c->path,
+	             version, (unsigned)VEIL_CATALOG_SCHEMA_VERSION);
 	veil_err_hint(err, "upgrade veil to the version that last wrote this workspace (or newer)");
 	return VEIL_E_UNSUPPORTED;
 }
@@ -134,9 +134,9 @@ static veil_status record(veil_catalog *c, const step *p, veil_err *err)
 {
 	sqlite3_stmt *s;
 	veil_status st = vcat_prepare(c,
-				      "INSERT INTO schema_migrations (version, description, applied) "
-				      "VALUES (?1, ?2, ?3)",
-				      &s, err);
+	                              "INSERT INTO schema_migrations (version, description, applied) "
+	                              "VALUES (?1, ?2, ?3)",
+	                              &s, err);
 	if (st)
 		return st;
 	if (!vcat_bind_int(s, 1, p->version) || !vcat_bind_text(s, 2, p->description) ||
@@ -183,7 +183,7 @@ veil_status vcat_migrate(veil_catalog *c, veil_err *err)
 	for (size_t i = 0; !st && i < NSTEPS; i++) {
 		if (steps[i].version != i + 1)
 			return veil_err_set(err, VEIL_E_INTERNAL,
-					    "catalog schema steps are out of order at %zu", i);
+			                    "catalog schema steps are out of order at %zu", i);
 		if (steps[i].version > have)
 			st = apply(c, &steps[i], err);
 	}

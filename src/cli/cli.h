@@ -35,7 +35,7 @@ typedef struct cli_global {
 typedef int (*cli_main_fn)(cli_global *g, int argc, char **argv);
 
 typedef struct cli_command {
-	const char *name;  /* "data upload" */
+	const char *name; /* "data upload" */
 	cli_main_fn run;
 	const char *summary;
 	const char *usage; /* full --help text */
@@ -60,8 +60,11 @@ void cli_human_size(uint64_t n, char out[32]);
 
 /* ---- option parsing shared by subcommands (opts.c) ---- */
 /* Long options every subcommand accepts; append these to its own table. */
-#define CLI_COMMON_OPTS {"help", no_argument, NULL, 'h'}, {"workspace", required_argument, NULL, 'W'}, \
-		{"quiet", no_argument, NULL, 'q'}
+#define CLI_COMMON_OPTS                                                                                      \
+	{"help", no_argument, NULL, 'h'}, {"workspace", required_argument, NULL, 'W'},                       \
+	{                                                                                                    \
+		"quiet", no_argument, NULL, 'q'                                                              \
+	}
 /* Handles a common option returned by getopt_long. Returns -1 if the option
  * was not a common one, 0 if handled, or an exit code to return now. */
 int cli_common_opt(cli_global *g, const cli_command *cmd, int opt);
@@ -71,39 +74,39 @@ int cli_common_opt(cli_global *g, const cli_command *cmd, int opt);
  * printed, or a usage error). Callers: `int rc = -1; while ((opt =
  * cli_opt(...)) != -1) {...} if (rc >= 0) return rc;` */
 int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const char *shortopts,
-	    const struct option *longopts, int *rc);
+            const struct option *longopts, int *rc);
 /* For commands whose only own option is --json. Returns -1 to go on, or
  * an exit code to return. */
 int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json);
 const cli_command *cli_find(const char *name);
 
 /* ---- the open workspace (workspace.c) ---- */
-#define CLI_WS_CONFIG "veil.yaml"
-#define CLI_WS_CATALOG "catalog.db"
-#define CLI_WS_OBJECTS "objects"
-#define CLI_WS_KEYS "keys"
-#define CLI_WS_AUDIT "audit"
-#define CLI_WS_LOCK ".lock"
+#define CLI_WS_CONFIG    "veil.yaml"
+#define CLI_WS_CATALOG   "catalog.db"
+#define CLI_WS_OBJECTS   "objects"
+#define CLI_WS_KEYS      "keys"
+#define CLI_WS_AUDIT     "audit"
+#define CLI_WS_LOCK      ".lock"
 #define CLI_AUDIT_SECRET "audit-signing-key"
 
 typedef struct cli_ws_config {
 	char workspace_id[33];
-	char provider[16];          /* file | pkcs11 */
+	char provider[16]; /* file | pkcs11 */
 	char pkcs11_module[512];
 	char pkcs11_token[64];
 	char pkcs11_key_label[64];
-	int64_t key_rotation;       /* seconds; 0 = no rotation period */
+	int64_t key_rotation; /* seconds; 0 = no rotation period */
 	uint32_t chunk_size;
 	unsigned threads;
-	unsigned keep_versions;     /* lifecycle: 0 = keep all */
-	unsigned expire_days;       /* lifecycle: 0 = never */
+	unsigned keep_versions; /* lifecycle: 0 = keep all */
+	unsigned expire_days;   /* lifecycle: 0 = never */
 } cli_ws_config;
 
 enum {
 	WS_CATALOG = 1 << 0,
-	WS_KMS = 1 << 1,   /* needs the root key: asks for the passphrase or PIN */
+	WS_KMS = 1 << 1, /* needs the root key: asks for the passphrase or PIN */
 	WS_STORE = 1 << 2,
-	WS_AUDIT = 1 << 3, /* append to the audit log (implies WS_KMS for the signing key) */
+	WS_AUDIT = 1 << 3,     /* append to the audit log (implies WS_KMS for the signing key) */
 	WS_EXCLUSIVE = 1 << 4, /* hold the workspace lock exclusively (gc, backup, rotate) */
 };
 
@@ -128,7 +131,7 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 /* Builds a KMS config from the workspace config, asking for the passphrase
  * or PIN. secret must be freed with cli_secret_free. */
 veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_config *kc, char **secret,
-			   bool confirm, veil_err *err) VEIL_MUST_CHECK;
+                           bool confirm, veil_err *err) VEIL_MUST_CHECK;
 /* Appends an audit event and commits it. Audit failures are errors: a
  * change that cannot be audited must not be reported as done. To make a
  * change and its event succeed or fail together, use the two halves:
@@ -136,9 +139,9 @@ veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_c
  * the change, then commit; a failed change is followed by
  * cli_audit_discard instead. */
 veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
-		      json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
+                      json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
 veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
-			     json_t *detail, veil_err *err) VEIL_MUST_CHECK;
+                             json_t *detail, veil_err *err) VEIL_MUST_CHECK;
 veil_status cli_audit_commit(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
 veil_status cli_audit_discard(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
 /* The audit log's public key as the key store holds it (needs WS_KMS). */
@@ -147,14 +150,14 @@ veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err 
  * audit/log.pub) and that every catalog version has its upload event
  * (needs WS_CATALOG). VEIL_E_CORRUPT with rep->what on a problem. */
 veil_status cli_verify_log(cli_ws *ws, const uint8_t pub[VEIL_ED25519_PUB_LEN], veil_audit_report *rep,
-			   uint64_t *versions, veil_err *err) VEIL_MUST_CHECK;
+                           uint64_t *versions, veil_err *err) VEIL_MUST_CHECK;
 
 /* Streaming SHA-256 of a regular file (links and other types are refused
  * as VEIL_E_CORRUPT), and a copy to a new file (mode 0600, fsynced) that
  * hashes as it goes (files.c). */
 veil_status cli_hash_file(const char *path, char hex[2 * VEIL_SHA256_LEN + 1], veil_err *err) VEIL_MUST_CHECK;
 veil_status cli_copy_file(const char *src, const char *dst, char hex[2 * VEIL_SHA256_LEN + 1],
-			  veil_err *err) VEIL_MUST_CHECK;
+                          veil_err *err) VEIL_MUST_CHECK;
 
 /* Removes a folder tree (cmd_init.c); used to undo a failed init, backup or restore. */
 void cli_remove_tree(const char *dir);
@@ -164,7 +167,7 @@ void cli_remove_tree(const char *dir);
  * `env_file`, or from a prompt on the terminal (echo off). With confirm, a
  * prompt asks twice. Returns secure memory; free with cli_secret_free. */
 veil_status cli_read_secret(const char *what, const char *env, const char *env_file, bool confirm, char **out,
-			    size_t *len, veil_err *err) VEIL_MUST_CHECK;
+                            size_t *len, veil_err *err) VEIL_MUST_CHECK;
 void cli_secret_free(char *s);
 
 /* ---- progress (progress.c): a bar on stderr when it is a terminal and the

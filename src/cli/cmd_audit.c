@@ -9,14 +9,17 @@
 #include <string.h>
 
 veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
-			     json_t *detail, veil_err *err)
+                             json_t *detail, veil_err *err)
 {
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(detail);
-	veil_audit_event ev = {.actor = ws->actor, .action = action, .resource = resource, .outcome = outcome,
-			       .detail = text};
+	veil_audit_event ev = {.actor = ws->actor,
+	                       .action = action,
+	                       .resource = resource,
+	                       .outcome = outcome,
+	                       .detail = text};
 	veil_status st = ws->audit ? veil_audit_append(ws->audit, &ev, NULL, err)
-				   : veil_err_set(err, VEIL_E_INTERNAL, "audit log not open for %s", action);
+	                           : veil_err_set(err, VEIL_E_INTERNAL, "audit log not open for %s", action);
 	free(text);
 	if (st)
 		veil_err_wrap(err, "cannot record '%s' in the audit log", action);
@@ -31,8 +34,8 @@ veil_status cli_audit_commit(cli_ws *ws, veil_err *err)
 	return st;
 }
 
-veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome, json_t *detail,
-		      veil_err *err)
+veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
+                      json_t *detail, veil_err *err)
 {
 	veil_status st = cli_audit_append(ws, action, resource, outcome, detail, err);
 	return st ? st : cli_audit_commit(ws, err);
@@ -64,16 +67,18 @@ static veil_status print_event(void *ctx, uint64_t index, const veil_audit_event
 	char t[VEIL_TIME_STR_MAX];
 	veil_time_format(ev->time, t);
 	if (c->arr) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "index", (json_int_t)index, "time", t, "actor",
-				      ev->actor, "action", ev->action, "resource", ev->resource, "outcome", ev->outcome);
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "index", (json_int_t)index, "time", t,
+		                      "actor", ev->actor, "action", ev->action, "resource", ev->resource,
+		                      "outcome", ev->outcome);
 		if (ev->detail) {
 			json_t *d = json_loads(ev->detail, 0, NULL);
 			json_object_set_new(o, "detail", d ? d : json_string(ev->detail));
 		}
-		return json_array_append_new(c->arr, o) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory") : VEIL_OK;
+		return json_array_append_new(c->arr, o) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
+		                                        : VEIL_OK;
 	}
-	printf("%6llu %s %-20s %-18s %-7s %s %s\n", (unsigned long long)index, t, ev->actor, ev->action, ev->outcome,
-	       ev->resource, ev->detail ? ev->detail : "");
+	printf("%6llu %s %-20s %-18s %-7s %s %s\n", (unsigned long long)index, t, ev->actor, ev->action,
+	       ev->outcome, ev->resource, ev->detail ? ev->detail : "");
 	return VEIL_OK;
 }
 
@@ -81,8 +86,10 @@ int cmd_audit_log(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("audit log");
 	static const struct option longopts[] = {
-		{"since", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	        {"since", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	log_ctx c = {0};
 	bool json = false;
@@ -173,7 +180,8 @@ static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_
 	x->versions++;
 	if (!bsearch(&key, x->u->ref, x->u->n, sizeof *x->u->ref, cmp_str))
 		return veil_err_set(err, VEIL_E_CORRUPT,
-				    "the catalog holds %s, but the audit log has no upload event for it", ref);
+		                    "the catalog holds %s, but the audit log has no upload event for it",
+		                    ref);
 	return VEIL_OK;
 }
 
@@ -184,7 +192,7 @@ static veil_status check_dataset(void *ctx, const veil_dataset_version *v, veil_
 }
 
 veil_status cli_verify_log(cli_ws *ws, const uint8_t pub[VEIL_ED25519_PUB_LEN], veil_audit_report *rep,
-			   uint64_t *versions, veil_err *err)
+                           uint64_t *versions, veil_err *err)
 {
 	char p[4200];
 	snprintf(p, sizeof p, "%s/%s", ws->dir, CLI_WS_AUDIT);
@@ -222,8 +230,10 @@ int cmd_audit_verify(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("audit verify");
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'}, {"public-key", required_argument, NULL, 'k'}, CLI_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	        {"json", no_argument, NULL, 'j'},
+	        {"public-key", required_argument, NULL, 'k'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	bool json = false;
 	const char *key = NULL;
@@ -260,27 +270,30 @@ int cmd_audit_verify(cli_global *g, int argc, char **argv)
 	if (json) {
 		char root[65];
 		veil_hex_encode(rep.last.root, sizeof rep.last.root, root);
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I, s:I, s:s}", "sound", st == VEIL_OK, "leaves",
-				      (json_int_t)rep.leaves, "heads", (json_int_t)rep.heads, "last_head_size",
-				      (json_int_t)rep.last.size, "last_head_root", root, "uncommitted_bytes",
-				      (json_int_t)rep.uncommitted_bytes, "catalog_versions_checked", (json_int_t)versions,
-				      "key", key ? "given" : "key store");
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:s, s:I, s:I, s:s}", "sound", st == VEIL_OK,
+		                      "leaves", (json_int_t)rep.leaves, "heads", (json_int_t)rep.heads,
+		                      "last_head_size", (json_int_t)rep.last.size, "last_head_root", root,
+		                      "uncommitted_bytes", (json_int_t)rep.uncommitted_bytes,
+		                      "catalog_versions_checked", (json_int_t)versions, "key",
+		                      key ? "given" : "key store");
 		if (st)
 			json_object_set_new(o, "problem", json_string(rep.what[0] ? rep.what : err.msg));
 		cli_print_json(o);
 	}
 	if (st) {
 		if (!json)
-			fprintf(stderr, "veil: audit log FAILED verification: %s\n", rep.what[0] ? rep.what : err.msg);
-		fprintf(stderr, "hint: the log or the catalog was modified outside veil; compare with a backup and "
-				"treat the events after that point as untrusted\n");
+			fprintf(stderr, "veil: audit log FAILED verification: %s\n",
+			        rep.what[0] ? rep.what : err.msg);
+		fprintf(stderr,
+		        "hint: the log or the catalog was modified outside veil; compare with a backup and "
+		        "treat the events after that point as untrusted\n");
 		return VEIL_EXIT_CHECK;
 	}
 	if (!json) {
 		printf("audit log OK: %llu events, %llu signed tree heads verified against the %s log key; "
 		       "%llu catalog versions have their upload events\n",
-		       (unsigned long long)rep.leaves, (unsigned long long)rep.heads, key ? "given" : "key store's",
-		       (unsigned long long)versions);
+		       (unsigned long long)rep.leaves, (unsigned long long)rep.heads,
+		       key ? "given" : "key store's", (unsigned long long)versions);
 		if (rep.uncommitted_bytes)
 			printf("(%llu bytes of an interrupted commit will be removed by the next writer)\n",
 			       (unsigned long long)rep.uncommitted_bytes);
@@ -304,8 +317,10 @@ int cmd_audit_proof(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("audit proof");
 	static const struct option longopts[] = {
-		{"size", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'}, CLI_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	        {"size", required_argument, NULL, 's'},
+	        {"output", required_argument, NULL, 'o'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	const char *size_arg = NULL, *output = NULL;
 	int opt, rc = -1;
@@ -347,7 +362,7 @@ int cmd_audit_proof(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	veil_buf proof = {0};
 	veil_status st = inclusion ? veil_audit_prove_inclusion(ws.audit, a, b, &proof, &err)
-				   : veil_audit_prove_consistency(ws.audit, a, b, &proof, &err);
+	                           : veil_audit_prove_consistency(ws.audit, a, b, &proof, &err);
 	cli_ws_close(&ws);
 	if (!st) {
 		if (output)
@@ -366,7 +381,8 @@ int cmd_audit_proof(cli_global *g, int argc, char **argv)
 static veil_status read_pubkey(const char *arg, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err *err)
 {
 	char hex[2 * VEIL_ED25519_PUB_LEN + 1];
-	if (strlen(arg) == 2 * VEIL_ED25519_PUB_LEN && veil_hex_decode(arg, pub, VEIL_ED25519_PUB_LEN, NULL) == VEIL_OK)
+	if (strlen(arg) == 2 * VEIL_ED25519_PUB_LEN &&
+	    veil_hex_decode(arg, pub, VEIL_ED25519_PUB_LEN, NULL) == VEIL_OK)
 		return VEIL_OK;
 	veil_buf b = {0};
 	veil_status st = veil_fs_read_file(arg, 4096, &b, err);
@@ -379,7 +395,8 @@ static veil_status read_pubkey(const char *arg, uint8_t pub[VEIL_ED25519_PUB_LEN
 		n--;
 	if (n != sizeof hex - 1) {
 		veil_buf_free(&b);
-		return veil_err_set(err, VEIL_E_INVALID, "%s does not hold a public key (64 hex digits)", arg);
+		return veil_err_set(err, VEIL_E_INVALID, "%s does not hold a public key (64 hex digits)",
+		                    arg);
 	}
 	memcpy(hex, b.data, n);
 	hex[n] = '\0';
@@ -394,7 +411,9 @@ int cmd_audit_check_proof(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("audit check-proof");
 	static const struct option longopts[] = {
-		{"public-key", required_argument, NULL, 'k'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+	        {"public-key", required_argument, NULL, 'k'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	const char *key = NULL;
 	int rc = -1;
@@ -415,7 +434,8 @@ int cmd_audit_check_proof(cli_global *g, int argc, char **argv)
 	if (!st)
 		st = veil_fs_read_file(argv[optind], VEIL_AUDIT_PROOF_MAX, &proof, &err);
 	if (!st)
-		st = veil_audit_check_proof(proof.data ? (const char *)proof.data : "", proof.len, pub, &info, &err);
+		st = veil_audit_check_proof(proof.data ? (const char *)proof.data : "", proof.len, pub, &info,
+		                            &err);
 	veil_buf_free(&proof);
 	if (st) {
 		fprintf(stderr, "veil: proof REJECTED\n");

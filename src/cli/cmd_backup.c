@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 /* Copies src to dst and records it in the manifest as rel. */
-static veil_status copy_file(const char *src, const char *dst, veil_buf *manifest, const char *rel, veil_err *err)
+static veil_status copy_file(const char *src, const char *dst, veil_buf *manifest, const char *rel,
+                             veil_err *err)
 {
 	char hex[2 * VEIL_SHA256_LEN + 1];
 	veil_status st = cli_copy_file(src, dst, hex, err);
@@ -68,12 +69,13 @@ static veil_status copy_object(void *ctx, const char *id, veil_err *err)
 }
 
 /* Copies one regular file from -> to, recording it as rel/name. */
-static veil_status copy_one(const char *from, const char *to, const char *rel, const char *name, veil_buf *manifest,
-			    veil_err *err)
+static veil_status copy_one(const char *from, const char *to, const char *rel, const char *name,
+                            veil_buf *manifest, veil_err *err)
 {
 	char s[4096], t[4096], r[4096];
 	veil_status st;
-	if ((st = veil_path_join(s, sizeof s, from, name, err)) || (st = veil_path_join(t, sizeof t, to, name, err)) ||
+	if ((st = veil_path_join(s, sizeof s, from, name, err)) ||
+	    (st = veil_path_join(t, sizeof t, to, name, err)) ||
 	    (st = veil_path_join(r, sizeof r, rel, name, err)))
 		return st;
 	struct stat sb;
@@ -84,7 +86,8 @@ static veil_status copy_one(const char *from, const char *to, const char *rel, c
 
 /* Copies the audit folder: the heads file first, so that the leaves copied
  * afterwards cover every head copied (see the top of this file). */
-static veil_status copy_audit(const char *from, const char *to, const char *rel, veil_buf *manifest, veil_err *err)
+static veil_status copy_audit(const char *from, const char *to, const char *rel, veil_buf *manifest,
+                              veil_err *err)
 {
 	DIR *d = opendir(from);
 	if (!d)
@@ -125,8 +128,9 @@ static veil_status check_version_object(void *ctx, const veil_dataset_version *v
 		return VEIL_OK;
 	veil_status st = veil_store_exists(h->store, v->object_id, &there, err);
 	if (!st && !there)
-		st = veil_err_set(err, VEIL_E_CORRUPT, "the object of %s@%u is missing or damaged in the workspace",
-				  v->name, v->version);
+		st = veil_err_set(err, VEIL_E_CORRUPT,
+		                  "the object of %s@%u is missing or damaged in the workspace", v->name,
+		                  v->version);
 	return st;
 }
 
@@ -152,7 +156,8 @@ static veil_status write_backup(cli_ws *ws, const char *tmp, uint64_t *objects, 
 {
 	char a[4400], b[4400];
 	veil_buf manifest = {0};
-	veil_status st = veil_buf_printf(&manifest, err, "# veil backup of workspace %s\n", ws->cfg.workspace_id);
+	veil_status st =
+	        veil_buf_printf(&manifest, err, "# veil backup of workspace %s\n", ws->cfg.workspace_id);
 	if (!st)
 		st = veil_fs_mkdirs(tmp, 0700, err);
 	/* 1. catalog, then 2. key store: see the top of this file for why this order */
@@ -243,7 +248,7 @@ int cmd_backup(cli_global *g, int argc, char **argv)
 		cli_remove_tree(tmp);
 	veil_err aerr;
 	veil_status ast = cli_audit(&ws, "workspace.backup", dest, st ? "failed" : "ok",
-				    json_pack("{s:I}", "objects", (json_int_t)objects), &aerr);
+	                            json_pack("{s:I}", "objects", (json_int_t)objects), &aerr);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
@@ -252,4 +257,3 @@ int cmd_backup(cli_global *g, int argc, char **argv)
 	cli_info("Backed up the workspace to %s (%llu objects)", dest, (unsigned long long)objects);
 	return 0;
 }
-

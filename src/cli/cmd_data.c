@@ -48,7 +48,8 @@ static veil_status tap_write(void *ctx, const uint8_t *buf, size_t n, veil_err *
 	veil_status st = veil_hash_update(t->hash, buf, n, err);
 	if (st)
 		return st;
-	st = t->out ? veil_atomic_write(t->out, buf, n, err) : veil_fs_write_all(t->out_fd, buf, n, "output", err);
+	st = t->out ? veil_atomic_write(t->out, buf, n, err)
+	            : veil_fs_write_all(t->out_fd, buf, n, "output", err);
 	t->bytes += n;
 	cli_progress_add(&t->progress, n);
 	return st;
@@ -75,18 +76,20 @@ static veil_status parse_tag(const char *s, veil_tag *t, veil_err *err)
 	}
 	size_t klen = (size_t)(eq - s);
 	if (klen >= sizeof t->key)
-		return veil_err_set(err, VEIL_E_INVALID, "tag key is longer than %zu characters", sizeof t->key - 1);
+		return veil_err_set(err, VEIL_E_INVALID, "tag key is longer than %zu characters",
+		                    sizeof t->key - 1);
 	memcpy(t->key, s, klen);
 	t->key[klen] = '\0';
 	veil_status st = veil_name_check(t->key, "tag key", err);
 	if (st)
 		return st;
 	if (veil_fmt(t->value, sizeof t->value, NULL, "%s", eq + 1))
-		return veil_err_set(err, VEIL_E_INVALID, "tag value of '%s' is longer than %zu characters", t->key,
-				    sizeof t->value - 1);
+		return veil_err_set(err, VEIL_E_INVALID, "tag value of '%s' is longer than %zu characters",
+		                    t->key, sizeof t->value - 1);
 	for (const char *p = t->value; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return veil_err_set(err, VEIL_E_INVALID, "tag value of '%s' has a control character", t->key);
+			return veil_err_set(err, VEIL_E_INVALID, "tag value of '%s' has a control character",
+			                    t->key);
 	return VEIL_OK;
 }
 
@@ -96,12 +99,14 @@ static json_t *version_json(const veil_dataset_version *v)
 	veil_time_format(v->created, created);
 	json_t *tags = json_array();
 	for (size_t i = 0; i < v->ntags; i++)
-		json_array_append_new(tags, json_pack("{s:s, s:s}", "key", v->tags[i].key, "value", v->tags[i].value));
-	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "name", v->name,
-			 "version", (json_int_t)v->version, "owner", v->owner, "classification", v->classification,
-			 "size", (json_int_t)v->size, "sha256", v->sha256, "object_id", v->object_id, "dek_id",
-			 v->dek_id, "kek", v->kek, "chunk_size", (json_int_t)v->chunk_size, "created", created,
-			 "created_by", v->created_by, "state", v->state, "tags", tags);
+		json_array_append_new(
+		        tags, json_pack("{s:s, s:s}", "key", v->tags[i].key, "value", v->tags[i].value));
+	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "name",
+	                 v->name, "version", (json_int_t)v->version, "owner", v->owner, "classification",
+	                 v->classification, "size", (json_int_t)v->size, "sha256", v->sha256, "object_id",
+	                 v->object_id, "dek_id", v->dek_id, "kek", v->kek, "chunk_size",
+	                 (json_int_t)v->chunk_size, "created", created, "created_by", v->created_by, "state",
+	                 v->state, "tags", tags);
 }
 
 /* ---- upload ---- */
@@ -123,14 +128,14 @@ static veil_status ensure_kek(cli_ws *ws, const char *owner, veil_err *err)
 		return VEIL_OK; /* a concurrent upload for the same new owner made (and audited) it */
 	if (st)
 		return st;
-	return cli_audit(ws, "key.create", owner, "ok", json_pack("{s:i, s:s}", "version", 1, "reason", "first upload"),
-			 err);
+	return cli_audit(ws, "key.create", owner, "ok",
+	                 json_pack("{s:i, s:s}", "version", 1, "reason", "first upload"), err);
 }
 
 /* Encrypts the file into the store. On success *v has size, sha256,
  * object_id, dek_id, kek and chunk_size filled in. */
 static veil_status seal_into_store(cli_global *g, cli_ws *ws, int fd, uint64_t total, veil_dataset_version *v,
-				   veil_err *err)
+                                   veil_err *err)
 {
 	uint8_t *dek = veil_secure_alloc(VEIL_KMS_DEK_LEN);
 	if (!dek)
@@ -142,7 +147,8 @@ static veil_status seal_into_store(cli_global *g, cli_ws *ws, int fd, uint64_t t
 	if (st)
 		goto out;
 	if ((st = veil_fmt(v->dek_id, sizeof v->dek_id, err, "%s", dek_id)) ||
-	    (st = veil_hash_init(&t.hash, VEIL_HASH_SHA256, err)) || (st = veil_store_put_begin(ws->store, &w, err)))
+	    (st = veil_hash_init(&t.hash, VEIL_HASH_SHA256, err)) ||
+	    (st = veil_store_put_begin(ws->store, &w, err)))
 		goto out;
 	cli_progress_start(&t.progress, g, "encrypting", total);
 	veil_obj_opts opts = {.chunk_size = ws->cfg.chunk_size, .threads = ws->cfg.threads};
@@ -173,7 +179,8 @@ out:
 		/* The DEK protects nothing now; shred it rather than leave it. */
 		veil_err e2;
 		if (veil_kms_dek_destroy(ws->kms, v->dek_id, &e2))
-			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot destroy data key %s: %s", v->dek_id, e2.msg);
+			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot destroy data key %s: %s", v->dek_id,
+			         e2.msg);
 		v->dek_id[0] = '\0';
 	}
 	return st;
@@ -195,14 +202,14 @@ static veil_status record(cli_ws *ws, veil_dataset_version *v, bool *kept, veil_
 	if ((st = veil_catalog_dataset_add_version(ws->catalog, v, err)) ||
 	    (st = veil_fmt(node, sizeof node, err, "%s@%u", v->name, v->version)) ||
 	    (st = veil_fmt(file, sizeof file, err, "sha256:%s", v->sha256)) ||
-	    (st = veil_catalog_lineage_add(ws->catalog, "dataset_version", node, "uploaded_from", "file", file, NULL,
-					   err))) {
+	    (st = veil_catalog_lineage_add(ws->catalog, "dataset_version", node, "uploaded_from", "file",
+	                                   file, NULL, err))) {
 		veil_catalog_rollback(ws->catalog);
 		return st;
 	}
-	json_t *detail = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "size", (json_int_t)v->size, "sha256", v->sha256,
-				   "object_id", v->object_id, "dek_id", v->dek_id, "kek", v->kek, "classification",
-				   v->classification);
+	json_t *detail = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "size", (json_int_t)v->size, "sha256",
+	                           v->sha256, "object_id", v->object_id, "dek_id", v->dek_id, "kek", v->kek,
+	                           "classification", v->classification);
 	if ((st = cli_audit_append(ws, "data.upload", node, "ok", detail, err))) {
 		veil_catalog_rollback(ws->catalog);
 		return st;
@@ -215,8 +222,10 @@ static veil_status record(cli_ws *ws, veil_dataset_version *v, bool *kept, veil_
 	}
 	if ((st = cli_audit_commit(ws, err))) {
 		if (veil_catalog_dataset_mark_deleted(ws->catalog, v->name, v->version, &e2))
-			veil_log(VEIL_LOG_ERROR, "upload.cleanup", "%s is recorded but not audited: %s", node, e2.msg);
-		veil_err_hint(err, "the upload was undone; check the audit log with 'veil audit verify' and retry");
+			veil_log(VEIL_LOG_ERROR, "upload.cleanup", "%s is recorded but not audited: %s", node,
+			         e2.msg);
+		veil_err_hint(
+		        err, "the upload was undone; check the audit log with 'veil audit verify' and retry");
 		return st;
 	}
 	*kept = true;
@@ -255,9 +264,10 @@ static int upload(cli_global *g, const upload_args *a)
 	veil_status st = veil_catalog_dataset_get(ws.catalog, a->name, 0, &existing, &err);
 	if (st == VEIL_OK) {
 		if (strcmp(existing.owner, a->owner) != 0) {
-			veil_err_set(&err, VEIL_E_INVALID, "dataset %s is owned by %s, not %s", a->name, existing.owner,
-				     a->owner);
-			veil_err_hint(&err, "upload under a new dataset name, or as --owner %s", existing.owner);
+			veil_err_set(&err, VEIL_E_INVALID, "dataset %s is owned by %s, not %s", a->name,
+			             existing.owner, a->owner);
+			veil_err_hint(&err, "upload under a new dataset name, or as --owner %s",
+			              existing.owner);
 			st = VEIL_E_INVALID;
 		}
 		veil_dataset_version_free(&existing);
@@ -267,15 +277,15 @@ static int upload(cli_global *g, const upload_args *a)
 	}
 	/* Names were checked above, so these fit; the actor drops its "local:". */
 	if (!st && (veil_fmt(v.name, sizeof v.name, &err, "%s", a->name) ||
-		    veil_fmt(v.owner, sizeof v.owner, &err, "%s", a->owner) ||
-		    veil_fmt(v.kek, sizeof v.kek, &err, "%s", a->owner) ||
-		    veil_fmt(v.created_by, sizeof v.created_by, &err, "%s", ws.actor + 6)))
+	            veil_fmt(v.owner, sizeof v.owner, &err, "%s", a->owner) ||
+	            veil_fmt(v.kek, sizeof v.kek, &err, "%s", a->owner) ||
+	            veil_fmt(v.created_by, sizeof v.created_by, &err, "%s", ws.actor + 6)))
 		st = err.code;
 	/* A new dataset is confidential unless the owner says otherwise; an
 	 * existing one keeps its class (the catalog refuses a different one). */
 	if (!st && (a->classification || is_new))
 		st = veil_fmt(v.classification, sizeof v.classification, &err, "%s",
-			      a->classification ? a->classification : "confidential");
+		              a->classification ? a->classification : "confidential");
 	v.tags = (veil_tag *)a->tags;
 	v.ntags = a->ntags;
 	if (!st)
@@ -288,9 +298,11 @@ static int upload(cli_global *g, const upload_args *a)
 		/* Not recorded: the object and its key are of no use to anyone. */
 		veil_err e2;
 		if (veil_store_remove(ws.store, v.object_id, &e2))
-			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot remove object %s: %s", v.object_id, e2.msg);
+			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot remove object %s: %s", v.object_id,
+			         e2.msg);
 		if (veil_kms_dek_destroy(ws.kms, v.dek_id, &e2))
-			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot destroy data key %s: %s", v.dek_id, e2.msg);
+			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot destroy data key %s: %s", v.dek_id,
+			         e2.msg);
 	}
 	cli_ws_close(&ws);
 	if (st)
@@ -302,7 +314,8 @@ static int upload(cli_global *g, const upload_args *a)
 	}
 	char size[32];
 	cli_human_size(v.size, size);
-	cli_info("Uploaded %s as %s@%u (%s, encrypted under key %s)", a->file, v.name, v.version, size, v.kek);
+	cli_info("Uploaded %s as %s@%u (%s, encrypted under key %s)", a->file, v.name, v.version, size,
+	         v.kek);
 	return 0;
 }
 
@@ -310,9 +323,13 @@ int cmd_data_upload(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("data upload");
 	static const struct option longopts[] = {
-		{"name", required_argument, NULL, 'n'}, {"owner", required_argument, NULL, 'o'},
-		{"classification", required_argument, NULL, 'c'}, {"tag", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+	        {"name", required_argument, NULL, 'n'},
+	        {"owner", required_argument, NULL, 'o'},
+	        {"classification", required_argument, NULL, 'c'},
+	        {"tag", required_argument, NULL, 't'},
+	        {"json", no_argument, NULL, 'j'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	static upload_args a;
 	memset(&a, 0, sizeof a);
@@ -320,10 +337,18 @@ int cmd_data_upload(cli_global *g, int argc, char **argv)
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "n:o:c:t:", longopts, &rc)) != -1) {
 		switch (opt) {
-		case 'n': a.name = optarg; break;
-		case 'o': a.owner = optarg; break;
-		case 'c': a.classification = optarg; break;
-		case 'j': a.json = true; break;
+		case 'n':
+			a.name = optarg;
+			break;
+		case 'o':
+			a.owner = optarg;
+			break;
+		case 'c':
+			a.classification = optarg;
+			break;
+		case 'j':
+			a.json = true;
+			break;
 		case 't':
 			if (a.ntags == VEIL_CATALOG_TAGS_MAX)
 				return cli_usage_error(cmd, "at most %d tags", VEIL_CATALOG_TAGS_MAX);
@@ -334,13 +359,15 @@ int cmd_data_upload(cli_global *g, int argc, char **argv)
 					return cli_usage_error(cmd, "tag '%s' given twice", a.tags[i].key);
 			a.ntags++;
 			break;
-		default: return cli_usage_error(cmd, "unexpected option");
+		default:
+			return cli_usage_error(cmd, "unexpected option");
 		}
 	}
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 1)
-		return cli_usage_error(cmd, argc - optind ? "give exactly one FILE" : "a FILE to upload is required");
+		return cli_usage_error(cmd, argc - optind ? "give exactly one FILE"
+		                                          : "a FILE to upload is required");
 	a.file = argv[optind];
 	if (!a.name)
 		return cli_usage_error(cmd, "--name NAME is required");
@@ -373,7 +400,7 @@ static veil_status decrypt(cli_global *g, cli_ws *ws, const veil_dataset_version
 	if (strcmp(hdr.key_id, v->dek_id) != 0) {
 		/* The catalog and the object disagree: the object was swapped. */
 		st = veil_err_set(err, VEIL_E_CORRUPT, "object %s names data key %s, but the catalog says %s",
-				  v->object_id, hdr.key_id, v->dek_id);
+		                  v->object_id, hdr.key_id, v->dek_id);
 		goto out;
 	}
 	cli_progress_start(&t->progress, g, "decrypting", v->size);
@@ -391,12 +418,12 @@ static veil_status decrypt(cli_global *g, cli_ws *ws, const veil_dataset_version
 		veil_hex_encode(digest, sizeof digest, hex);
 		if (t->bytes != v->size || strcmp(hex, v->sha256) != 0)
 			st = veil_err_set(err, VEIL_E_CORRUPT,
-					  "the decrypted data does not match the catalog's size and SHA-256");
+			                  "the decrypted data does not match the catalog's size and SHA-256");
 	}
 out:
 	if (st == VEIL_E_CORRUPT)
 		veil_err_hint(err, "the stored object was damaged or tampered with; restore it from a backup "
-				   "(veil restore) and report it to your security officer");
+		                   "(veil restore) and report it to your security officer");
 	veil_secure_free(dek, VEIL_KMS_DEK_LEN);
 	veil_store_get_close(r);
 	return st;
@@ -412,8 +439,9 @@ static veil_status check_key(cli_ws *ws, const veil_dataset_version *v, veil_dek
 		return st;
 	if (strcmp(di->kek_name, v->kek) != 0 || strcmp(v->kek, v->owner) != 0) {
 		veil_err_set(err, VEIL_E_CORRUPT,
-			     "the catalog entry of %s@%u names a data key of '%s', but the dataset belongs to '%s'",
-			     v->name, v->version, di->kek_name, v->owner);
+		             "the catalog entry of %s@%u names a data key of '%s', but the dataset belongs "
+		             "to '%s'",
+		             v->name, v->version, di->kek_name, v->owner);
 		veil_err_hint(err, "the catalog was modified outside veil; restore it from a backup");
 		return VEIL_E_CORRUPT;
 	}
@@ -425,7 +453,7 @@ static veil_status check_key(cli_ws *ws, const veil_dataset_version *v, veil_dek
  * and before the file gets its name; for standard output, before streaming
  * starts. A failure is audited too. */
 static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_version *v, const char *output,
-			    uint64_t *bytes, veil_err *err)
+                            uint64_t *bytes, veil_err *err)
 {
 	char ref[VEIL_CATALOG_REF_MAX];
 	snprintf(ref, sizeof ref, "%s@%u", v->name, v->version);
@@ -434,8 +462,9 @@ static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_versio
 	tap t = {.out_fd = STDOUT_FILENO};
 	bool audited = false;
 	veil_status st = check_key(ws, v, &di, err);
-	json_t *detail = json_pack("{s:s, s:s, s:I, s:s}", "dek_id", v->dek_id, "kek", di.kek_name, "kek_version",
-				   (json_int_t)di.kek_version, "to", output ? "file" : "stdout");
+	json_t *detail =
+	        json_pack("{s:s, s:s, s:I, s:s}", "dek_id", v->dek_id, "kek", di.kek_name, "kek_version",
+	                  (json_int_t)di.kek_version, "to", output ? "file" : "stdout");
 	if (!st && !output) {
 		st = cli_audit(ws, "data.download", ref, "ok", json_incref(detail), err);
 		audited = true;
@@ -462,7 +491,8 @@ static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_versio
 		veil_err aerr;
 		json_object_set_new(detail, "result", json_string(veil_status_str(st)));
 		if (cli_audit(ws, "data.download", ref, "failed", json_incref(detail), &aerr))
-			veil_log(VEIL_LOG_ERROR, "download.audit", "cannot audit a failed download: %s", aerr.msg);
+			veil_log(VEIL_LOG_ERROR, "download.audit", "cannot audit a failed download: %s",
+			         aerr.msg);
 	}
 	json_decref(detail);
 	*bytes = t.bytes;
@@ -473,8 +503,10 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("data download");
 	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'}, CLI_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	        {"output", required_argument, NULL, 'o'},
+	        {"force", no_argument, NULL, 'f'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL;
 	bool force = false;
@@ -530,13 +562,14 @@ static veil_status list_row(void *ctx, const veil_dataset_version *v, veil_err *
 {
 	json_t *arr = ctx;
 	if (arr)
-		return json_array_append_new(arr, version_json(v)) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
-								    : VEIL_OK;
+		return json_array_append_new(arr, version_json(v))
+		               ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
+		               : VEIL_OK;
 	char size[32], created[VEIL_TIME_STR_MAX];
 	cli_human_size(v->size, size);
 	veil_time_format(v->created, created);
-	printf("%-24s %7u %-16s %-13s %10s  %s%s\n", v->name, v->version, v->owner, v->classification, size, created,
-	       strcmp(v->state, "live") ? "  (deleted)" : "");
+	printf("%-24s %7u %-16s %-13s %10s  %s%s\n", v->name, v->version, v->owner, v->classification, size,
+	       created, strcmp(v->state, "live") ? "  (deleted)" : "");
 	return VEIL_OK;
 }
 
@@ -556,7 +589,8 @@ int cmd_data_list(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	json_t *arr = json ? json_array() : NULL;
 	if (!json)
-		printf("%-24s %7s %-16s %-13s %10s  %s\n", "NAME", "VERSION", "OWNER", "CLASS", "SIZE", "CREATED");
+		printf("%-24s %7s %-16s %-13s %10s  %s\n", "NAME", "VERSION", "OWNER", "CLASS", "SIZE",
+		       "CREATED");
 	veil_status st = veil_catalog_dataset_list(ws.catalog, list_row, arr, &err);
 	cli_ws_close(&ws);
 	if (st) {
@@ -568,8 +602,8 @@ int cmd_data_list(cli_global *g, int argc, char **argv)
 
 static veil_status version_row(void *ctx, const veil_dataset_version *v, veil_err *err)
 {
-	json_t *o = json_pack("{s:I, s:I, s:s, s:s}", "version", (json_int_t)v->version, "size", (json_int_t)v->size,
-			      "state", v->state, "sha256", v->sha256);
+	json_t *o = json_pack("{s:I, s:I, s:s, s:s}", "version", (json_int_t)v->version, "size",
+	                      (json_int_t)v->size, "state", v->state, "sha256", v->sha256);
 	char created[VEIL_TIME_STR_MAX];
 	veil_time_format(v->created, created);
 	json_object_set_new(o, "created", json_string(created));
@@ -578,8 +612,8 @@ static veil_status version_row(void *ctx, const veil_dataset_version *v, veil_er
 
 static veil_status edge_row(void *ctx, const veil_lineage_edge *e, veil_err *err)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "from_kind", e->from_kind, "from", e->from_ref, "relation",
-			      e->relation, "to_kind", e->to_kind, "to", e->to_ref);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "from_kind", e->from_kind, "from", e->from_ref,
+	                      "relation", e->relation, "to_kind", e->to_kind, "to", e->to_ref);
 	if (e->has_measurement)
 		json_object_set_new(o, "measurement", json_string(e->measurement));
 	return json_array_append_new(ctx, o) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory") : VEIL_OK;
@@ -587,8 +621,9 @@ static veil_status edge_row(void *ctx, const veil_lineage_edge *e, veil_err *err
 
 static void print_inspect(json_t *d)
 {
-	const char *keys[] = {"name", "version", "state", "owner", "classification", "size", "sha256",
-			      "object_id", "dek_id", "kek", "chunk_size", "created", "created_by"};
+	const char *keys[] = {"name",       "version", "state",     "owner",  "classification",
+	                      "size",       "sha256",  "object_id", "dek_id", "kek",
+	                      "chunk_size", "created", "created_by"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		json_t *v = json_object_get(d, keys[i]);
 		if (json_is_string(v))
@@ -600,19 +635,21 @@ static void print_inspect(json_t *d)
 	json_t *x;
 	printf("tags:\n");
 	json_array_foreach(json_object_get(d, "tags"), i, x)
-		printf("  %s=%s\n", json_string_value(json_object_get(x, "key")),
-		       json_string_value(json_object_get(x, "value")));
+	        printf("  %s=%s\n", json_string_value(json_object_get(x, "key")),
+	               json_string_value(json_object_get(x, "value")));
 	printf("versions:\n");
-	json_array_foreach(json_object_get(d, "versions"), i, x)
-		printf("  @%lld  %s  %lld bytes  %s\n", (long long)json_integer_value(json_object_get(x, "version")),
-		       json_string_value(json_object_get(x, "created")),
-		       (long long)json_integer_value(json_object_get(x, "size")),
-		       json_string_value(json_object_get(x, "state")));
+	json_array_foreach(json_object_get(d, "versions"), i, x) printf(
+	        "  @%lld  %s  %lld bytes  %s\n", (long long)json_integer_value(json_object_get(x, "version")),
+	        json_string_value(json_object_get(x, "created")),
+	        (long long)json_integer_value(json_object_get(x, "size")),
+	        json_string_value(json_object_get(x, "state")));
 	printf("lineage:\n");
 	json_array_foreach(json_object_get(d, "lineage"), i, x)
-		printf("  %s:%s -[%s]-> %s:%s\n", json_string_value(json_object_get(x, "from_kind")),
-		       json_string_value(json_object_get(x, "from")), json_string_value(json_object_get(x, "relation")),
-		       json_string_value(json_object_get(x, "to_kind")), json_string_value(json_object_get(x, "to")));
+	        printf("  %s:%s -[%s]-> %s:%s\n", json_string_value(json_object_get(x, "from_kind")),
+	               json_string_value(json_object_get(x, "from")),
+	               json_string_value(json_object_get(x, "relation")),
+	               json_string_value(json_object_get(x, "to_kind")),
+	               json_string_value(json_object_get(x, "to")));
 }
 
 int cmd_data_inspect(cli_global *g, int argc, char **argv)

@@ -82,7 +82,8 @@ static veil_status delete_version(cli_ws *ws, const gc_version *v, bool was_live
 	veil_status st;
 	if (was_live) {
 		if ((st = veil_catalog_dataset_mark_deleted(ws->catalog, v->name, v->version, err)) ||
-		    (st = cli_audit(ws, "data.delete", ref, "ok", json_pack("{s:s}", "reason", "lifecycle"), err)))
+		    (st = cli_audit(ws, "data.delete", ref, "ok", json_pack("{s:s}", "reason", "lifecycle"),
+		                    err)))
 			return st;
 	}
 	veil_dek_info info;
@@ -91,7 +92,8 @@ static veil_status delete_version(cli_ws *ws, const gc_version *v, bool was_live
 		return st;
 	if (!st && !info.destroyed) {
 		if ((st = veil_kms_dek_destroy(ws->kms, v->dek_id, err)) ||
-		    (st = cli_audit(ws, "key.destroy", v->dek_id, "ok", json_pack("{s:s}", "dataset", ref), err)))
+		    (st = cli_audit(ws, "key.destroy", v->dek_id, "ok", json_pack("{s:s}", "dataset", ref),
+		                    err)))
 			return st;
 	}
 	bool exists = false;
@@ -99,7 +101,8 @@ static veil_status delete_version(cli_ws *ws, const gc_version *v, bool was_live
 		return st;
 	if (exists) {
 		if ((st = veil_store_remove(ws->store, v->object_id, err)) ||
-		    (st = cli_audit(ws, "object.remove", v->object_id, "ok", json_pack("{s:s}", "dataset", ref), err)))
+		    (st = cli_audit(ws, "object.remove", v->object_id, "ok",
+		                    json_pack("{s:s}", "dataset", ref), err)))
 			return st;
 		cli_info("deleted %s (data key destroyed, object removed)", ref);
 	}
@@ -130,7 +133,8 @@ static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
 	}
 	veil_status st = veil_kms_dek_destroy(o->ws->kms, d->id, err);
 	if (!st)
-		st = cli_audit(o->ws, "key.destroy", d->id, "ok", json_pack("{s:s}", "reason", "unreferenced"), err);
+		st = cli_audit(o->ws, "key.destroy", d->id, "ok",
+		               json_pack("{s:s}", "reason", "unreferenced"), err);
 	return st;
 }
 
@@ -157,15 +161,16 @@ static veil_status orphan(void *ctx, const char *id, veil_err *err)
 	}
 	veil_status st = veil_store_remove(o->ws->store, id, err);
 	if (!st)
-		st = cli_audit(o->ws, "object.remove", id, "ok", json_pack("{s:s}", "reason", "unreferenced"), err);
+		st = cli_audit(o->ws, "object.remove", id, "ok", json_pack("{s:s}", "reason", "unreferenced"),
+		               err);
 	return st;
 }
 
 int cmd_gc(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("gc");
-	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, CLI_COMMON_OPTS,
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	        {"dry-run", no_argument, NULL, 'n'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	bool dry = false;
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "n", longopts, &rc)) != -1) {
@@ -220,9 +225,10 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	free(expire);
 	if (st)
 		return cli_fail(&err);
-	cli_info("gc: %zu version%s %s, %llu unreferenced object%s %s, %llu unreferenced data key%s %s", expired,
-		 expired == 1 ? "" : "s", dry ? "to delete" : "deleted", (unsigned long long)oc.removed,
-		 oc.removed == 1 ? "" : "s", dry ? "to remove" : "removed", (unsigned long long)dc.shredded,
-		 dc.shredded == 1 ? "" : "s", dry ? "to destroy" : "destroyed");
+	cli_info("gc: %zu version%s %s, %llu unreferenced object%s %s, %llu unreferenced data key%s %s",
+	         expired, expired == 1 ? "" : "s", dry ? "to delete" : "deleted",
+	         (unsigned long long)oc.removed, oc.removed == 1 ? "" : "s", dry ? "to remove" : "removed",
+	         (unsigned long long)dc.shredded, dc.shredded == 1 ? "" : "s",
+	         dry ? "to destroy" : "destroyed");
 	return 0;
 }

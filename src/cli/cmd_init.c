@@ -96,7 +96,8 @@ static veil_status absolute(const char *path, char *out, size_t outsz, veil_err 
 static veil_status move_into_place(const char *tmp, char *real, veil_err *err)
 {
 	if (rename(tmp, real) != 0)
-		return veil_err_errno(err, VEIL_E_IO, errno, "cannot move the new workspace into place at %s", real);
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot move the new workspace into place at %s",
+		                      real);
 	char *slash = strrchr(real, '/');
 	*slash = '\0';
 	veil_status st = veil_fs_fsync_dir(*real ? real : "/", err);
@@ -107,7 +108,8 @@ static veil_status move_into_place(const char *tmp, char *real, veil_err *err)
 /* Moves every entry of tmp up into dir, veil.yaml last, then removes tmp. */
 static veil_status move_entries(const char *tmp, const char *dir, veil_err *err)
 {
-	const char *order[] = {".lock", CLI_WS_CATALOG, CLI_WS_OBJECTS, CLI_WS_KEYS, CLI_WS_AUDIT, CLI_WS_CONFIG};
+	const char *order[] = {".lock",     CLI_WS_CATALOG, CLI_WS_OBJECTS,
+	                       CLI_WS_KEYS, CLI_WS_AUDIT,   CLI_WS_CONFIG};
 	char from[4500], to[4500];
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		snprintf(from, sizeof from, "%s/%s", tmp, order[i]);
@@ -127,7 +129,8 @@ static veil_status yaml_quoted(veil_buf *b, const char *s, veil_err *err)
 {
 	veil_status st = veil_buf_append(b, "\"", 1, err);
 	for (; !st && *s; s++)
-		st = (*s == '"' || *s == '\\') ? veil_buf_printf(b, err, "\\%c", *s) : veil_buf_append(b, s, 1, err);
+		st = (*s == '"' || *s == '\\') ? veil_buf_printf(b, err, "\\%c", *s)
+		                               : veil_buf_append(b, s, 1, err);
 	return st ? st : veil_buf_append(b, "\"", 1, err);
 }
 
@@ -146,17 +149,17 @@ static bool label_ok(const char *s)
 static veil_status write_config(const char *dir, const init_opts *o, const char *id, veil_err *err)
 {
 	veil_buf b = {0};
-	veil_status st = veil_buf_printf(
-		&b, err,
-		"# veil workspace configuration (docs/operations.md explains every key).\n"
-		"workspace_id: %s\n"
-		"format: 1\n\n"
-		"# How often key encryption keys must be rotated; 'veil key status' flags\n"
-		"# keys older than this. 'off' disables the check.\n"
-		"key_rotation: %s\n\n"
-		"root:\n"
-		"  provider: %s\n",
-		id, o->rotation, o->provider);
+	veil_status st =
+	        veil_buf_printf(&b, err,
+	                        "# veil workspace configuration (docs/operations.md explains every key).\n"
+	                        "workspace_id: %s\n"
+	                        "format: 1\n\n"
+	                        "# How often key encryption keys must be rotated; 'veil key status' flags\n"
+	                        "# keys older than this. 'off' disables the check.\n"
+	                        "key_rotation: %s\n\n"
+	                        "root:\n"
+	                        "  provider: %s\n",
+	                        id, o->rotation, o->provider);
 	if (!st && strcmp(o->provider, "pkcs11") == 0) {
 		/* Token labels may hold spaces, '#' or ':': write them quoted. */
 		st = veil_buf_printf(&b, err, "  pkcs11_module: ");
@@ -175,14 +178,14 @@ static veil_status write_config(const char *dir, const init_opts *o, const char 
 	}
 	if (!st)
 		st = veil_buf_printf(&b, err,
-				     "\nstorage:\n"
-				     "  chunk_size: %u      # plaintext bytes per encrypted chunk\n"
-				     "  threads: 0            # 0 = one per core (at most 8)\n\n"
-				     "# Applied by 'veil gc': 0 means no limit.\n"
-				     "lifecycle:\n"
-				     "  keep_versions: 0\n"
-				     "  expire_days: 0\n",
-				     VEIL_OBJ_CHUNK_DEFAULT);
+		                     "\nstorage:\n"
+		                     "  chunk_size: %u      # plaintext bytes per encrypted chunk\n"
+		                     "  threads: 0            # 0 = one per core (at most 8)\n\n"
+		                     "# Applied by 'veil gc': 0 means no limit.\n"
+		                     "lifecycle:\n"
+		                     "  keep_versions: 0\n"
+		                     "  expire_days: 0\n",
+		                     VEIL_OBJ_CHUNK_DEFAULT);
 	char path[4096];
 	if (!st)
 		st = veil_fmt(path, sizeof path, err, "%s/%s", dir, CLI_WS_CONFIG);
@@ -193,7 +196,7 @@ static veil_status write_config(const char *dir, const init_opts *o, const char 
 }
 
 static veil_status create(cli_global *g, const init_opts *o, char pub_hex[2 * VEIL_ED25519_PUB_LEN + 1],
-			  veil_err *err)
+                          veil_err *err)
 {
 	uint8_t raw_id[16];
 	char id[33];
@@ -272,31 +275,49 @@ int cmd_init(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("init");
 	static const struct option longopts[] = {
-		{"provider", required_argument, NULL, 'p'}, {"pkcs11-module", required_argument, NULL, 'M'},
-		{"pkcs11-token", required_argument, NULL, 'T'}, {"pkcs11-key-label", required_argument, NULL, 'L'},
-		{"kdf-log-n", required_argument, NULL, 'N'}, {"key-rotation", required_argument, NULL, 'R'},
-		CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+	        {"provider", required_argument, NULL, 'p'},
+	        {"pkcs11-module", required_argument, NULL, 'M'},
+	        {"pkcs11-token", required_argument, NULL, 'T'},
+	        {"pkcs11-key-label", required_argument, NULL, 'L'},
+	        {"kdf-log-n", required_argument, NULL, 'N'},
+	        {"key-rotation", required_argument, NULL, 'R'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
-	init_opts o = {.provider = "file", .module = "/usr/lib/softhsm/libsofthsm2.so", .key_label = "veil-root",
-		       .kdf_log_n = 17, .rotation = "30d"};
+	init_opts o = {.provider = "file",
+	               .module = "/usr/lib/softhsm/libsofthsm2.so",
+	               .key_label = "veil-root",
+	               .kdf_log_n = 17,
+	               .rotation = "30d"};
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
 		switch (opt) {
-		case 'p': o.provider = optarg; break;
-		case 'M': o.module = optarg; break;
-		case 'T': o.token = optarg; break;
-		case 'L': o.key_label = optarg; break;
-		case 'R': o.rotation = optarg; break;
+		case 'p':
+			o.provider = optarg;
+			break;
+		case 'M':
+			o.module = optarg;
+			break;
+		case 'T':
+			o.token = optarg;
+			break;
+		case 'L':
+			o.key_label = optarg;
+			break;
+		case 'R':
+			o.rotation = optarg;
+			break;
 		case 'N': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < VEIL_KMS_KDF_LOG_N_MIN || v > VEIL_KMS_KDF_LOG_N_MAX)
 				return cli_usage_error(cmd, "--kdf-log-n must be a number from %d to %d",
-						       VEIL_KMS_KDF_LOG_N_MIN, VEIL_KMS_KDF_LOG_N_MAX);
+				                       VEIL_KMS_KDF_LOG_N_MIN, VEIL_KMS_KDF_LOG_N_MAX);
 			o.kdf_log_n = (unsigned)v;
 			break;
 		}
-		default: return cli_usage_error(cmd, "unexpected option");
+		default:
+			return cli_usage_error(cmd, "unexpected option");
 		}
 	}
 	if (rc >= 0)
@@ -311,10 +332,11 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	if (strcmp(o.provider, "pkcs11") == 0 && !o.token)
 		return cli_usage_error(cmd, "--pkcs11-token LABEL is required with --provider pkcs11");
 	if (o.token && !label_ok(o.token))
-		return cli_usage_error(cmd, "--pkcs11-token must be 1 to %d printable characters", VEIL_KMS_PKCS11_LABEL_MAX);
+		return cli_usage_error(cmd, "--pkcs11-token must be 1 to %d printable characters",
+		                       VEIL_KMS_PKCS11_LABEL_MAX);
 	if (!label_ok(o.key_label))
 		return cli_usage_error(cmd, "--pkcs11-key-label must be 1 to %d printable characters",
-				       VEIL_KMS_PKCS11_LABEL_MAX);
+		                       VEIL_KMS_PKCS11_LABEL_MAX);
 	for (const char *c = o.module; c && *c; c++)
 		if ((unsigned char)*c < 0x20)
 			return cli_usage_error(cmd, "--pkcs11-module has a control character");
@@ -334,7 +356,7 @@ int cmd_init(cli_global *g, int argc, char **argv)
 		char cfg[4096];
 		snprintf(cfg, sizeof cfg, "%s/%s", o.dir, CLI_WS_CONFIG);
 		veil_err_set(&err, VEIL_E_EXISTS, "%s is %s", o.dir,
-			     veil_fs_exists(cfg) ? "already a veil workspace" : "not empty");
+		             veil_fs_exists(cfg) ? "already a veil workspace" : "not empty");
 		veil_err_hint(&err, "choose a new or empty folder");
 		return cli_fail(&err);
 	}

@@ -20,8 +20,11 @@ typedef struct key_args {
 static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, bool want_name, key_args *a)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'}, {"rewrap", no_argument, NULL, 'r'},
-		{"version", required_argument, NULL, 'V'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0},
+	        {"json", no_argument, NULL, 'j'},
+	        {"rewrap", no_argument, NULL, 'r'},
+	        {"version", required_argument, NULL, 'V'},
+	        CLI_COMMON_OPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
 	int opt, rc = -1;
@@ -35,7 +38,8 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 10);
 			if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || v < 1 || v > UINT32_MAX)
-				return cli_usage_error(cmd, "--version must be a whole number from 1 to %u", UINT32_MAX);
+				return cli_usage_error(cmd, "--version must be a whole number from 1 to %u",
+				                       UINT32_MAX);
 			a->version = (uint32_t)v;
 		} else
 			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
@@ -79,11 +83,11 @@ static json_t *kek_json(const veil_kek_info *k, int64_t period, int64_t now)
 	char created[VEIL_TIME_STR_MAX], rotated[VEIL_TIME_STR_MAX];
 	veil_time_format(k->created, created);
 	veil_time_format(k->rotated, rotated);
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "name", k->name, "current_version",
-			      (json_int_t)k->current_version, "versions", (json_int_t)k->versions, "retired",
-			      (json_int_t)k->retired, "created", created, "rotated", rotated, "deks",
-			      (json_int_t)k->deks, "deks_on_old_versions", (json_int_t)k->deks_on_old, "age_seconds",
-			      (json_int_t)(now - k->rotated));
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "name", k->name,
+	                      "current_version", (json_int_t)k->current_version, "versions",
+	                      (json_int_t)k->versions, "retired", (json_int_t)k->retired, "created", created,
+	                      "rotated", rotated, "deks", (json_int_t)k->deks, "deks_on_old_versions",
+	                      (json_int_t)k->deks_on_old, "age_seconds", (json_int_t)(now - k->rotated));
 	if (o && period)
 		json_object_set_new(o, "overdue", json_boolean(now - k->rotated > period));
 	return o;
@@ -123,12 +127,14 @@ int cmd_key_list(cli_global *g, int argc, char **argv)
 		free(keks);
 		return cli_print_json(arr);
 	}
-	printf("%-24s %8s %8s %10s %10s  %s\n", "NAME", "VERSION", "RETIRED", "DATA KEYS", "ON OLD", "ROTATED");
+	printf("%-24s %8s %8s %10s %10s  %s\n", "NAME", "VERSION", "RETIRED", "DATA KEYS", "ON OLD",
+	       "ROTATED");
 	for (size_t i = 0; i < n; i++) {
 		char rotated[VEIL_TIME_STR_MAX];
 		veil_time_format(keks[i].rotated, rotated);
-		printf("%-24s %8u %8u %10llu %10llu  %s\n", keks[i].name, keks[i].current_version, keks[i].retired,
-		       (unsigned long long)keks[i].deks, (unsigned long long)keks[i].deks_on_old, rotated);
+		printf("%-24s %8u %8u %10llu %10llu  %s\n", keks[i].name, keks[i].current_version,
+		       keks[i].retired, (unsigned long long)keks[i].deks,
+		       (unsigned long long)keks[i].deks_on_old, rotated);
 	}
 	free(keks);
 	return 0;
@@ -150,15 +156,15 @@ int cmd_key_rotate(cli_global *g, int argc, char **argv)
 	uint64_t moved = 0;
 	veil_status st = veil_kms_kek_rotate(ws.kms, a.name, &version, &err);
 	if (!st)
-		st = cli_audit(&ws, "key.rotate", a.name, "ok", json_pack("{s:I}", "version", (json_int_t)version),
-			       &err);
+		st = cli_audit(&ws, "key.rotate", a.name, "ok",
+		               json_pack("{s:I}", "version", (json_int_t)version), &err);
 	if (!st && a.rewrap) {
 		st = veil_kms_kek_rewrap(ws.kms, a.name, &moved, &err);
 		veil_err audit_err;
-		veil_status ast = cli_audit(&ws, "key.rewrap", a.name, st ? "failed" : "ok",
-					    json_pack("{s:I, s:I}", "version", (json_int_t)version, "deks",
-						      (json_int_t)moved),
-					    &audit_err);
+		veil_status ast = cli_audit(
+		        &ws, "key.rewrap", a.name, st ? "failed" : "ok",
+		        json_pack("{s:I, s:I}", "version", (json_int_t)version, "deks", (json_int_t)moved),
+		        &audit_err);
 		if (!st && ast) {
 			st = ast;
 			err = audit_err;
@@ -170,7 +176,7 @@ int cmd_key_rotate(cli_global *g, int argc, char **argv)
 	cli_info("Rotated key %s: version %u is now current", a.name, version);
 	if (a.rewrap)
 		cli_info("Re-wrapped %llu data key%s under version %u", (unsigned long long)moved,
-			 moved == 1 ? "" : "s", version);
+		         moved == 1 ? "" : "s", version);
 	return 0;
 }
 
@@ -191,7 +197,7 @@ int cmd_key_retire(cli_global *g, int argc, char **argv)
 	veil_status st = veil_kms_kek_retire(ws.kms, a.name, a.version, &err);
 	veil_err audit_err;
 	veil_status ast = cli_audit(&ws, "key.retire", a.name, st ? "failed" : "ok",
-				    json_pack("{s:I}", "version", (json_int_t)a.version), &audit_err);
+	                            json_pack("{s:I}", "version", (json_int_t)a.version), &audit_err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
@@ -227,10 +233,11 @@ int cmd_key_status(cli_global *g, int argc, char **argv)
 		char status[128];
 		if (late)
 			snprintf(status, sizeof status, "OVERDUE: rotate with 'veil key rotate %s --rewrap'",
-				 keks[i].name);
+			         keks[i].name);
 		else if (keks[i].deks_on_old)
-			snprintf(status, sizeof status, "ok, but %llu data keys on old versions: rotate --rewrap",
-				 (unsigned long long)keks[i].deks_on_old);
+			snprintf(status, sizeof status,
+			         "ok, but %llu data keys on old versions: rotate --rewrap",
+			         (unsigned long long)keks[i].deks_on_old);
 		else
 			snprintf(status, sizeof status, "ok");
 		printf("%-24s %8u %12.1f  %s\n", keks[i].name, keks[i].current_version,
@@ -239,12 +246,12 @@ int cmd_key_status(cli_global *g, int argc, char **argv)
 	free(keks);
 	if (a.json)
 		cli_print_json(json_pack("{s:o, s:I, s:I}", "keys", arr, "rotation_period_seconds",
-					 (json_int_t)period, "overdue", (json_int_t)overdue));
+		                         (json_int_t)period, "overdue", (json_int_t)overdue));
 	if (!period)
 		cli_info("no rotation period is set (key_rotation in veil.yaml)");
 	if (overdue) {
 		fprintf(stderr, "veil: %zu key%s overdue for rotation (key_rotation: %llds)\n", overdue,
-			overdue == 1 ? " is" : "s are", (long long)period);
+		        overdue == 1 ? " is" : "s are", (long long)period);
 		return VEIL_EXIT_CHECK;
 	}
 	return 0;

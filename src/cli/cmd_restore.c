@@ -25,11 +25,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MANIFEST_MAX (16u << 20)
+#define MANIFEST_MAX       (16u << 20)
 #define MANIFEST_FILES_MAX 4096
 
-static const char *const required[] = {CLI_WS_CONFIG, CLI_WS_CATALOG, "keys/keys.db", "audit/heads",
-				       "audit/leaves", "audit/log.pub"};
+static const char *const required[] = {CLI_WS_CONFIG, CLI_WS_CATALOG, "keys/keys.db",
+                                       "audit/heads", "audit/leaves", "audit/log.pub"};
 
 typedef struct manifest {
 	char hex[MANIFEST_FILES_MAX][2 * VEIL_SHA256_LEN + 1];
@@ -70,7 +70,8 @@ static veil_status parse_manifest(const char *dir, manifest *m, veil_err *err)
 		if (strlen(l) < 67 || l[64] != ' ' || l[65] != ' ' || !safe_path(l + 66))
 			return veil_err_set(err, VEIL_E_CORRUPT, "MANIFEST line %zu is malformed", line);
 		if (m->n == MANIFEST_FILES_MAX)
-			return veil_err_set(err, VEIL_E_LIMIT, "MANIFEST lists more than %u files", MANIFEST_FILES_MAX);
+			return veil_err_set(err, VEIL_E_LIMIT, "MANIFEST lists more than %u files",
+			                    MANIFEST_FILES_MAX);
 		l[64] = '\0';
 		uint8_t raw[VEIL_SHA256_LEN];
 		if (veil_hex_decode(l, raw, sizeof raw, NULL))
@@ -86,7 +87,8 @@ static veil_status parse_manifest(const char *dir, manifest *m, veil_err *err)
 		for (size_t i = 0; i < m->n && !found; i++)
 			found = strcmp(m->path[i], required[r]) == 0;
 		if (!found)
-			return veil_err_set(err, VEIL_E_CORRUPT, "the backup's MANIFEST does not list %s", required[r]);
+			return veil_err_set(err, VEIL_E_CORRUPT, "the backup's MANIFEST does not list %s",
+			                    required[r]);
 	}
 	return VEIL_OK;
 }
@@ -142,7 +144,8 @@ static veil_status copy_tree(const char *from, const char *to, const char *rel, 
 		else if (S_ISDIR(sb.st_mode))
 			st = copy_tree(s, t, r, m, err);
 		else if (!S_ISREG(sb.st_mode))
-			st = veil_err_set(err, VEIL_E_CORRUPT, "%s in the backup is a link or special file", r);
+			st = veil_err_set(err, VEIL_E_CORRUPT, "%s in the backup is a link or special file",
+			                  r);
 		else if (strcmp(r, "MANIFEST") != 0)
 			st = copy_checked(s, t, r, m, err);
 	}
@@ -172,9 +175,11 @@ static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_
 	veil_dek_info di;
 	veil_status st = veil_store_exists(c->ws->store, v->object_id, &there, err);
 	if (!st && !there)
-		st = veil_err_set(err, VEIL_E_CORRUPT, "the backup has no object for %s@%u", v->name, v->version);
+		st = veil_err_set(err, VEIL_E_CORRUPT, "the backup has no object for %s@%u", v->name,
+		                  v->version);
 	if (!st && (st = veil_kms_dek_info(c->ws->kms, v->dek_id, &di, err)) == VEIL_OK && di.destroyed)
-		st = veil_err_set(err, VEIL_E_KEY, "the data key of %s@%u was destroyed", v->name, v->version);
+		st = veil_err_set(err, VEIL_E_KEY, "the data key of %s@%u was destroyed", v->name,
+		                  v->version);
 	c->versions += st == VEIL_OK;
 	return st;
 }
@@ -199,7 +204,8 @@ static veil_status verify_restored(cli_global *g, const char *dir, vctx *c, veil
 	uint64_t versions;
 	if (!(st = veil_catalog_integrity_check(ws.catalog, err)) &&
 	    !(st = veil_store_list(ws.store, verify_object, c, err)) &&
-	    !(st = veil_catalog_dataset_list(ws.catalog, check_dataset, c, err)) && !(st = cli_log_key(&ws, pub, err)))
+	    !(st = veil_catalog_dataset_list(ws.catalog, check_dataset, c, err)) &&
+	    !(st = cli_log_key(&ws, pub, err)))
 		st = cli_verify_log(&ws, pub, &rep, &versions, err);
 	cli_ws_close(&ws);
 	c->ws = NULL;
@@ -238,7 +244,8 @@ int cmd_restore(cli_global *g, int argc, char **argv)
 		st = copy_tree(from, tmp, "", m, &err);
 	for (size_t i = 0; !st && i < m->n; i++)
 		if (!m->seen[i])
-			st = veil_err_set(&err, VEIL_E_CORRUPT, "%s, listed in the MANIFEST, is missing", m->path[i]);
+			st = veil_err_set(&err, VEIL_E_CORRUPT, "%s, listed in the MANIFEST, is missing",
+			                  m->path[i]);
 	if (!st)
 		st = verify_restored(g, tmp, &c, &err);
 	if (!st && rename(tmp, dest) != 0)
@@ -250,7 +257,7 @@ int cmd_restore(cli_global *g, int argc, char **argv)
 		veil_err_wrap(&err, "restore failed");
 		return cli_fail(&err);
 	}
-	cli_info("Restored %s into %s: %llu objects and %llu live versions verified, audit log verified", from, dest,
-		 (unsigned long long)c.objects, (unsigned long long)c.versions);
+	cli_info("Restored %s into %s: %llu objects and %llu live versions verified, audit log verified",
+	         from, dest, (unsigned long long)c.objects, (unsigned long long)c.versions);
 	return 0;
 }

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 /* Reads fd to its end, hashing, and writing to out_fd when it is >= 0. */
-static veil_status pump(int fd, int out_fd, const char *what, char hex[2 * VEIL_SHA256_LEN + 1], veil_err *err)
+static veil_status pump(int fd, int out_fd, const char *what, char hex[2 * VEIL_SHA256_LEN + 1],
+                        veil_err *err)
 {
 	veil_hash_ctx *h = NULL;
 	veil_status st = veil_hash_init(&h, VEIL_HASH_SHA256, err);

@@ -84,7 +84,8 @@ int main(int argc, char **argv)
 			return cmd_version(&g, 1, argv);
 		} else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
 			g.quiet = true;
-		} else if ((strcmp(argv[i], "-W") == 0 || strcmp(argv[i], "--workspace") == 0) && i + 1 < argc) {
+		} else if ((strcmp(argv[i], "-W") == 0 || strcmp(argv[i], "--workspace") == 0) &&
+		           i + 1 < argc) {
 			g.workspace = argv[++i];
 		} else if (strncmp(argv[i], "--workspace=", 12) == 0) {
 			g.workspace = argv[i] + 12;
@@ -111,9 +112,11 @@ int main(int argc, char **argv)
 		cmd = cli_find(argv[i]);
 	if (!cmd) {
 		if (group_help(argv[i], stdout)) {
-			bool asked = i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "-h") == 0);
+			bool asked = i + 1 < argc &&
+			             (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "-h") == 0);
 			if (i + 1 < argc && !asked)
-				return cli_usage_error(NULL, "'%s %s' is not a veil command", argv[i], argv[i + 1]);
+				return cli_usage_error(NULL, "'%s %s' is not a veil command", argv[i],
+				                       argv[i + 1]);
 			return asked ? 0 : VEIL_EXIT_USAGE;
 		}
 		return cli_usage_error(NULL, "'%s' is not a veil command", argv[i]);

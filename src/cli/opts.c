@@ -27,7 +27,7 @@ int cli_common_opt(cli_global *g, const cli_command *cmd, int opt)
 }
 
 int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const char *shortopts,
-	    const struct option *longopts, int *rc)
+            const struct option *longopts, int *rc)
 {
 	char all[64];
 	if (veil_fmt(all, sizeof all, NULL, "%shqW:", shortopts)) {
@@ -50,7 +50,8 @@ int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const 
 
 int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json)
 {
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	        {"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	int opt, rc = -1;
 	*json = false;
 	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {

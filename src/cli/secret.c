@@ -27,7 +27,7 @@ static veil_status from_file(const char *path, char *out, size_t *len, veil_err 
 		return st;
 	if (n == SECRET_MAX)
 		return veil_err_set(err, VEIL_E_LIMIT, "the secret file %s is longer than %d bytes", path,
-				    SECRET_MAX - 1);
+		                    SECRET_MAX - 1);
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
 		n--; /* a trailing newline is an editor's, not the secret's */
 	out[n] = '\0';
@@ -61,7 +61,8 @@ static veil_status prompt(const char *text, char *out, size_t *len, veil_err *er
 		if (r <= 0 || c == '\n')
 			break;
 		if (n + 1 >= SECRET_MAX) {
-			st = veil_err_set(err, VEIL_E_LIMIT, "the %s is longer than %d bytes", text, SECRET_MAX - 1);
+			st = veil_err_set(err, VEIL_E_LIMIT, "the %s is longer than %d bytes", text,
+			                  SECRET_MAX - 1);
 			break;
 		}
 		out[n++] = c;
@@ -76,7 +77,7 @@ static veil_status prompt(const char *text, char *out, size_t *len, veil_err *er
 }
 
 veil_status cli_read_secret(const char *what, const char *env, const char *env_file, bool confirm, char **out,
-			    size_t *len, veil_err *err)
+                            size_t *len, veil_err *err)
 {
 	char *s = veil_secure_alloc(SECRET_MAX);
 	if (!s)
@@ -87,7 +88,8 @@ veil_status cli_read_secret(const char *what, const char *env, const char *env_f
 	if (v) {
 		size_t n = strlen(v);
 		if (n >= SECRET_MAX)
-			st = veil_err_set(err, VEIL_E_LIMIT, "%s is longer than %d bytes", env, SECRET_MAX - 1);
+			st = veil_err_set(err, VEIL_E_LIMIT, "%s is longer than %d bytes", env,
+			                  SECRET_MAX - 1);
 		else {
 			memcpy(s, v, n + 1);
 			*len = n;
@@ -106,7 +108,7 @@ veil_status cli_read_secret(const char *what, const char *env, const char *env_f
 			char text[96];
 			snprintf(text, sizeof text, "repeat the %s", what);
 			st = again ? prompt(text, again, &n2, err)
-				   : veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+			           : veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
 			if (!st && (n2 != *len || !veil_ct_equal(again, s, n2)))
 				st = veil_err_set(err, VEIL_E_AUTH, "the two %ss do not match", what);
 			veil_secure_free(again, SECRET_MAX);

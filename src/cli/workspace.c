@@ -38,9 +38,12 @@ static veil_status find(cli_global *g, char *out, size_t outsz, veil_err *err)
 			return VEIL_E_WORKSPACE;
 		}
 		if (!is_workspace(real)) {
-			veil_err_set(err, VEIL_E_WORKSPACE, "%s is not a veil workspace (no %s)", real, CLI_WS_CONFIG);
-			veil_err_hint(err, "create one with 'veil init %s', or point --workspace at an existing one",
-				      given);
+			veil_err_set(err, VEIL_E_WORKSPACE, "%s is not a veil workspace (no %s)", real,
+			             CLI_WS_CONFIG);
+			veil_err_hint(
+			        err,
+			        "create one with 'veil init %s', or point --workspace at an existing one",
+			        given);
 			return VEIL_E_WORKSPACE;
 		}
 		return veil_fmt(out, outsz, err, "%s", real);
@@ -58,20 +61,21 @@ static veil_status find(cli_global *g, char *out, size_t outsz, veil_err *err)
 	}
 	if (is_workspace("/"))
 		return veil_fmt(out, outsz, err, "/");
-	veil_err_set(err, VEIL_E_WORKSPACE, "not inside a veil workspace (no %s here or in any parent folder)",
-		     CLI_WS_CONFIG);
+	veil_err_set(err, VEIL_E_WORKSPACE,
+	             "not inside a veil workspace (no %s here or in any parent folder)", CLI_WS_CONFIG);
 	veil_err_hint(err, "create one with 'veil init DIR', or use --workspace DIR or VEIL_WORKSPACE");
 	return VEIL_E_WORKSPACE;
 }
 
 static veil_status parse_uint(const char *s, const char *key, unsigned min, unsigned max, unsigned *out,
-			      veil_err *err)
+                              veil_err *err)
 {
 	char *end = NULL;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max) {
-		veil_err_set(err, VEIL_E_INVALID, "veil.yaml: %s must be a whole number from %u to %u", key, min, max);
+		veil_err_set(err, VEIL_E_INVALID, "veil.yaml: %s must be a whole number from %u to %u", key,
+		             min, max);
 		veil_err_hint(err, "edit veil.yaml in the workspace");
 		return VEIL_E_INVALID;
 	}
@@ -82,7 +86,8 @@ static veil_status parse_uint(const char *s, const char *key, unsigned min, unsi
 static veil_status copy_str(char *dst, size_t n, const char *src, const char *key, veil_err *err)
 {
 	if (veil_fmt(dst, n, NULL, "%s", src))
-		return veil_err_set(err, VEIL_E_INVALID, "veil.yaml: %s is longer than %zu characters", key, n - 1);
+		return veil_err_set(err, VEIL_E_INVALID, "veil.yaml: %s is longer than %zu characters", key,
+		                    n - 1);
 	return VEIL_OK;
 }
 
@@ -99,31 +104,35 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 	cfg->chunk_size = VEIL_OBJ_CHUNK_DEFAULT;
 	const char *v;
 	if (!(v = veil_yaml_get(&m, "workspace_id")) || strlen(v) != 32) {
-		veil_err_set(err, VEIL_E_WORKSPACE, "%s has no valid workspace_id: this is not a veil workspace", path);
+		veil_err_set(err, VEIL_E_WORKSPACE,
+		             "%s has no valid workspace_id: this is not a veil workspace", path);
 		st = VEIL_E_WORKSPACE;
 		goto out;
 	}
 	memcpy(cfg->workspace_id, v, 33);
 	/* A misspelt key would silently fall back to a default (a typo in
 	 * key_rotation would switch the rotation check off): refuse it. */
-	static const char *const known[] = {"workspace_id", "format", "key_rotation", "root.provider",
-					    "root.pkcs11_module", "root.pkcs11_token", "root.pkcs11_key_label",
-					    "storage.chunk_size", "storage.threads", "lifecycle.keep_versions",
-					    "lifecycle.expire_days"};
+	static const char *const known[] = {"workspace_id",          "format",
+	                                    "key_rotation",          "root.provider",
+	                                    "root.pkcs11_module",    "root.pkcs11_token",
+	                                    "root.pkcs11_key_label", "storage.chunk_size",
+	                                    "storage.threads",       "lifecycle.keep_versions",
+	                                    "lifecycle.expire_days"};
 	for (size_t i = 0; i < m.n; i++) {
 		size_t k = 0;
 		while (k < sizeof known / sizeof known[0] && strcmp(known[k], m.items[i].key) != 0)
 			k++;
 		if (k == sizeof known / sizeof known[0]) {
-			veil_err_set(err, VEIL_E_INVALID, "%s:%d: unknown setting '%s'", path, m.items[i].line,
-				     m.items[i].key);
+			veil_err_set(err, VEIL_E_INVALID, "%s:%d: unknown setting '%s'", path,
+			             m.items[i].line, m.items[i].key);
 			veil_err_hint(err, "check the spelling; docs/operations.md lists every setting");
 			st = VEIL_E_INVALID;
 			goto out;
 		}
 	}
 	if (!(v = veil_yaml_get(&m, "format")) || strcmp(v, "1") != 0) {
-		veil_err_set(err, VEIL_E_UNSUPPORTED, "%s has format %s; this veil reads format 1", path, v ? v : "(none)");
+		veil_err_set(err, VEIL_E_UNSUPPORTED, "%s has format %s; this veil reads format 1", path,
+		             v ? v : "(none)");
 		veil_err_hint(err, "use the veil that made this workspace, or a newer one");
 		st = VEIL_E_UNSUPPORTED;
 		goto out;
@@ -136,15 +145,16 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 		goto out;
 	}
 	v = veil_yaml_get(&m, "root.pkcs11_module");
-	if ((st = copy_str(cfg->pkcs11_module, sizeof cfg->pkcs11_module, v ? v : "/usr/lib/softhsm/libsofthsm2.so",
-			   "root.pkcs11_module", err)))
+	if ((st = copy_str(cfg->pkcs11_module, sizeof cfg->pkcs11_module,
+	                   v ? v : "/usr/lib/softhsm/libsofthsm2.so", "root.pkcs11_module", err)))
 		goto out;
 	v = veil_yaml_get(&m, "root.pkcs11_token");
-	if ((st = copy_str(cfg->pkcs11_token, sizeof cfg->pkcs11_token, v ? v : "", "root.pkcs11_token", err)))
+	if ((st = copy_str(cfg->pkcs11_token, sizeof cfg->pkcs11_token, v ? v : "", "root.pkcs11_token",
+	                   err)))
 		goto out;
 	v = veil_yaml_get(&m, "root.pkcs11_key_label");
 	if ((st = copy_str(cfg->pkcs11_key_label, sizeof cfg->pkcs11_key_label, v ? v : "veil-root",
-			   "root.pkcs11_key_label", err)))
+	                   "root.pkcs11_key_label", err)))
 		goto out;
 	v = veil_yaml_get(&m, "key_rotation");
 	if (v && strcmp(v, "off") != 0 && (st = veil_duration_parse(v, &cfg->key_rotation, err))) {
@@ -153,7 +163,8 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 	}
 	unsigned u;
 	if ((v = veil_yaml_get(&m, "storage.chunk_size"))) {
-		if ((st = parse_uint(v, "storage.chunk_size", VEIL_OBJ_CHUNK_MIN, VEIL_OBJ_CHUNK_MAX, &u, err)))
+		if ((st = parse_uint(v, "storage.chunk_size", VEIL_OBJ_CHUNK_MIN, VEIL_OBJ_CHUNK_MAX, &u,
+		                     err)))
 			goto out;
 		cfg->chunk_size = u;
 	}
@@ -196,18 +207,19 @@ static veil_status check_module(const char *path, veil_err *err)
 	char real[PATH_MAX];
 	/* The link (if it is one) must sit in a root-owned folder, and what it
 	 * resolves to must be root-owned too. */
-	bool ok = path[0] == '/' && folder_root_owned(path) && realpath(path, real) && root_owned(real, false) &&
-		  folder_root_owned(real);
+	bool ok = path[0] == '/' && folder_root_owned(path) && realpath(path, real) &&
+	          root_owned(real, false) && folder_root_owned(real);
 	if (ok)
 		return VEIL_OK;
 	veil_err_set(err, VEIL_E_DENIED, "refusing to load the PKCS#11 module %s", path);
-	veil_err_hint(err, "root.pkcs11_module in veil.yaml must be an absolute path to a file owned by root and "
-			   "writable by no one else, in a folder like /usr/lib");
+	veil_err_hint(err,
+	              "root.pkcs11_module in veil.yaml must be an absolute path to a file owned by root and "
+	              "writable by no one else, in a folder like /usr/lib");
 	return VEIL_E_DENIED;
 }
 
 veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_config *kc, char **secret,
-			   bool confirm, veil_err *err)
+                           bool confirm, veil_err *err)
 {
 	static __thread char keys_dir[4096];
 	veil_status st = veil_fmt(keys_dir, sizeof keys_dir, err, "%s/%s", dir, CLI_WS_KEYS);
@@ -220,16 +232,16 @@ veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_c
 	if (strcmp(cfg->provider, "pkcs11") == 0) {
 		if ((st = check_module(cfg->pkcs11_module, err)))
 			return st;
-		if ((st = cli_read_secret("PKCS#11 user PIN", "VEIL_PKCS11_PIN", "VEIL_PKCS11_PIN_FILE", false, secret,
-					  &len, err)))
+		if ((st = cli_read_secret("PKCS#11 user PIN", "VEIL_PKCS11_PIN", "VEIL_PKCS11_PIN_FILE",
+		                          false, secret, &len, err)))
 			return st;
 		kc->pkcs11_module = cfg->pkcs11_module;
 		kc->pkcs11_token = cfg->pkcs11_token;
 		kc->pkcs11_key_label = cfg->pkcs11_key_label;
 		kc->pkcs11_pin = *secret;
 	} else {
-		if ((st = cli_read_secret("workspace passphrase", "VEIL_PASSPHRASE", "VEIL_PASSPHRASE_FILE", confirm,
-					  secret, &len, err)))
+		if ((st = cli_read_secret("workspace passphrase", "VEIL_PASSPHRASE", "VEIL_PASSPHRASE_FILE",
+		                          confirm, secret, &len, err)))
 			return st;
 		kc->passphrase = *secret;
 		kc->passphrase_len = len;
@@ -261,7 +273,8 @@ static veil_status lock(cli_ws *ws, bool exclusive, veil_err *err)
 		usleep(100000);
 	}
 	veil_err_set(err, VEIL_E_BUSY, "the workspace is busy: another veil command holds its lock");
-	veil_err_hint(err, "wait for it to finish (gc, backup and key rotation take the workspace for themselves)");
+	veil_err_hint(
+	        err, "wait for it to finish (gc, backup and key rotation take the workspace for themselves)");
 	return VEIL_E_BUSY;
 }
 
@@ -306,9 +319,10 @@ veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
 		if ((st = veil_catalog_meta_get(ws->catalog, "workspace_id", id, sizeof id, err)))
 			goto fail;
 		if (strcmp(id, ws->cfg.workspace_id) != 0) {
-			veil_err_set(err, VEIL_E_WORKSPACE,
-				     "the catalog in %s belongs to another workspace (id %s, veil.yaml says %s)", ws->dir,
-				     id, ws->cfg.workspace_id);
+			veil_err_set(
+			        err, VEIL_E_WORKSPACE,
+			        "the catalog in %s belongs to another workspace (id %s, veil.yaml says %s)",
+			        ws->dir, id, ws->cfg.workspace_id);
 			veil_err_hint(err, "restore the matching veil.yaml or catalog.db from a backup");
 			st = VEIL_E_WORKSPACE;
 			goto fail;

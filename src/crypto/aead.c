@@ -18,7 +18,6 @@
 
 static const uint8_t empty[1];
 
-
 static veil_status check_args(const uint8_t *key, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                               const uint8_t *in, const uint8_t *out, size_t len, const uint8_t *tag,
                               veil_err *err)

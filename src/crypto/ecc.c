@@ -19,7 +19,6 @@ _Static_assert(VEIL_ED25519_SEED_LEN == KEY_LEN && VEIL_ED25519_PUB_LEN == KEY_L
                        VEIL_X25519_KEY_LEN == KEY_LEN,
                "Ed25519 and X25519 keys are 32 bytes");
 
-
 static veil_status missing(veil_err *err, const char *fn)
 {
 	return veil_err_set(err, VEIL_E_INVALID, "%s: missing key, message or output buffer", fn);

@@ -15,7 +15,6 @@ struct veil_hash_ctx {
 	veil_hash_alg alg;
 };
 
-
 static const EVP_MD *md_of(veil_hash_alg alg)
 {
 	switch (alg) {

@@ -102,6 +102,8 @@ veil_status crypto_ossl_fail(veil_err *err, const char *what, const char *hint)
 	const char *why = e ? ERR_reason_error_string(e) : NULL;
 	ERR_clear_error();
 	veil_err_set(err, VEIL_E_CRYPTO, "%s failed (OpenSSL: %s)", what, why ? why : "no reason given");
-	veil_err_hint(err, "%s", hint ? hint : "check that OpenSSL 3 is installed correctly and that memory is available");
+	veil_err_hint(err, "%s",
+	              hint ? hint
+	                   : "check that OpenSSL 3 is installed correctly and that memory is available");
 	return VEIL_E_CRYPTO;
 }

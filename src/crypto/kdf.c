@@ -24,7 +24,6 @@
 /* OSSL_PARAM octet strings want a non-NULL pointer even for zero bytes. */
 static const uint8_t empty[1];
 
-
 /* Runs one EVP_KDF by name with the given parameters; wipes out on failure. */
 static veil_status derive(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t out_len,
                           const char *hint, veil_err *err)

@@ -37,7 +37,7 @@
  * could send reads, renames and unlinks to a folder outside the store. */
 #define DIR_OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 /* mkostemp's names in tmp/: "put-" and six characters. */
-#define TMP_PREFIX "put-"
+#define TMP_PREFIX   "put-"
 #define TMP_NAME_LEN (sizeof TMP_PREFIX - 1 + 6)
 
 typedef struct fs_store {
@@ -82,10 +82,10 @@ static veil_status not_found(const fs_store *fs, const char *id, veil_err *err)
 static veil_status not_regular(const fs_store *fs, const char *id, veil_err *err)
 {
 	veil_err_set(err, VEIL_E_CORRUPT,
-		     "object %s is not a regular file: the object store was tampered with", id);
+	             "object %s is not a regular file: the object store was tampered with", id);
 	veil_err_hint(err,
-		      "remove %s/%.2s/%s, then restore the object from a backup or upload the data again",
-		      fs->root, id, id + 2);
+	              "remove %s/%.2s/%s, then restore the object from a backup or upload the data again",
+	              fs->root, id, id + 2);
 	return VEIL_E_CORRUPT;
 }
 
@@ -93,7 +93,7 @@ static veil_status not_folder(const char *dir, veil_err *err)
 {
 	veil_err_set(err, VEIL_E_CORRUPT, "%s is not a folder: the object store was tampered with", dir);
 	veil_err_hint(err, "remove it (veil creates the folder again when it needs one) and check who else "
-			   "can write to the object store");
+	                   "can write to the object store");
 	return VEIL_E_CORRUPT;
 }
 
@@ -122,7 +122,7 @@ static veil_status open_prefix(const fs_store *fs, const char *id, int *dfd, vei
 /* Opens the object file in its folder dfd for reading, blocking, and only
  * if it is a regular file; *size (may be NULL) gets its size. */
 static veil_status open_object(const fs_store *fs, int dfd, const char *id, int *out, int64_t *size,
-			       veil_err *err)
+                               veil_err *err)
 {
 	struct stat sb;
 	*out = -1;
@@ -309,7 +309,7 @@ static veil_status fs_put_commit(void *bw, const char *id, veil_err *err)
 				st = not_regular(fs, id, err); /* a planted folder */
 			else
 				st = veil_err_errno(err, VEIL_E_IO, errno,
-						    "cannot move new object %s into place", id);
+				                    "cannot move new object %s into place", id);
 			goto out;
 		}
 		w->path[0] = '\0';
@@ -430,7 +430,7 @@ static bool is_regular_at(int dfd, const struct dirent *e)
  * file, were not made by veil and hold no object: they are skipped; reading
  * such an id reports the tampering. */
 static veil_status list_dir(const fs_store *fs, int rootfd, const char *prefix, veil_store_list_fn cb,
-			    void *ctx, veil_err *err)
+                            void *ctx, veil_err *err)
 {
 	char dir[PATH_CAP];
 	veil_status st = veil_fmt(dir, sizeof dir, err, "%s/%s", fs->root, prefix);
@@ -513,17 +513,17 @@ static veil_status fs_sweep_tmp(void *impl, int64_t older_than_seconds, veil_err
 }
 
 const veil_store_ops veil_store_fs_ops = {
-	.name = "fs",
-	.close = fs_close,
-	.put_begin = fs_put_begin,
-	.put_write = fs_put_write,
-	.put_commit = fs_put_commit,
-	.put_abort = fs_put_abort,
-	.get_open = fs_get_open,
-	.get_read = fs_get_read,
-	.get_close = fs_get_close,
-	.size = fs_size,
-	.remove = fs_remove,
-	.list = fs_list,
-	.sweep_tmp = fs_sweep_tmp,
+        .name = "fs",
+        .close = fs_close,
+        .put_begin = fs_put_begin,
+        .put_write = fs_put_write,
+        .put_commit = fs_put_commit,
+        .put_abort = fs_put_abort,
+        .get_open = fs_get_open,
+        .get_read = fs_get_read,
+        .get_close = fs_get_close,
+        .size = fs_size,
+        .remove = fs_remove,
+        .list = fs_list,
+        .sweep_tmp = fs_sweep_tmp,
 };

@@ -60,7 +60,7 @@ static size_t scheme_len(const char *text)
 	for (i = 1; text[i]; i++) {
 		char c = text[i];
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '+' || c == '-' || c == '.';
+		          c == '+' || c == '-' || c == '.';
 		if (!ok)
 			break;
 	}
@@ -79,14 +79,14 @@ static veil_status fs_root_of(const char *url, const char **root, veil_err *err)
 		const char *p = url + 7;
 		if (p[0] != '/') {
 			veil_err_set(err, VEIL_E_UNSUPPORTED,
-				     "file URLs with a host are not supported: %.200s", url);
+			             "file URLs with a host are not supported: %.200s", url);
 			veil_err_hint(err,
-				      "write file:///absolute/path (three slashes) or give a plain path");
+			              "write file:///absolute/path (three slashes) or give a plain path");
 			return VEIL_E_UNSUPPORTED;
 		}
 		if (strchr(p, '%')) {
 			veil_err_set(err, VEIL_E_INVALID,
-				     "percent-escapes in file URLs are not supported: %.200s", url);
+			             "percent-escapes in file URLs are not supported: %.200s", url);
 			veil_err_hint(err, "give the folder as a plain path instead");
 			return VEIL_E_INVALID;
 		}
@@ -99,7 +99,7 @@ static veil_status fs_root_of(const char *url, const char **root, veil_err *err)
 		return VEIL_E_UNSUPPORTED;
 	}
 	veil_err_set(err, VEIL_E_UNSUPPORTED, "unknown object store scheme '%.*s'", (int)(sl > 32 ? 32 : sl),
-		     url);
+	             url);
 	veil_err_hint(err, "use a local folder (a path or file:///path) for the object store");
 	return VEIL_E_UNSUPPORTED;
 }
@@ -111,7 +111,7 @@ veil_status veil_store_open(const char *url_or_path, veil_store **out, veil_err 
 		return veil_err_set(err, VEIL_E_INVALID, "no object store location given");
 	if (strnlen(url_or_path, VEIL_STORE_URL_MAX + 1) > VEIL_STORE_URL_MAX)
 		return veil_err_set(err, VEIL_E_LIMIT, "object store location is longer than %d bytes",
-				    VEIL_STORE_URL_MAX);
+		                    VEIL_STORE_URL_MAX);
 	const char *root;
 	veil_status st = fs_root_of(url_or_path, &root, err);
 	if (st)
@@ -260,9 +260,9 @@ static veil_status corrupt(veil_store_reader *r, veil_err *err)
 {
 	r->state = RD_CORRUPT;
 	veil_err_set(err, VEIL_E_CORRUPT, "object %s does not match its address: it was modified on disk",
-		     r->id);
+	             r->id);
 	veil_err_hint(err,
-		      "restore the object from a backup or upload the data again; do not trust its contents");
+	              "restore the object from a backup or upload the data again; do not trust its contents");
 	return VEIL_E_CORRUPT;
 }
 
@@ -295,7 +295,7 @@ veil_status veil_store_get_read(void *ctx, uint8_t *buf, size_t n, size_t *got, 
 		return veil_err_set(err, VEIL_E_INVALID, "object read with an empty buffer");
 	if (!r->h)
 		return veil_err_set(err, VEIL_E_IO, "object %s: an earlier read failed; open it again",
-				    r->id);
+		                    r->id);
 	size_t g = 0;
 	veil_status st = r->s->ops->get_read(r->br, buf, n, &g, err);
 	if (!st && g > 0)
@@ -413,6 +413,6 @@ veil_status veil_store_sweep_tmp(veil_store *s, int64_t older_than_seconds, veil
 {
 	if (older_than_seconds < 0)
 		return veil_err_set(err, VEIL_E_INVALID,
-				    "the age of stale temporary files must not be negative");
+		                    "the age of stale temporary files must not be negative");
 	return s->ops->sweep_tmp(s->impl, older_than_seconds, err);
 }

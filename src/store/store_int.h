@@ -45,7 +45,7 @@ typedef struct veil_store_ops {
  * the hashing stays in the front end with the rest of content addressing.
  * On error *matches is false. */
 veil_status veil_store_id_matches(veil_read_fn rd, void *ctx, const char *id, bool *matches,
-				  veil_err *err) VEIL_MUST_CHECK;
+                                  veil_err *err) VEIL_MUST_CHECK;
 
 /* The filesystem backend (fs.c). root is a folder path. */
 extern const veil_store_ops veil_store_fs_ops;

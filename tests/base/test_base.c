@@ -241,11 +241,18 @@ static void test_atomic_killed(void **state)
 static void test_time_dates(void **state)
 {
 	(void)state;
-	static const struct { const char *in; int64_t want; } good[] = {
-		{"1970-01-01T00:00:00Z", 0},           {"1969-12-31T23:59:59Z", -1},
-		{"2024-02-29", 1709164800},            {"2024-02-29T23:59:59Z", 1709251199},
-		{"2000-02-29", 951782400},             {"2026-12-31T23:59:59Z", 1798761599},
-		{"2026-11-22T13:49:21Z", 1795355361}, {"9999-12-31T23:59:59Z", 253402300799},
+	static const struct {
+		const char *in;
+		int64_t want;
+	} good[] = {
+	        {"1970-01-01T00:00:00Z", 0},
+	        {"1969-12-31T23:59:59Z", -1},
+	        {"2024-02-29", 1709164800},
+	        {"2024-02-29T23:59:59Z", 1709251199},
+	        {"2000-02-29", 951782400},
+	        {"2026-12-31T23:59:59Z", 1798761599},
+	        {"2026-11-22T13:49:21Z", 1795355361},
+	        {"9999-12-31T23:59:59Z", 253402300799},
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		int64_t t = 42;
@@ -253,10 +260,26 @@ static void test_time_dates(void **state)
 		assert_int_equal(t, good[i].want);
 	}
 	static const char *const bad[] = {
-		"2026-02-31", "2026-13-01", "2026-11-22T25:00:00Z", "2026-02-29", "1900-02-29",
-		"2026-04-31", "2026-00-10", "2026-11-00", "2026-11-22T24:00:00Z", "2026-11-22T23:60:00Z",
-		"2026-11-22T23:59:60Z", "2026-02-29T12:00:00Z", "2026-1-5", "2026-11-22T13:49:21",
-		" 2026-11-22", "2026-11-22 ", "2026-11- 2", "2026-11-22T13:49:21Z ", "", "yesterday",
+	        "2026-02-31",
+	        "2026-13-01",
+	        "2026-11-22T25:00:00Z",
+	        "2026-02-29",
+	        "1900-02-29",
+	        "2026-04-31",
+	        "2026-00-10",
+	        "2026-11-00",
+	        "2026-11-22T24:00:00Z",
+	        "2026-11-22T23:60:00Z",
+	        "2026-11-22T23:59:60Z",
+	        "2026-02-29T12:00:00Z",
+	        "2026-1-5",
+	        "2026-11-22T13:49:21",
+	        " 2026-11-22",
+	        "2026-11-22 ",
+	        "2026-11- 2",
+	        "2026-11-22T13:49:21Z ",
+	        "",
+	        "yesterday",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int64_t t = 42;
@@ -290,11 +313,15 @@ static void test_time(void **state)
 	assert_int_equal(t % 86400, 0);
 	assert_int_equal(veil_time_parse("yesterday", &t, NULL), VEIL_E_INVALID);
 
-	static const struct { const char *in; int64_t want; veil_status st; } rows[] = {
-		{"30d", 30 * 86400, VEIL_OK}, {"12h", 12 * 3600, VEIL_OK}, {"90m", 5400, VEIL_OK},
-		{"45s", 45, VEIL_OK},         {"2w", 14 * 86400, VEIL_OK}, {"0d", 0, VEIL_E_INVALID},
-		{"-1d", 0, VEIL_E_INVALID},   {"30", 0, VEIL_E_INVALID},   {"d", 0, VEIL_E_INVALID},
-		{"30days", 0, VEIL_E_INVALID}, {"99999999999d", 0, VEIL_E_INVALID},
+	static const struct {
+		const char *in;
+		int64_t want;
+		veil_status st;
+	} rows[] = {
+	        {"30d", 30 * 86400, VEIL_OK},  {"12h", 12 * 3600, VEIL_OK},         {"90m", 5400, VEIL_OK},
+	        {"45s", 45, VEIL_OK},          {"2w", 14 * 86400, VEIL_OK},         {"0d", 0, VEIL_E_INVALID},
+	        {"-1d", 0, VEIL_E_INVALID},    {"30", 0, VEIL_E_INVALID},           {"d", 0, VEIL_E_INVALID},
+	        {"30days", 0, VEIL_E_INVALID}, {"99999999999d", 0, VEIL_E_INVALID},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		int64_t d = 0;
@@ -322,7 +349,7 @@ static void test_yaml(void **state)
 {
 	(void)state;
 	const char *doc = "key_rotation: 30d\nroot:\n  provider: file\n  kdf_log_n: 17\nlifecycle:\n"
-			  "  keep_versions: 3\n";
+	                  "  keep_versions: 3\n";
 	veil_yaml_map m;
 	assert_int_equal(veil_yaml_parse_map(doc, strlen(doc), "t", &m, NULL), VEIL_OK);
 	assert_string_equal(veil_yaml_get(&m, "key_rotation"), "30d");
@@ -345,11 +372,16 @@ static void test_yaml(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_names), cmocka_unit_test(test_hex),  cmocka_unit_test(test_buf),
-		cmocka_unit_test(test_atomic),       cmocka_unit_test(test_atomic_unnamed),
-		cmocka_unit_test(test_atomic_killed), cmocka_unit_test(test_time),
-		cmocka_unit_test(test_time_dates),    cmocka_unit_test(test_names),
-		cmocka_unit_test(test_yaml),
+	        cmocka_unit_test(test_status_names),
+	        cmocka_unit_test(test_hex),
+	        cmocka_unit_test(test_buf),
+	        cmocka_unit_test(test_atomic),
+	        cmocka_unit_test(test_atomic_unnamed),
+	        cmocka_unit_test(test_atomic_killed),
+	        cmocka_unit_test(test_time),
+	        cmocka_unit_test(test_time_dates),
+	        cmocka_unit_test(test_names),
+	        cmocka_unit_test(test_yaml),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }

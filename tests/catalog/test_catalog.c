@@ -129,10 +129,10 @@ static void test_create_open(void **state)
 	assert_int_equal(veil_catalog_meta_get(f->c, "format", value, sizeof value, &e), VEIL_OK);
 	assert_string_equal(value, "veil-catalog");
 	assert_int_equal(veil_catalog_meta_get(f->c, "workspace_id", value, sizeof value, &e),
-			 VEIL_E_NOTFOUND);
+	                 VEIL_E_NOTFOUND);
 	assert_string_equal(value, "");
 	assert_int_equal(veil_catalog_meta_set(f->c, "workspace_id", "0123456789abcdef0123456789abcdef", &e),
-			 VEIL_OK);
+	                 VEIL_OK);
 	assert_int_equal(veil_catalog_meta_set(f->c, "format", "other", &e), VEIL_E_INVALID);
 	assert_int_equal(veil_catalog_meta_set(f->c, "bad key", "x", &e), VEIL_E_INVALID);
 	assert_int_equal(veil_catalog_meta_set(f->c, "note", "line\nbreak", &e), VEIL_E_INVALID);
@@ -153,12 +153,12 @@ static void test_create_open(void **state)
 	veil_catalog_close(NULL);
 
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"),
-			 VEIL_CATALOG_SCHEMA_VERSION);
+	                 VEIL_CATALOG_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "SELECT max(version) FROM schema_migrations"),
-			 VEIL_CATALOG_SCHEMA_VERSION);
+	                 VEIL_CATALOG_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations WHERE description = '' "
-					  "OR applied <= 0"),
-			 0);
+	                                  "OR applied <= 0"),
+	                 0);
 	/* WAL mode is recorded in the file header (bytes 18 and 19 are 2) */
 	FILE *fp = fopen(f->path, "rb");
 	assert_non_null(fp);
@@ -176,12 +176,12 @@ static void test_migration_from_older(void **state)
 	f->c = NULL;
 	/* make it a version-1 catalog, as an older veil would have left it */
 	raw_sql(f->path, "DROP TABLE lineage_edges; DROP TABLE lineage_nodes; DROP TABLE dataset_tags; "
-			 "DROP TABLE dataset_versions; DROP TABLE datasets; DELETE FROM schema_migrations "
-			 "WHERE version > 1");
+	                 "DROP TABLE dataset_versions; DROP TABLE datasets; DELETE FROM schema_migrations "
+	                 "WHERE version > 1");
 	veil_err e;
 	assert_int_equal(veil_catalog_open(f->path, false, &f->c, &e), VEIL_OK);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"),
-			 VEIL_CATALOG_SCHEMA_VERSION);
+	                 VEIL_CATALOG_SCHEMA_VERSION);
 	veil_dataset_version v = make("d", "alice", "internal", 1);
 	assert_int_equal(veil_catalog_dataset_add_version(f->c, &v, &e), VEIL_OK);
 }
@@ -192,7 +192,7 @@ static void test_newer_schema_refused(void **state)
 	veil_catalog_close(f->c);
 	f->c = NULL;
 	raw_sql(f->path,
-		"INSERT INTO schema_migrations (version, description, applied) VALUES (99, 'future', 1)");
+	        "INSERT INTO schema_migrations (version, description, applied) VALUES (99, 'future', 1)");
 	veil_catalog *c = (veil_catalog *)1;
 	veil_err e;
 	assert_int_equal(veil_catalog_open(f->path, false, &c, &e), VEIL_E_UNSUPPORTED);
@@ -437,40 +437,40 @@ static void test_lineage(void **state)
 	veil_err e;
 	const char *file = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 	assert_int_equal(veil_catalog_lineage_add(f->c, "dataset_version", "patients@1", "uploaded_from",
-						  "file", file, NULL, &e),
-			 VEIL_OK);
+	                                          "file", file, NULL, &e),
+	                 VEIL_OK);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "dataset_version", "patients@2", "derived_from",
-						  "dataset_version", "patients@1", "sim:measure-abc", &e),
-			 VEIL_OK);
+	                                          "dataset_version", "patients@1", "sim:measure-abc", &e),
+	                 VEIL_OK);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "model_version", "m@1", "trained_on",
-						  "dataset_version", "patients@2", NULL, &e),
-			 VEIL_OK);
+	                                          "dataset_version", "patients@2", NULL, &e),
+	                 VEIL_OK);
 	/* the same fact again is fine; a conflicting measurement is not */
 	assert_int_equal(veil_catalog_lineage_add(f->c, "dataset_version", "patients@2", "derived_from",
-						  "dataset_version", "patients@1", "sim:measure-abc", &e),
-			 VEIL_OK);
+	                                          "dataset_version", "patients@1", "sim:measure-abc", &e),
+	                 VEIL_OK);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "dataset_version", "patients@2", "derived_from",
-						  "dataset_version", "patients@1", "sim:other", &e),
-			 VEIL_E_EXISTS);
+	                                          "dataset_version", "patients@1", "sim:other", &e),
+	                 VEIL_E_EXISTS);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "dataset_version", "patients@2", "derived_from",
-						  "dataset_version", "patients@1", NULL, &e),
-			 VEIL_E_EXISTS);
+	                                          "dataset_version", "patients@1", NULL, &e),
+	                 VEIL_E_EXISTS);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "file", file, "derived_from", "file", file, NULL, &e),
-			 VEIL_E_INVALID);
+	                 VEIL_E_INVALID);
 	assert_int_equal(
-		veil_catalog_lineage_add(f->c, "Dataset", "x", "derived_from", "file", "y", NULL, &e),
-		VEIL_E_INVALID);
+	        veil_catalog_lineage_add(f->c, "Dataset", "x", "derived_from", "file", "y", NULL, &e),
+	        VEIL_E_INVALID);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "file", "x", "derived from", "file", "y", NULL, &e),
-			 VEIL_E_INVALID);
+	                 VEIL_E_INVALID);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "file", "", "derived_from", "file", "y", NULL, &e),
-			 VEIL_E_INVALID);
+	                 VEIL_E_INVALID);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "file", "x", "derived_from", "file", "y", "", &e),
-			 VEIL_E_INVALID);
+	                 VEIL_E_INVALID);
 
 	edges x = {0};
 	assert_int_equal(
-		veil_catalog_lineage_edges(f->c, "dataset_version", "patients@1", collect_edge, &x, &e),
-		VEIL_OK);
+	        veil_catalog_lineage_edges(f->c, "dataset_version", "patients@1", collect_edge, &x, &e),
+	        VEIL_OK);
 	assert_int_equal(x.n, 2);
 	assert_string_equal(x.e[0].from_ref, "patients@1");
 	assert_string_equal(x.e[0].relation, "uploaded_from");
@@ -487,15 +487,15 @@ static void test_lineage(void **state)
 
 	memset(&x, 0, sizeof x);
 	assert_int_equal(
-		veil_catalog_lineage_edges(f->c, "dataset_version", "patients@2", collect_edge, &x, &e),
-		VEIL_OK);
+	        veil_catalog_lineage_edges(f->c, "dataset_version", "patients@2", collect_edge, &x, &e),
+	        VEIL_OK);
 	assert_int_equal(x.n, 2);
 	assert_string_equal(x.e[0].relation, "derived_from");
 	assert_string_equal(x.e[1].from_kind, "model_version");
 	memset(&x, 0, sizeof x);
 	assert_int_equal(
-		veil_catalog_lineage_edges(f->c, "dataset_version", "nothing@1", collect_edge, &x, &e),
-		VEIL_OK);
+	        veil_catalog_lineage_edges(f->c, "dataset_version", "nothing@1", collect_edge, &x, &e),
+	        VEIL_OK);
 	assert_int_equal(x.n, 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM lineage_edges"), 3);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM lineage_nodes"), 4);
@@ -513,8 +513,8 @@ static void test_transactions(void **state)
 	assert_int_equal(veil_catalog_begin(f->c, &e), VEIL_E_INVALID);
 	assert_int_equal(veil_catalog_dataset_add_version(f->c, &v, &e), VEIL_OK);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "dataset_version", "tx@1", "uploaded_from", "file",
-						  "f", NULL, &e),
-			 VEIL_OK);
+	                                          "f", NULL, &e),
+	                 VEIL_OK);
 	veil_catalog_rollback(f->c);
 	assert_int_equal(veil_catalog_dataset_get(f->c, "tx", 0, &got, &e), VEIL_E_NOTFOUND);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM lineage_edges"), 0);
@@ -554,10 +554,10 @@ static void test_atomic_add(void **state)
 	fixture *f = *state;
 	veil_err e;
 	raw_sql(f->path, "CREATE TRIGGER boom BEFORE INSERT ON dataset_tags WHEN NEW.key = 'boom' "
-			 "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
+	                 "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END");
 	veil_tag t[] = {{"fine", "1"}, {"boom", "2"}};
 	veil_dataset_version v = make("fresh", "alice", "internal", 1),
-			     ok = make("kept", "alice", "internal", 2);
+	                     ok = make("kept", "alice", "internal", 2);
 	v.tags = t;
 	v.ntags = 2;
 	assert_int_equal(veil_catalog_dataset_add_version(f->c, &v, &e), VEIL_E_DB);
@@ -630,8 +630,8 @@ static void test_backup(void **state)
 	v.ntags = 1;
 	assert_int_equal(veil_catalog_dataset_add_version(f->c, &v, &e), VEIL_OK);
 	assert_int_equal(veil_catalog_lineage_add(f->c, "dataset_version", "stable@1", "uploaded_from",
-						  "file", "x", NULL, &e),
-			 VEIL_OK);
+	                                          "file", "x", NULL, &e),
+	                 VEIL_OK);
 
 	writer w = {.path = f->path};
 	pthread_t th;
@@ -675,7 +675,7 @@ static void test_backup(void **state)
 	}
 	edges x = {0};
 	assert_int_equal(veil_catalog_lineage_edges(b, "dataset_version", "stable@1", collect_edge, &x, &e),
-			 VEIL_OK);
+	                 VEIL_OK);
 	assert_int_equal(x.n, 1);
 	veil_catalog_close(b);
 	/* catalog.db, its -wal and -shm, backup.db and its -wal and -shm
@@ -704,7 +704,7 @@ static void test_integrity(void **state)
 	assert_int_equal(veil_catalog_integrity_check(f->c, &e), VEIL_OK);
 	/* a row written outside veil, with foreign keys off, that points nowhere */
 	raw_sql(f->path, "PRAGMA foreign_keys = OFF; INSERT INTO dataset_tags (version_id, key, value) "
-			 "VALUES (999, 'k', 'v')");
+	                 "VALUES (999, 'k', 'v')");
 	assert_int_equal(veil_catalog_integrity_check(f->c, &e), VEIL_E_CORRUPT);
 	assert_non_null(strstr(e.msg, "dataset_tags"));
 }
@@ -717,13 +717,13 @@ static void test_stored_text_bounds(void **state)
 	assert_int_equal(veil_catalog_dataset_add_version(f->c, &v, &e), VEIL_OK);
 	/* an owner longer than the field, smuggled past the CHECK constraints */
 	raw_sql(f->path,
-		"PRAGMA ignore_check_constraints = ON; UPDATE datasets SET owner = "
-		"'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'");
+	        "PRAGMA ignore_check_constraints = ON; UPDATE datasets SET owner = "
+	        "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'");
 	assert_int_equal(veil_catalog_dataset_get(f->c, "d", 0, &got, &e), VEIL_E_CORRUPT);
 	assert_non_null(strstr(e.msg, "owner"));
 	assert_string_equal(got.name, ""); /* out is zeroed on error */
 	raw_sql(f->path, "PRAGMA ignore_check_constraints = ON; UPDATE datasets SET owner = 'alice';"
-			 "UPDATE dataset_versions SET version = -4");
+	                 "UPDATE dataset_versions SET version = -4");
 	assert_int_equal(veil_catalog_dataset_get(f->c, "d", 0, &got, &e), VEIL_E_CORRUPT);
 }
 
@@ -735,33 +735,33 @@ static void test_parse_ref(void **state)
 	long_name[65] = '\0';
 	snprintf(long_ref, sizeof long_ref, "%s@1", long_name);
 	static const char max_name[] =
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"; /* 64 */
+	        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"; /* 64 */
 	const struct {
 		const char *in;
 		veil_status st;
 		const char *name;
 		uint32_t version;
 	} rows[] = {
-		{"a", VEIL_OK, "a", 0},
-		{"a@1", VEIL_OK, "a", 1},
-		{"patients.v2_x-y@42", VEIL_OK, "patients.v2_x-y", 42},
-		{"a@4294967295", VEIL_OK, "a", 4294967295u},
-		{max_name, VEIL_OK, max_name, 0},
-		{"a@0", VEIL_E_INVALID, "", 0},
-		{"a@01", VEIL_E_INVALID, "", 0},
-		{"a@x", VEIL_E_INVALID, "", 0},
-		{"a@", VEIL_E_INVALID, "", 0},
-		{"a@-1", VEIL_E_INVALID, "", 0},
-		{"a@+1", VEIL_E_INVALID, "", 0},
-		{"a@1 ", VEIL_E_INVALID, "", 0},
-		{"a@4294967296", VEIL_E_INVALID, "", 0},
-		{"@1", VEIL_E_INVALID, "", 0},
-		{"", VEIL_E_INVALID, "", 0},
-		{"a@1@2", VEIL_E_INVALID, "", 0},
-		{"a b@1", VEIL_E_INVALID, "", 0},
-		{".hidden", VEIL_E_INVALID, "", 0},
-		{long_name, VEIL_E_INVALID, "", 0},
-		{long_ref, VEIL_E_INVALID, "", 0},
+	        {"a", VEIL_OK, "a", 0},
+	        {"a@1", VEIL_OK, "a", 1},
+	        {"patients.v2_x-y@42", VEIL_OK, "patients.v2_x-y", 42},
+	        {"a@4294967295", VEIL_OK, "a", 4294967295u},
+	        {max_name, VEIL_OK, max_name, 0},
+	        {"a@0", VEIL_E_INVALID, "", 0},
+	        {"a@01", VEIL_E_INVALID, "", 0},
+	        {"a@x", VEIL_E_INVALID, "", 0},
+	        {"a@", VEIL_E_INVALID, "", 0},
+	        {"a@-1", VEIL_E_INVALID, "", 0},
+	        {"a@+1", VEIL_E_INVALID, "", 0},
+	        {"a@1 ", VEIL_E_INVALID, "", 0},
+	        {"a@4294967296", VEIL_E_INVALID, "", 0},
+	        {"@1", VEIL_E_INVALID, "", 0},
+	        {"", VEIL_E_INVALID, "", 0},
+	        {"a@1@2", VEIL_E_INVALID, "", 0},
+	        {"a b@1", VEIL_E_INVALID, "", 0},
+	        {".hidden", VEIL_E_INVALID, "", 0},
+	        {long_name, VEIL_E_INVALID, "", 0},
+	        {long_ref, VEIL_E_INVALID, "", 0},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		char name[VEIL_CATALOG_NAME_MAX] = "junk";
@@ -780,19 +780,19 @@ static void test_parse_ref(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migration_from_older, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_catalog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_datasets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_callback_stops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lineage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_atomic_add, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_integrity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stored_text_bounds, setup, teardown),
-		cmocka_unit_test(test_parse_ref),
+	        cmocka_unit_test_setup_teardown(test_create_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migration_from_older, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_a_catalog, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_datasets, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_callback_stops, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lineage, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_atomic_add, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_stored_text_bounds, setup, teardown),
+	        cmocka_unit_test(test_parse_ref),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

@@ -89,7 +89,7 @@ static void sha256_hex(const uint8_t *p, size_t n, char out[VEIL_STORE_ID_MAX])
 
 /* Puts data in pieces of `step` bytes (odd sizes exercise the streaming). */
 static veil_status put(veil_store *s, const uint8_t *p, size_t n, size_t step, char id[VEIL_STORE_ID_MAX],
-		       veil_err *e)
+                       veil_err *e)
 {
 	veil_store_writer *w;
 	veil_status st = veil_store_put_begin(s, &w, e);
@@ -235,7 +235,7 @@ static void test_reader_end(void **state)
 	assert_int_equal(veil_store_get_read(r, buf, sizeof buf, &got, &e), VEIL_OK);
 	assert_int_equal(got, 0);
 	assert_int_equal(veil_store_get_read(r, buf, sizeof buf, &got, &e),
-			 VEIL_OK); /* the end stays the end */
+	                 VEIL_OK); /* the end stays the end */
 	assert_int_equal(got, 0);
 	veil_store_get_close(r);
 }
@@ -348,15 +348,15 @@ static void test_bad_ids(void **state)
 {
 	fixture *f = *state;
 	static const char *const bad[] = {
-		"",
-		"abc",
-		SHA256_ABC "0",
-		"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
-		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
-		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ag",
-		"../../../../../../../../../../../../../../../../../../etc/passwd",
-		"ba/816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-		NULL,
+	        "",
+	        "abc",
+	        SHA256_ABC "0",
+	        "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+	        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
+	        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ag",
+	        "../../../../../../../../../../../../../../../../../../etc/passwd",
+	        "ba/816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	        NULL,
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		veil_store_reader *r = (veil_store_reader *)1;
@@ -785,11 +785,11 @@ static void test_open(void **state)
 		const char *url;
 		veil_status want;
 	} rows[] = {
-		{"s3://bucket/prefix", VEIL_E_UNSUPPORTED},
-		{"gopher://host/x", VEIL_E_UNSUPPORTED},
-		{"file://host/x", VEIL_E_UNSUPPORTED},
-		{"file:///tmp/a%20b", VEIL_E_INVALID},
-		{"", VEIL_E_INVALID},
+	        {"s3://bucket/prefix", VEIL_E_UNSUPPORTED},
+	        {"gopher://host/x", VEIL_E_UNSUPPORTED},
+	        {"file://host/x", VEIL_E_UNSUPPORTED},
+	        {"file:///tmp/a%20b", VEIL_E_INVALID},
+	        {"", VEIL_E_INVALID},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		s = (veil_store *)1;
@@ -812,24 +812,24 @@ static void test_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_known_answers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_end, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncate_extend, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_and_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nospace, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_planted_fifo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_planted_symlink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_planted_folder, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dedup_same_size_damage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_planted_tmp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_known_answers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reader_end, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_dedup, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_truncate_extend, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_ids, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_missing_and_remove, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_nospace, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_planted_fifo, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_planted_symlink, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_planted_folder, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_dedup_same_size_damage, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_planted_tmp, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
