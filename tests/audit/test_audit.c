@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "../common/scratch.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -53,17 +55,9 @@ static void scratch_make(scratch *s)
 	snprintf(s->pub, sizeof s->pub, "%s/log.pub", s->dir);
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void scratch_free(scratch *s)
 {
-	assert_int_equal(nftw(s->root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(scratch_remove(s->root), 0);
 }
 
 static int group_setup(void **state)
@@ -75,7 +69,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	return nftw(run_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return scratch_remove(run_dir);
 }
 
 static off_t file_size(const char *path)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "../common/scratch.h"
+
 #include <dirent.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -28,12 +30,6 @@ typedef struct fixture {
 	veil_catalog *c;
 } fixture;
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof *f);
@@ -53,7 +49,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 	veil_catalog_close(f->c);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(f->dir);
 	free(f);
 	return 0;
 }

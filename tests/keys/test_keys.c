@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "../common/scratch.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -36,14 +38,6 @@ typedef struct fixture {
 	veil_kms_config cfg;
 } fixture;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof *f);
@@ -65,7 +59,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(f->root);
 	free(f);
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "../common/scratch.h"
+
 #include <dlfcn.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -31,14 +33,6 @@ typedef struct hsm {
 	char dir[128];
 	veil_kms_config cfg;
 } hsm;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -79,7 +73,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	hsm *h = *state;
-	nftw(h->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(h->root);
 	unsetenv("SOFTHSM2_CONF");
 	free(h);
 	return 0;

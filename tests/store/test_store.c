@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "../common/scratch.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -39,12 +41,6 @@ typedef struct fixture {
 	veil_store *s;
 } fixture;
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof *f);
@@ -65,7 +61,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 	veil_store_close(f->s);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(f->dir);
 	free(f);
 	return 0;
 }
