@@ -27,7 +27,10 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ veil %s\n' "$*"; "$veil" "$@"; }
 
 step "1. Create a workspace (sealed root key, catalog, audit log)"
-run init "$ws" --kdf-log-n 14
+printf '$ veil %s\n' "init $ws --kdf-log-n 14"
+"$veil" init "$ws" --kdf-log-n 14 2>&1 | tee "$scratch/init.out"
+# An auditor keeps the log's public key outside the workspace.
+logkey=$(sed -n 's/^Audit log public key: \([0-9a-f]*\)$/\1/p' "$scratch/init.out")
 
 step "2. Make a small synthetic patient file (no real person in it)"
 {
@@ -72,8 +75,9 @@ step "8. The audit log: every change and key use, in a signed Merkle tree"
 run audit log
 run audit verify
 run audit proof inclusion 2 -o "$scratch/proof.json"
-echo "An outside auditor checks it with the public key alone:"
-run audit check-proof "$scratch/proof.json" --public-key "$ws/audit/log.pub"
+echo "An outside auditor checks it with the public key they kept from step 1, nothing else:"
+run audit check-proof "$scratch/proof.json" --public-key "$logkey"
+run audit verify --public-key "$logkey"
 
 step "9. A consistent backup, restored and verified"
 run backup "$scratch/backup"
