@@ -133,17 +133,31 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_config *kc, char **secret,
                            bool confirm, veil_err *err) VEIL_MUST_CHECK;
 /* Appends an audit event and commits it. Audit failures are errors: a
- * change that cannot be audited must not be reported as done. To make a
- * change and its event succeed or fail together, use the two halves:
- * append (which takes the log's lock and fixes the event's place), make
- * the change, then commit; a failed change is followed by
- * cli_audit_discard instead. */
+ * change that cannot be audited must not be reported as done. */
 veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
                       json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
-veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
-                             json_t *detail, veil_err *err) VEIL_MUST_CHECK;
-veil_status cli_audit_commit(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
-veil_status cli_audit_discard(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
+/* What the audit log's data.upload events say each version is. */
+typedef struct cli_upload {
+	char ref[VEIL_CATALOG_REF_MAX]; /* "name@version"; "" if a later event undid it */
+	char object_id[VEIL_CATALOG_HEX_MAX];
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
+	char sha256[VEIL_CATALOG_HEX_MAX];
+	char kek[VEIL_CATALOG_NAME_MAX];
+	uint64_t size;
+} cli_upload;
+typedef struct cli_uploads {
+	cli_upload *v;
+	size_t n, cap;
+} cli_uploads;
+/* Reads every upload event; with pin, first checks the log is still the
+ * one signed by that key. Free with cli_uploads_free. */
+veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN], cli_uploads *u,
+                             veil_err *err) VEIL_MUST_CHECK;
+void cli_uploads_free(cli_uploads *u);
+const cli_upload *cli_uploads_find(const cli_uploads *u, const char *ref);
+/* Whether any upload event names this data key or object. */
+bool cli_uploads_name(const cli_uploads *u, const char *dek_id, const char *object_id);
+
 /* The audit log's public key as the key store holds it (needs WS_KMS). */
 veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err *err) VEIL_MUST_CHECK;
 /* Verifies the workspace's audit log against pub (never trusting

@@ -8,37 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
-                             json_t *detail, veil_err *err)
+veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome, json_t *detail,
+                      veil_err *err)
 {
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(detail);
-	veil_audit_event ev = {.actor = ws->actor,
-	                       .action = action,
-	                       .resource = resource,
-	                       .outcome = outcome,
-	                       .detail = text};
+	veil_audit_event ev = {
+	        .actor = ws->actor, .action = action, .resource = resource, .outcome = outcome, .detail = text};
 	veil_status st = ws->audit ? veil_audit_append(ws->audit, &ev, NULL, err)
 	                           : veil_err_set(err, VEIL_E_INTERNAL, "audit log not open for %s", action);
 	free(text);
+	if (!st)
+		st = veil_audit_commit(ws->audit, err);
 	if (st)
 		veil_err_wrap(err, "cannot record '%s' in the audit log", action);
 	return st;
-}
-
-veil_status cli_audit_commit(cli_ws *ws, veil_err *err)
-{
-	veil_status st = veil_audit_commit(ws->audit, err);
-	if (st)
-		veil_err_wrap(err, "cannot commit the audit log");
-	return st;
-}
-
-veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
-                      json_t *detail, veil_err *err)
-{
-	veil_status st = cli_audit_append(ws, action, resource, outcome, detail, err);
-	return st ? st : cli_audit_commit(ws, err);
 }
 
 static veil_status open_read_only(cli_global *g, cli_ws *ws, veil_err *err)
@@ -135,53 +119,145 @@ veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err 
 	return st;
 }
 
-/* Resources of every data.upload event, sorted, for the catalog check. */
-typedef struct uploads {
-	char **ref;
-	size_t n, cap;
-} uploads;
-
+/* ---- upload events: what the log says each version is ---- */
 static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_event *ev, veil_err *err)
 {
-	uploads *u = ctx;
-	if (strcmp(ev->action, "data.upload") != 0 || strcmp(ev->outcome, "ok") != 0)
+	cli_uploads *u = ctx;
+	if (strcmp(ev->action, "data.upload") != 0)
 		return VEIL_OK;
+	if (strcmp(ev->outcome, "ok") != 0) {
+		/* "failed": the catalog did not keep that version; forget its event. */
+		for (size_t i = 0; i < u->n; i++)
+			if (strcmp(u->v[i].ref, ev->resource) == 0)
+				u->v[i].ref[0] = '\0';
+		return VEIL_OK;
+	}
 	if (u->n == u->cap) {
 		size_t cap = u->cap ? 2 * u->cap : 64;
-		char **p = realloc(u->ref, cap * sizeof *p);
+		cli_upload *p = realloc(u->v, cap * sizeof *p);
 		if (!p)
 			return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
-		u->ref = p;
+		u->v = p;
 		u->cap = cap;
 	}
-	if (!(u->ref[u->n] = strdup(ev->resource)))
-		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+	cli_upload *e = &u->v[u->n];
+	memset(e, 0, sizeof *e);
+	json_t *d = ev->detail ? json_loads(ev->detail, 0, NULL) : NULL;
+	const char *obj = json_string_value(json_object_get(d, "object_id"));
+	const char *dek = json_string_value(json_object_get(d, "dek_id"));
+	const char *sha = json_string_value(json_object_get(d, "sha256"));
+	const char *kek = json_string_value(json_object_get(d, "kek"));
+	json_t *size = json_object_get(d, "size");
+	bool ok = obj && dek && sha && kek && json_is_integer(size) &&
+	          !veil_fmt(e->ref, sizeof e->ref, NULL, "%s", ev->resource) &&
+	          !veil_fmt(e->object_id, sizeof e->object_id, NULL, "%s", obj) &&
+	          !veil_fmt(e->dek_id, sizeof e->dek_id, NULL, "%s", dek) &&
+	          !veil_fmt(e->sha256, sizeof e->sha256, NULL, "%s", sha) &&
+	          !veil_fmt(e->kek, sizeof e->kek, NULL, "%s", kek);
+	e->size = json_is_integer(size) ? (uint64_t)json_integer_value(size) : 0;
+	json_decref(d);
+	if (!ok)
+		return veil_err_set(err, VEIL_E_CORRUPT, "audit event %llu (data.upload %s) has no valid detail",
+		                    (unsigned long long)index, ev->resource);
 	u->n++;
 	return VEIL_OK;
 }
 
-static int cmp_str(const void *a, const void *b)
+veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN], cli_uploads *u, veil_err *err)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	char p[4200];
+	snprintf(p, sizeof p, "%s/%s", ws->dir, CLI_WS_AUDIT);
+	memset(u, 0, sizeof *u);
+	veil_audit *log = NULL;
+	veil_status st = veil_audit_open(p, NULL, &log, err);
+	if (!st && pin) {
+		/* A read-only open trusts audit/log.pub: make sure it is still the
+		 * log that was just verified against the pinned key. */
+		uint8_t pub[VEIL_ED25519_PUB_LEN];
+		veil_audit_public_key(log, pub);
+		if (memcmp(pub, pin, sizeof pub) != 0)
+			st = veil_err_set(err, VEIL_E_CORRUPT, "the audit log changed while it was being checked");
+	}
+	if (!st)
+		st = veil_audit_read(log, 0, collect_upload, u, err);
+	veil_audit_close(log);
+	if (st)
+		cli_uploads_free(u);
+	return st;
 }
 
+void cli_uploads_free(cli_uploads *u)
+{
+	free(u->v);
+	memset(u, 0, sizeof *u);
+}
+
+const cli_upload *cli_uploads_find(const cli_uploads *u, const char *ref)
+{
+	/* The last event wins: a version number is used once, so there is one. */
+	for (size_t i = u->n; i-- > 0;)
+		if (strcmp(u->v[i].ref, ref) == 0)
+			return &u->v[i];
+	return NULL;
+}
+
+bool cli_uploads_name(const cli_uploads *u, const char *dek_id, const char *object_id)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (u->v[i].ref[0] && ((dek_id && strcmp(u->v[i].dek_id, dek_id) == 0) ||
+		                       (object_id && strcmp(u->v[i].object_id, object_id) == 0)))
+			return true;
+	return false;
+}
+
+/* ---- the catalog against the log ---- */
 typedef struct xcheck {
 	veil_catalog *catalog;
-	uploads *u;
+	const cli_uploads *u;
 	uint64_t versions;
+	char (*deks)[VEIL_CATALOG_DEK_ID_MAX];
+	char (*objs)[VEIL_CATALOG_HEX_MAX];
+	size_t n, cap;
 } xcheck;
 
 static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_err *err)
 {
 	xcheck *x = ctx;
 	char ref[VEIL_CATALOG_REF_MAX];
-	const char *key = ref;
 	snprintf(ref, sizeof ref, "%s@%u", v->name, v->version);
 	x->versions++;
-	if (!bsearch(&key, x->u->ref, x->u->n, sizeof *x->u->ref, cmp_str))
+	const cli_upload *e = cli_uploads_find(x->u, ref);
+	if (!e)
 		return veil_err_set(err, VEIL_E_CORRUPT,
-		                    "the catalog holds %s, but the audit log has no upload event for it",
+		                    "the catalog holds %s, but the audit log has no upload event for it", ref);
+	const char *field = strcmp(e->object_id, v->object_id) != 0 ? "object"
+	                    : strcmp(e->dek_id, v->dek_id) != 0     ? "data key"
+	                    : strcmp(e->sha256, v->sha256) != 0     ? "SHA-256"
+	                    : strcmp(e->kek, v->kek) != 0           ? "key encryption key"
+	                    : e->size != v->size                    ? "size"
+	                                                            : NULL;
+	if (field)
+		return veil_err_set(err, VEIL_E_CORRUPT, "the catalog's %s of %s differs from its upload event", field,
 		                    ref);
+	/* Two versions never share an object or a data key. */
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->deks[i], v->dek_id) == 0 || strcmp(x->objs[i], v->object_id) == 0)
+			return veil_err_set(err, VEIL_E_CORRUPT, "%s shares its object or data key with another version",
+			                    ref);
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		void *a = realloc(x->deks, cap * sizeof *x->deks);
+		if (a)
+			x->deks = a;
+		void *b = a ? realloc(x->objs, cap * sizeof *x->objs) : NULL;
+		if (!b)
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		x->objs = b;
+		x->cap = cap;
+	}
+	memcpy(x->deks[x->n], v->dek_id, sizeof x->deks[0]);
+	memcpy(x->objs[x->n], v->object_id, sizeof x->objs[0]);
+	x->n++;
 	return VEIL_OK;
 }
 
@@ -200,26 +276,22 @@ veil_status cli_verify_log(cli_ws *ws, const uint8_t pub[VEIL_ED25519_PUB_LEN], 
 	if (st)
 		return st;
 	/* The log is sound and signed by the pinned key; now every version in
-	 * the catalog must have been uploaded on the record. A catalog row with
-	 * no event means the log was cut back, or the row was added outside veil. */
-	veil_audit *log = NULL;
-	uploads u = {0};
+	 * the catalog must be exactly what its upload event recorded. A row with
+	 * no event means the log was cut back or the row added outside veil; a
+	 * row that differs was edited. */
+	cli_uploads u;
 	xcheck x = {.catalog = ws->catalog, .u = &u};
-	st = veil_audit_open(p, NULL, &log, err);
-	if (!st)
-		st = veil_audit_read(log, 0, collect_upload, &u, err);
-	veil_audit_close(log);
+	st = cli_read_uploads(ws, pub, &u, err);
 	if (!st) {
-		qsort(u.ref, u.n, sizeof *u.ref, cmp_str);
 		st = veil_catalog_dataset_list(ws->catalog, check_dataset, &x, err);
-		if (st == VEIL_E_CORRUPT) {
-			rep->problem = VEIL_AUDIT_BAD_LEAF;
-			snprintf(rep->what, sizeof rep->what, "%s", err->msg);
-		}
+		cli_uploads_free(&u);
 	}
-	for (size_t i = 0; i < u.n; i++)
-		free(u.ref[i]);
-	free(u.ref);
+	if (st == VEIL_E_CORRUPT) {
+		rep->problem = VEIL_AUDIT_BAD_LEAF;
+		snprintf(rep->what, sizeof rep->what, "%s", err->msg);
+	}
+	free(x.deks);
+	free(x.objs);
 	*versions = x.versions;
 	return st;
 }

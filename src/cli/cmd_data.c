@@ -186,12 +186,14 @@ out:
 	return st;
 }
 
-/* Records the version so that the catalog and the audit log keep it
- * together or not at all: the event is appended first (which takes the
- * log's lock and fixes its place), then the catalog commits, then the log.
- * If the log cannot commit, the version is marked deleted again. On return
- * *kept says whether a live version now refers to the object and its key;
- * when it is false the caller must remove both. */
+/* Records the version so that no catalog row ever lacks its audit event:
+ * inside the catalog transaction (which fixes the version number), the
+ * event is appended and committed to the log first, then the catalog
+ * commits. A crash between the two leaves an event naming a version the
+ * catalog does not have, which is harmless (the object and key it names
+ * are kept by gc, see cmd_gc.c); if the catalog cannot commit, a "failed"
+ * event says so. On return *kept says whether a version now refers to the
+ * object and its key; when it is false the caller must remove both. */
 static veil_status record(cli_ws *ws, veil_dataset_version *v, bool *kept, veil_err *err)
 {
 	*kept = false;
@@ -202,32 +204,28 @@ static veil_status record(cli_ws *ws, veil_dataset_version *v, bool *kept, veil_
 	if ((st = veil_catalog_dataset_add_version(ws->catalog, v, err)) ||
 	    (st = veil_fmt(node, sizeof node, err, "%s@%u", v->name, v->version)) ||
 	    (st = veil_fmt(file, sizeof file, err, "sha256:%s", v->sha256)) ||
-	    (st = veil_catalog_lineage_add(ws->catalog, "dataset_version", node, "uploaded_from", "file",
-	                                   file, NULL, err))) {
+	    (st = veil_catalog_lineage_add(ws->catalog, "dataset_version", node, "uploaded_from", "file", file, NULL,
+	                                   err))) {
 		veil_catalog_rollback(ws->catalog);
 		return st;
 	}
 	json_t *detail = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "size", (json_int_t)v->size, "sha256",
 	                           v->sha256, "object_id", v->object_id, "dek_id", v->dek_id, "kek", v->kek,
 	                           "classification", v->classification);
-	if ((st = cli_audit_append(ws, "data.upload", node, "ok", detail, err))) {
+	if ((st = cli_audit(ws, "data.upload", node, "ok", json_incref(detail), err))) {
+		json_decref(detail);
 		veil_catalog_rollback(ws->catalog);
 		return st;
 	}
-	veil_err e2;
 	if ((st = veil_catalog_commit(ws->catalog, err))) {
-		if (cli_audit_discard(ws, &e2))
-			veil_log(VEIL_LOG_WARN, "upload.cleanup", "cannot reopen the audit log: %s", e2.msg);
+		veil_err e2;
+		json_object_set_new(detail, "result", json_string("catalog commit failed"));
+		if (cli_audit(ws, "data.upload", node, "failed", json_incref(detail), &e2))
+			veil_log(VEIL_LOG_ERROR, "upload.cleanup", "cannot audit the undone upload of %s: %s", node, e2.msg);
+		json_decref(detail);
 		return st;
 	}
-	if ((st = cli_audit_commit(ws, err))) {
-		if (veil_catalog_dataset_mark_deleted(ws->catalog, v->name, v->version, &e2))
-			veil_log(VEIL_LOG_ERROR, "upload.cleanup", "%s is recorded but not audited: %s", node,
-			         e2.msg);
-		veil_err_hint(
-		        err, "the upload was undone; check the audit log with 'veil audit verify' and retry");
-		return st;
-	}
+	json_decref(detail);
 	*kept = true;
 	return VEIL_OK;
 }

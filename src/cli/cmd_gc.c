@@ -110,14 +110,18 @@ static veil_status delete_version(cli_ws *ws, const gc_version *v, bool was_live
 }
 
 /* A live data key that no version, live or deleted, refers to was made by
- * an upload that was killed before the catalog recorded it: it protects
- * nothing, so it is shredded. gc holds the workspace exclusively, so no
- * upload is between making a key and recording it. */
+ * an upload that was killed before it was recorded: it protects nothing, so
+ * it is shredded. gc holds the workspace exclusively, so no upload is
+ * between making a key and recording it. But a key (or object) that an
+ * upload event names is never shredded on the catalog's word alone: the
+ * catalog may be an older copy (restored by hand), and shredding cannot be
+ * undone. Such keys are kept and reported. */
 typedef struct dek_ctx {
 	gc_list *l;
 	cli_ws *ws;
+	const cli_uploads *u;
 	bool dry;
-	uint64_t shredded;
+	uint64_t shredded, kept;
 } dek_ctx;
 
 static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
@@ -126,6 +130,13 @@ static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
 	for (size_t i = 0; i < o->l->n; i++)
 		if (strcmp(o->l->v[i].dek_id, d->id) == 0)
 			return VEIL_OK;
+	if (cli_uploads_name(o->u, d->id, NULL)) {
+		o->kept++;
+		cli_warn("kept data key %s: an upload event names it, but the catalog does not (is catalog.db "
+		         "older than the audit log?)",
+		         d->id);
+		return VEIL_OK;
+	}
 	o->shredded++;
 	if (o->dry) {
 		printf("would destroy unreferenced data key %s\n", d->id);
@@ -141,6 +152,7 @@ static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
 typedef struct orphan_ctx {
 	gc_list *l;
 	cli_ws *ws;
+	const cli_uploads *u;
 	bool dry;
 	uint64_t removed;
 } orphan_ctx;
@@ -154,6 +166,10 @@ static veil_status orphan(void *ctx, const char *id, veil_err *err)
 	for (size_t i = 0; i < o->l->n; i++)
 		if (strcmp(o->l->v[i].object_id, id) == 0)
 			return VEIL_OK; /* a deleted version's object: delete_version handles it */
+	if (cli_uploads_name(o->u, NULL, id)) {
+		cli_warn("kept object %s: an upload event names it, but the catalog does not", id);
+		return VEIL_OK;
+	}
 	o->removed++;
 	if (o->dry) {
 		printf("would remove unreferenced object %s\n", id);
@@ -211,8 +227,12 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 				l.v[i].live = false;
 		}
 	}
-	orphan_ctx oc = {.l = &l, .ws = &ws, .dry = dry};
-	dek_ctx dc = {.l = &l, .ws = &ws, .dry = dry};
+	cli_uploads u = {0};
+	uint8_t pub[VEIL_ED25519_PUB_LEN];
+	orphan_ctx oc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
+	dek_ctx dc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
+	if (!st && !(st = cli_log_key(&ws, pub, &err)))
+		st = cli_read_uploads(&ws, pub, &u, &err);
 	if (!st)
 		st = veil_store_list(ws.store, orphan, &oc, &err);
 	if (!st)
@@ -221,6 +241,7 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	if (!st && !dry)
 		st = veil_store_sweep_tmp(ws.store, 0, &err);
 	cli_ws_close(&ws);
+	cli_uploads_free(&u);
 	free(l.v);
 	free(expire);
 	if (st)

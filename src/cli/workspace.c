@@ -292,14 +292,6 @@ static veil_status open_audit(cli_ws *ws, veil_err *err)
 	return st;
 }
 
-veil_status cli_audit_discard(cli_ws *ws, veil_err *err)
-{
-	/* Closing drops the pending batch and releases the lock. */
-	veil_audit_close(ws->audit);
-	ws->audit = NULL;
-	return open_audit(ws, err);
-}
-
 veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
 {
 	memset(ws, 0, sizeof *ws);

@@ -108,6 +108,20 @@ rm -rf "$T/ws/audit" && mv "$T/audit.mine" "$T/ws/audit"
 veil audit verify --public-key "$logkey"
 expect_rc "the real log verifies against the key printed at init" 0
 
+# A catalog row pointed at another version's object and key (same owner,
+# so the download check cannot tell): the row no longer matches its event.
+veil data upload "$T/f" --name twin --owner o
+cp "$T/ws/catalog.db" "$T/catalog.good"
+sqlite3 "$T/ws/catalog.db" "UPDATE dataset_versions SET (object_id, dek_id, sha256, size) =
+  (SELECT object_id, dek_id, sha256, size FROM dataset_versions WHERE dataset_id = (SELECT id FROM datasets WHERE name='d'))
+  WHERE dataset_id = (SELECT id FROM datasets WHERE name='twin')"
+veil audit verify
+expect_fail "a catalog row that differs from its upload event is caught" $E_CHECK "differs from its upload event"
+cp "$T/catalog.good" "$T/ws/catalog.db"
+rm -f "$T/ws/catalog.db-wal" "$T/ws/catalog.db-shm"
+veil audit verify
+expect_rc "the original catalog verifies again" 0
+
 # A log cut back to before an upload: the catalog still names the version,
 # which now has no upload event.
 cp -a "$T/ws/audit" "$T/audit.full"

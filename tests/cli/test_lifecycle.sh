@@ -104,6 +104,22 @@ echo junk >"$T/ws/objects/tmp/put-Ab12Cd"
 veil gc
 check "gc removes temp files left by killed writers" test ! -e "$T/ws/objects/tmp/put-Ab12Cd"
 
+# A catalog copied back from before an upload must not make gc shred the
+# newer version's key and object: the audit log still names them.
+cp "$T/ws/catalog.db" "$T/catalog.old"
+rm -f "$T/ws/catalog.db-wal" "$T/ws/catalog.db-shm"
+rand_file "$T/late" 700
+veil data upload "$T/late" --name late --owner o
+cp "$T/ws/catalog.db" "$T/catalog.new"
+cp "$T/catalog.old" "$T/ws/catalog.db"
+rm -f "$T/ws/catalog.db-wal" "$T/ws/catalog.db-shm"
+veil gc
+check "gc with a stale catalog keeps what an upload event names" err_has "kept data key"
+cp "$T/catalog.new" "$T/ws/catalog.db"
+rm -f "$T/ws/catalog.db-wal" "$T/ws/catalog.db-shm"
+veil data download late -o "$T/late.out"
+check "so the newer version still decrypts once the catalog is put back" cmp -s "$T/late" "$T/late.out"
+
 # expiry by age
 sed -i 's/keep_versions: 2/keep_versions: 0/; s/expire_days: 0/expire_days: 1/' "$T/ws/veil.yaml"
 sqlite3 "$T/ws/catalog.db" "UPDATE dataset_versions SET created = created - 3*86400 WHERE version = 1 AND dataset_id = (SELECT id FROM datasets WHERE name='e')" 2>/dev/null ||
