@@ -237,7 +237,21 @@ static veil_status check_format(veil_catalog *c, bool created, bool create, veil
 	if (ours == 1 && (st = query_int(c, "SELECT count(*) FROM meta WHERE key = 'format' AND value = ?1",
 	                                 FORMAT_NAME, &ours, err)))
 		return st;
-	return ours == 1 ? VEIL_OK : not_ours(c, "it has no veil format marker", err);
+	if (ours != 1)
+		return not_ours(c, "it has no veil format marker", err);
+	/* veil creates no triggers or views: one found here was put there by
+	 * someone else and could rewrite what veil stores (a classification, a
+	 * state) behind its back. */
+	int64_t foreign = 0;
+	if ((st = query_int(c, "SELECT count(*) FROM sqlite_schema WHERE type IN ('trigger', 'view')", NULL,
+	                    &foreign, err)))
+		return st;
+	if (foreign) {
+		veil_err_set(err, VEIL_E_CORRUPT, "catalog %s holds triggers or views that veil never creates", c->path);
+		veil_err_hint(err, "the catalog was modified outside veil; restore it from a backup");
+		return VEIL_E_CORRUPT;
+	}
+	return VEIL_OK;
 }
 
 static veil_status set_wal(veil_catalog *c, veil_err *err)
@@ -264,6 +278,7 @@ static veil_status setup(veil_catalog *c, bool create, bool created, veil_err *e
 	if (rc != SQLITE_OK)
 		return vcat_db_err(c, rc, "cannot open", err);
 	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	/* Nothing that could write comes before the format check. */
 	veil_status st = check_format(c, created, create, err);

@@ -246,6 +246,29 @@ static veil_status configure(sqlite3 *db, veil_err *err)
 
 /* For create: the file exists (made 0600 by the caller) but is empty.
  * SQLite gives the -wal and -shm files the main file's mode. */
+/* veil creates no triggers or views. One in keys.db was put there by
+ * someone else, and could quietly undo a change veil makes (a trigger that
+ * ignores the update destroying a DEK would defeat crypto-shredding). */
+static veil_status no_foreign_schema(sqlite3 *db, veil_err *err)
+{
+	sqlite3_stmt *st;
+	veil_status s = keys_db_prepare(db, "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view')",
+	                                &st, err);
+	if (s)
+		return s;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		veil_err_set(err, VEIL_E_CORRUPT, "keys.db holds a %s named '%.64s' that veil never creates",
+		             (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+		veil_err_hint(err, "the key store was modified outside veil; restore it from a backup");
+		s = VEIL_E_CORRUPT;
+	} else if (rc != SQLITE_DONE) {
+		s = keys_db_err(db, err, "cannot read the keys.db schema");
+	}
+	sqlite3_finalize(st);
+	return s;
+}
+
 veil_status keys_db_open(const char *path, bool create, sqlite3 **out, veil_err *err)
 {
 	*out = NULL;
@@ -264,7 +287,10 @@ veil_status keys_db_open(const char *path, bool create, sqlite3 **out, veil_err 
 		return s;
 	}
 	sqlite3_extended_result_codes(db, 1);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	veil_status s = configure(db, err);
+	if (!s)
+		s = no_foreign_schema(db, err);
 	if (!s)
 		s = migrate(db, err);
 	if (s) {

@@ -305,10 +305,16 @@ static veil_status destroy(veil_kms *kms, const char *id, veil_err *err)
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	s = keys_db_done(kms->db, st, err, "cannot destroy the DEK");
 	sqlite3_finalize(st);
-	if (s || sqlite3_changes(kms->db) == 1)
+	if (s)
 		return s;
-	dek_row r; /* nothing changed: unknown, or destroyed already (fine) */
-	return read_row(kms, id, &r, err);
+	/* Whatever the update reported, the row must now be a tombstone:
+	 * unknown ids fail here, destroyed-already is fine. */
+	dek_row r;
+	if ((s = read_row(kms, id, &r, err)))
+		return s;
+	if (!r.destroyed)
+		return keys_fail(err, VEIL_E_CORRUPT, "the DEK %s is still in keys.db after being destroyed", id);
+	return VEIL_OK;
 }
 
 veil_status veil_kms_dek_destroy(veil_kms *kms, const char *id, veil_err *err)

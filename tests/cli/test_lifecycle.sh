@@ -55,6 +55,23 @@ obj4=$("$VEIL_BIN" data inspect d@4 --json | python3 -c "import json,sys;print(j
 hostile; rm -f "$T/bh/objects/${obj4:0:2}/${obj4:2}"
 veil restore "$T/bh" "$T/r4"
 expect_fail "a backup missing an object is refused" $E_CORRUPT "no object for"
+hostile; sqlite3 "$T/bh/keys/keys.db" "CREATE TRIGGER keep BEFORE UPDATE OF wrapped ON deks WHEN NEW.wrapped IS NULL BEGIN SELECT RAISE(IGNORE); END"
+python3 - "$T/bh" <<'PY2'
+import hashlib, sys
+d = sys.argv[1]
+lines = open(d + '/MANIFEST').read().splitlines()
+out = []
+for l in lines:
+    if l.endswith('  keys/keys.db'):
+        l = hashlib.sha256(open(d + '/keys/keys.db', 'rb').read()).hexdigest() + '  keys/keys.db'
+    out.append(l)
+open(d + '/MANIFEST', 'w').write('\n'.join(out) + '\n')
+PY2
+veil restore "$T/bh" "$T/r4"
+expect_fail "a key store carrying a trigger (that would defeat shredding) is refused, even with a matching MANIFEST" $E_CORRUPT "trigger"
+hostile; sqlite3 "$T/bh/catalog.db" "CREATE TRIGGER pub AFTER INSERT ON datasets BEGIN UPDATE datasets SET classification='public'; END"
+veil restore "$T/bh" "$T/r4"
+expect_fail "a catalog carrying a trigger is refused" $E_CORRUPT "trigger|modified"
 check "no hostile backup left a workspace behind" sh -c "! ls -d '$T'/r4* 2>/dev/null"
 VEIL_PASSPHRASE="wrong wrong wrong" veil restore "$T/bk" "$T/r5"
 expect_fail "restore needs the workspace passphrase to check keys and log" $E_AUTH "wrong passphrase"
