@@ -189,32 +189,33 @@ out:
 static bool root_owned(const char *path, bool want_dir)
 {
 	struct stat sb;
-	return stat(path, &sb) == 0 && sb.st_uid == 0 && !(sb.st_mode & 022) &&
+	return lstat(path, &sb) == 0 && sb.st_uid == 0 && !(sb.st_mode & 022) &&
 	       (want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
 }
 
-static bool folder_root_owned(const char *path)
+/* The module runs inside veil with the PIN and every key it unwraps, and
+ * its path comes from veil.yaml, which anyone who can write the workspace
+ * can edit. The path is resolved once (no links left), the file and every
+ * folder above it must be root's and writable by no one else (so nobody
+ * else can swap any part of it between this check and the load), and the
+ * resolved path is what gets loaded. */
+static veil_status check_module(const char *path, char resolved[PATH_MAX], veil_err *err)
 {
+	bool ok = path[0] == '/' && realpath(path, resolved) && root_owned(resolved, false);
 	char dir[PATH_MAX];
-	if (veil_fmt(dir, sizeof dir, NULL, "%s", path))
-		return false;
-	*strrchr(dir, '/') = '\0';
-	return root_owned(*dir ? dir : "/", true);
-}
-
-static veil_status check_module(const char *path, veil_err *err)
-{
-	char real[PATH_MAX];
-	/* The link (if it is one) must sit in a root-owned folder, and what it
-	 * resolves to must be root-owned too. */
-	bool ok = path[0] == '/' && folder_root_owned(path) && realpath(path, real) &&
-	          root_owned(real, false) && folder_root_owned(real);
+	if (ok && !veil_fmt(dir, sizeof dir, NULL, "%s", resolved)) {
+		for (char *slash = strrchr(dir, '/'); ok && slash; slash = strrchr(dir, '/')) {
+			*slash = '\0';
+			ok = root_owned(*dir ? dir : "/", true);
+			if (!*dir)
+				break;
+		}
+	}
 	if (ok)
 		return VEIL_OK;
 	veil_err_set(err, VEIL_E_DENIED, "refusing to load the PKCS#11 module %s", path);
-	veil_err_hint(err,
-	              "root.pkcs11_module in veil.yaml must be an absolute path to a file owned by root and "
-	              "writable by no one else, in a folder like /usr/lib");
+	veil_err_hint(err, "root.pkcs11_module in veil.yaml must name a file owned by root and writable by no one "
+	                   "else, in folders that are too (like /usr/lib)");
 	return VEIL_E_DENIED;
 }
 
@@ -230,12 +231,13 @@ veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_c
 	kc->provider = cfg->provider;
 	size_t len = 0;
 	if (strcmp(cfg->provider, "pkcs11") == 0) {
-		if ((st = check_module(cfg->pkcs11_module, err)))
+		static __thread char module[PATH_MAX];
+		if ((st = check_module(cfg->pkcs11_module, module, err)))
 			return st;
 		if ((st = cli_read_secret("PKCS#11 user PIN", "VEIL_PKCS11_PIN", "VEIL_PKCS11_PIN_FILE",
 		                          false, secret, &len, err)))
 			return st;
-		kc->pkcs11_module = cfg->pkcs11_module;
+		kc->pkcs11_module = module; /* the resolved, checked path */
 		kc->pkcs11_token = cfg->pkcs11_token;
 		kc->pkcs11_key_label = cfg->pkcs11_key_label;
 		kc->pkcs11_pin = *secret;
