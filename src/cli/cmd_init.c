@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,15 +43,35 @@ static bool dir_empty(const char *dir)
 	return empty;
 }
 
-/* Removes what an interrupted init left in dir (its hidden build folders),
- * so that running init again just works. */
+/* Build folders are named .veil-init-<pid>-XXXXXX. One whose process is
+ * gone was left by an interrupted init; one whose process runs belongs to
+ * a concurrent init and is left alone, as is anything else. */
+#define BUILD_PREFIX ".veil-init-"
+
+static bool stale_build_folder(const char *dir, const char *name)
+{
+	if (strncmp(name, BUILD_PREFIX, sizeof BUILD_PREFIX - 1) != 0)
+		return false;
+	char *end;
+	long pid = strtol(name + sizeof BUILD_PREFIX - 1, &end, 10);
+	if (pid <= 0 || *end != '-' || strlen(end) != 7)
+		return false;
+	char p[4400];
+	struct stat sb;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	if (lstat(p, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+		return false;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Removes what interrupted inits left in dir. */
 static void remove_leftovers(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char p[4400];
 	while (d && (e = readdir(d)))
-		if (strncmp(e->d_name, ".veil-init-", 11) == 0) {
+		if (stale_build_folder(dir, e->d_name)) {
 			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
 			cli_info("removing %s, left by an interrupted 'veil init'", p);
 			cli_remove_tree(p);
@@ -72,6 +93,8 @@ typedef struct init_opts {
 static veil_status absolute(const char *path, char *out, size_t outsz, veil_err *err)
 {
 	char buf[4096], parent[4096];
+	if (realpath(path, parent)) /* it exists: resolve it whole, links included */
+		return veil_fmt(out, outsz, err, "%s", parent);
 	veil_status st = veil_fmt(buf, sizeof buf, err, "%s", path);
 	if (st)
 		return st;
@@ -114,8 +137,15 @@ static veil_status move_entries(const char *tmp, const char *dir, veil_err *err)
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		snprintf(from, sizeof from, "%s/%s", tmp, order[i]);
 		snprintf(to, sizeof to, "%s/%s", dir, order[i]);
-		if (veil_fs_exists(from) && rename(from, to) != 0)
-			return veil_err_errno(err, VEIL_E_IO, errno, "cannot move %s into %s", order[i], dir);
+		if (veil_fs_exists(from) && rename(from, to) != 0) {
+			veil_status st = veil_err_errno(err, VEIL_E_IO, errno, "cannot move %s into %s", order[i], dir);
+			/* DIR was empty: what is in it now is ours, so take it out again. */
+			while (i-- > 0) {
+				snprintf(to, sizeof to, "%s/%s", dir, order[i]);
+				cli_remove_tree(to);
+			}
+			return st;
+		}
 	}
 	if (!dir_empty(tmp))
 		return veil_err_set(err, VEIL_E_INTERNAL, "init left unexpected files in %s", tmp);
@@ -370,20 +400,24 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	if (absolute(o.dir, real, sizeof real, &err))
 		return cli_fail(&err);
 	bool exists = veil_fs_exists(real);
-	char *slash = strrchr(real, '/');
 	if (exists) {
-		snprintf(tmp, sizeof tmp, "%s/.veil-init-%d", real, (int)getpid());
+		snprintf(tmp, sizeof tmp, "%s/" BUILD_PREFIX "%d-XXXXXX", real, (int)getpid());
 	} else {
+		char *slash = strrchr(real, '/');
 		*slash = '\0';
-		snprintf(tmp, sizeof tmp, "%s/.veil-init-%s-%d", *real ? real : "", slash + 1, (int)getpid());
+		remove_leftovers(*real ? real : "/");
+		snprintf(tmp, sizeof tmp, "%s/" BUILD_PREFIX "%d-XXXXXX", real, (int)getpid());
 		*slash = '/';
+	}
+	/* mkdtemp: a fresh folder, never one someone else prepared. */
+	if (!mkdtemp(tmp)) {
+		veil_err_errno(&err, VEIL_E_IO, errno, "cannot create a folder to build the workspace in");
+		return cli_fail(&err);
 	}
 	o.final = real;
 	o.dir = tmp;
 	char pub_hex[2 * VEIL_ED25519_PUB_LEN + 1];
-	veil_status st = veil_fs_mkdirs(tmp, 0700, &err);
-	if (!st)
-		st = create(g, &o, pub_hex, &err);
+	veil_status st = create(g, &o, pub_hex, &err);
 	if (!st)
 		st = exists ? move_entries(tmp, real, &err) : move_into_place(tmp, real, &err);
 	if (st) {
