@@ -247,7 +247,8 @@ static veil_status check_format(veil_catalog *c, bool created, bool create, veil
 	                    &foreign, err)))
 		return st;
 	if (foreign) {
-		veil_err_set(err, VEIL_E_CORRUPT, "catalog %s holds triggers or views that veil never creates", c->path);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "catalog %s holds triggers or views that veil never creates", c->path);
 		veil_err_hint(err, "the catalog was modified outside veil; restore it from a backup");
 		return VEIL_E_CORRUPT;
 	}

@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome, json_t *detail,
-                      veil_err *err)
+veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
+                      json_t *detail, veil_err *err)
 {
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(detail);
-	veil_audit_event ev = {
-	        .actor = ws->actor, .action = action, .resource = resource, .outcome = outcome, .detail = text};
+	veil_audit_event ev = {.actor = ws->actor,
+	                       .action = action,
+	                       .resource = resource,
+	                       .outcome = outcome,
+	                       .detail = text};
 	veil_status st = ws->audit ? veil_audit_append(ws->audit, &ev, NULL, err)
 	                           : veil_err_set(err, VEIL_E_INTERNAL, "audit log not open for %s", action);
 	free(text);
@@ -157,13 +160,15 @@ static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_ev
 	e->size = json_is_integer(size) ? (uint64_t)json_integer_value(size) : 0;
 	json_decref(d);
 	if (!ok)
-		return veil_err_set(err, VEIL_E_CORRUPT, "audit event %llu (data.upload %s) has no valid detail",
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "audit event %llu (data.upload %s) has no valid detail",
 		                    (unsigned long long)index, ev->resource);
 	u->n++;
 	return VEIL_OK;
 }
 
-veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN], cli_uploads *u, veil_err *err)
+veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN], cli_uploads *u,
+                             veil_err *err)
 {
 	char p[4200];
 	snprintf(p, sizeof p, "%s/%s", ws->dir, CLI_WS_AUDIT);
@@ -176,7 +181,8 @@ veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN]
 		uint8_t pub[VEIL_ED25519_PUB_LEN];
 		veil_audit_public_key(log, pub);
 		if (memcmp(pub, pin, sizeof pub) != 0)
-			st = veil_err_set(err, VEIL_E_CORRUPT, "the audit log changed while it was being checked");
+			st = veil_err_set(err, VEIL_E_CORRUPT,
+			                  "the audit log changed while it was being checked");
 	}
 	if (!st)
 		st = veil_audit_read(log, 0, collect_upload, u, err);
@@ -229,7 +235,8 @@ static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_
 	const cli_upload *e = cli_uploads_find(x->u, ref);
 	if (!e)
 		return veil_err_set(err, VEIL_E_CORRUPT,
-		                    "the catalog holds %s, but the audit log has no upload event for it", ref);
+		                    "the catalog holds %s, but the audit log has no upload event for it",
+		                    ref);
 	const char *field = strcmp(e->object_id, v->object_id) != 0 ? "object"
 	                    : strcmp(e->dek_id, v->dek_id) != 0     ? "data key"
 	                    : strcmp(e->sha256, v->sha256) != 0     ? "SHA-256"
@@ -237,13 +244,13 @@ static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_
 	                    : e->size != v->size                    ? "size"
 	                                                            : NULL;
 	if (field)
-		return veil_err_set(err, VEIL_E_CORRUPT, "the catalog's %s of %s differs from its upload event", field,
-		                    ref);
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "the catalog's %s of %s differs from its upload event", field, ref);
 	/* Two versions never share an object or a data key. */
 	for (size_t i = 0; i < x->n; i++)
 		if (strcmp(x->deks[i], v->dek_id) == 0 || strcmp(x->objs[i], v->object_id) == 0)
-			return veil_err_set(err, VEIL_E_CORRUPT, "%s shares its object or data key with another version",
-			                    ref);
+			return veil_err_set(err, VEIL_E_CORRUPT,
+			                    "%s shares its object or data key with another version", ref);
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? 2 * x->cap : 64;
 		void *a = realloc(x->deks, cap * sizeof *x->deks);

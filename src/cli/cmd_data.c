@@ -204,8 +204,8 @@ static veil_status record(cli_ws *ws, veil_dataset_version *v, bool *kept, veil_
 	if ((st = veil_catalog_dataset_add_version(ws->catalog, v, err)) ||
 	    (st = veil_fmt(node, sizeof node, err, "%s@%u", v->name, v->version)) ||
 	    (st = veil_fmt(file, sizeof file, err, "sha256:%s", v->sha256)) ||
-	    (st = veil_catalog_lineage_add(ws->catalog, "dataset_version", node, "uploaded_from", "file", file, NULL,
-	                                   err))) {
+	    (st = veil_catalog_lineage_add(ws->catalog, "dataset_version", node, "uploaded_from", "file",
+	                                   file, NULL, err))) {
 		veil_catalog_rollback(ws->catalog);
 		return st;
 	}
@@ -221,7 +221,8 @@ static veil_status record(cli_ws *ws, veil_dataset_version *v, bool *kept, veil_
 		veil_err e2;
 		json_object_set_new(detail, "result", json_string("catalog commit failed"));
 		if (cli_audit(ws, "data.upload", node, "failed", json_incref(detail), &e2))
-			veil_log(VEIL_LOG_ERROR, "upload.cleanup", "cannot audit the undone upload of %s: %s", node, e2.msg);
+			veil_log(VEIL_LOG_ERROR, "upload.cleanup", "cannot audit the undone upload of %s: %s",
+			         node, e2.msg);
 		json_decref(detail);
 		return st;
 	}

@@ -132,9 +132,10 @@ static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
 			return VEIL_OK;
 	if (cli_uploads_name(o->u, d->id, NULL)) {
 		o->kept++;
-		cli_warn("kept data key %s: an upload event names it, but the catalog does not (is catalog.db "
-		         "older than the audit log?)",
-		         d->id);
+		cli_warn(
+		        "kept data key %s: an upload event names it, but the catalog does not (is catalog.db "
+		        "older than the audit log?)",
+		        d->id);
 		return VEIL_OK;
 	}
 	o->shredded++;

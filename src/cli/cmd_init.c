@@ -138,7 +138,8 @@ static veil_status move_entries(const char *tmp, const char *dir, veil_err *err)
 		snprintf(from, sizeof from, "%s/%s", tmp, order[i]);
 		snprintf(to, sizeof to, "%s/%s", dir, order[i]);
 		if (veil_fs_exists(from) && rename(from, to) != 0) {
-			veil_status st = veil_err_errno(err, VEIL_E_IO, errno, "cannot move %s into %s", order[i], dir);
+			veil_status st = veil_err_errno(err, VEIL_E_IO, errno, "cannot move %s into %s",
+			                                order[i], dir);
 			/* DIR was empty: what is in it now is ours, so take it out again. */
 			while (i-- > 0) {
 				snprintf(to, sizeof to, "%s/%s", dir, order[i]);

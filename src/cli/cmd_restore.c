@@ -54,6 +54,9 @@ static veil_status parse_manifest(const char *dir, manifest *m, veil_err *err)
 {
 	char p[4200];
 	snprintf(p, sizeof p, "%s/MANIFEST", dir);
+	struct stat sb;
+	if (lstat(p, &sb) == 0 && !S_ISREG(sb.st_mode)) /* a FIFO would block the read */
+		return veil_err_set(err, VEIL_E_CORRUPT, "%s is not a regular file", p);
 	veil_status st = veil_fs_read_file(p, MANIFEST_MAX, &m->text, err);
 	if (st) {
 		veil_err_hint(err, "is %s a folder written by 'veil backup'?", dir);
@@ -223,7 +226,13 @@ int cmd_restore(cli_global *g, int argc, char **argv)
 		return rc;
 	if (argc - optind != 2)
 		return cli_usage_error(cmd, "give the BACKUP folder and the new workspace DIR");
-	const char *from = argv[optind], *dest = argv[optind + 1];
+	const char *from = argv[optind];
+	char dest_buf[4096];
+	if (veil_fmt(dest_buf, sizeof dest_buf, NULL, "%s", argv[optind + 1]))
+		return cli_usage_error(cmd, "DIR is too long");
+	for (size_t n = strlen(dest_buf); n > 1 && dest_buf[n - 1] == '/'; n--)
+		dest_buf[n - 1] = '\0'; /* "r3/" means r3 */
+	const char *dest = dest_buf;
 	veil_err err;
 	veil_err_clear(&err);
 	if (veil_fs_exists(dest)) {

@@ -156,8 +156,15 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 	if ((st = copy_str(cfg->pkcs11_key_label, sizeof cfg->pkcs11_key_label, v ? v : "veil-root",
 	                   "root.pkcs11_key_label", err)))
 		goto out;
-	v = veil_yaml_get(&m, "key_rotation");
-	if (v && strcmp(v, "off") != 0 && (st = veil_duration_parse(v, &cfg->key_rotation, err))) {
+	/* Required: a missing line must not switch the rotation check off
+	 * any more than a misspelt one; 'off' says so explicitly. */
+	if (!(v = veil_yaml_get(&m, "key_rotation"))) {
+		veil_err_set(err, VEIL_E_INVALID, "%s has no key_rotation setting", path);
+		veil_err_hint(err, "add 'key_rotation: 30d' (or 'key_rotation: off' to disable the check)");
+		st = VEIL_E_INVALID;
+		goto out;
+	}
+	if (strcmp(v, "off") != 0 && (st = veil_duration_parse(v, &cfg->key_rotation, err))) {
 		veil_err_wrap(err, "veil.yaml: key_rotation");
 		goto out;
 	}
@@ -214,8 +221,9 @@ static veil_status check_module(const char *path, char resolved[PATH_MAX], veil_
 	if (ok)
 		return VEIL_OK;
 	veil_err_set(err, VEIL_E_DENIED, "refusing to load the PKCS#11 module %s", path);
-	veil_err_hint(err, "root.pkcs11_module in veil.yaml must name a file owned by root and writable by no one "
-	                   "else, in folders that are too (like /usr/lib)");
+	veil_err_hint(err,
+	              "root.pkcs11_module in veil.yaml must name a file owned by root and writable by no one "
+	              "else, in folders that are too (like /usr/lib)");
 	return VEIL_E_DENIED;
 }
 

@@ -252,14 +252,15 @@ static veil_status configure(sqlite3 *db, veil_err *err)
 static veil_status no_foreign_schema(sqlite3 *db, veil_err *err)
 {
 	sqlite3_stmt *st;
-	veil_status s = keys_db_prepare(db, "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view')",
-	                                &st, err);
+	veil_status s = keys_db_prepare(
+	        db, "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view')", &st, err);
 	if (s)
 		return s;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		veil_err_set(err, VEIL_E_CORRUPT, "keys.db holds a %s named '%.64s' that veil never creates",
-		             (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+		             (const char *)sqlite3_column_text(st, 0),
+		             (const char *)sqlite3_column_text(st, 1));
 		veil_err_hint(err, "the key store was modified outside veil; restore it from a backup");
 		s = VEIL_E_CORRUPT;
 	} else if (rc != SQLITE_DONE) {

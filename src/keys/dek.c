@@ -313,7 +313,8 @@ static veil_status destroy(veil_kms *kms, const char *id, veil_err *err)
 	if ((s = read_row(kms, id, &r, err)))
 		return s;
 	if (!r.destroyed)
-		return keys_fail(err, VEIL_E_CORRUPT, "the DEK %s is still in keys.db after being destroyed", id);
+		return keys_fail(err, VEIL_E_CORRUPT, "the DEK %s is still in keys.db after being destroyed",
+		                 id);
 	return VEIL_OK;
 }
 

@@ -23,8 +23,8 @@ check "the backup has a manifest" test -f "$T/bk/MANIFEST"
 check "the backup holds no passphrase or plaintext" sh -c "! grep -rqF '$VEIL_PASSPHRASE' '$T/bk'"
 veil backup "$T/bk"
 expect_fail "backup will not overwrite" $E_EXISTS "exists"
-veil restore "$T/bk" "$T/restored"
-expect_rc "restore" 0
+veil restore "$T/bk" "$T/restored/"
+expect_rc "restore (a trailing slash on DIR is fine)" 0
 VEIL_WORKSPACE="$T/restored" veil audit verify
 expect_rc "the restored audit log verifies" 0
 VEIL_WORKSPACE="$T/restored" veil data download d@2 -o "$T/r2"
@@ -39,6 +39,9 @@ veil restore "$T/nothing" "$T/r3"
 expect_fail "restoring a missing backup" $E_NOTFOUND "MANIFEST|backup"
 # hostile backups
 hostile() { rm -rf "$T/bh"; cp -a "$T/bk" "$T/bh"; }
+hostile; rm "$T/bh/MANIFEST" && mkfifo "$T/bh/MANIFEST"
+timeout 20 "$VEIL_BIN" restore "$T/bh" "$T/r4" >"$T/out" 2>"$T/err"; RC=$?
+expect_fail "a MANIFEST that is a FIFO is refused, not waited on" $E_CORRUPT "not a regular file"
 hostile; : >"$T/bh/MANIFEST"
 veil restore "$T/bh" "$T/r4"
 expect_fail "an empty MANIFEST is refused" $E_CORRUPT "empty"
