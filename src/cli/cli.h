@@ -78,6 +78,8 @@ int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const 
 /* For commands whose only own option is --json. Returns -1 to go on, or
  * an exit code to return. */
 int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json);
+/* For commands with only the common options. Same returns. */
+int cli_parse_plain(cli_global *g, const cli_command *cmd, int argc, char **argv);
 const cli_command *cli_find(const char *name);
 
 /* ---- the open workspace (workspace.c) ---- */

@@ -218,10 +218,7 @@ static veil_status verify_restored(cli_global *g, const char *dir, vctx *c, veil
 int cmd_restore(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("restore");
-	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
-	int rc = -1;
-	while (cli_opt(g, cmd, argc, argv, "", longopts, &rc) != -1)
-		; /* no options of its own: cli_opt handles the common ones */
+	int rc = cli_parse_plain(g, cmd, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (argc - optind != 2)

@@ -62,6 +62,15 @@ int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **
 	return rc;
 }
 
+int cli_parse_plain(cli_global *g, const cli_command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int rc = -1;
+	while (cli_opt(g, cmd, argc, argv, "", longopts, &rc) != -1)
+		; /* cli_opt handles the common ones; there are no others */
+	return rc;
+}
+
 const cli_command *cli_find(const char *name)
 {
 	for (size_t i = 0; i < cli_ncommands; i++)
