@@ -140,16 +140,21 @@ veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, cons
                       json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
 /* What the audit log's data.upload events say each version is. */
 typedef struct cli_upload {
-	char ref[VEIL_CATALOG_REF_MAX]; /* "name@version"; "" if a later event undid it */
+	char ref[VEIL_CATALOG_REF_MAX]; /* "name@version" */
 	char object_id[VEIL_CATALOG_HEX_MAX];
 	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
 	char sha256[VEIL_CATALOG_HEX_MAX];
 	char kek[VEIL_CATALOG_NAME_MAX];
 	uint64_t size;
+	uint64_t seq; /* order in the log */
+	bool failed;  /* a "failed" event: the catalog did not keep the version */
+	bool gone;    /* failed, or undone by a failed event after it */
 } cli_upload;
 typedef struct cli_uploads {
-	cli_upload *v;
+	cli_upload *v; /* sorted by (ref, seq) */
 	size_t n, cap;
+	const cli_upload **by_dek, **by_obj; /* entries not gone, sorted by data key / object */
+	size_t live;
 } cli_uploads;
 /* Reads every upload event; with pin, first checks the log is still the
  * one signed by that key. Free with cli_uploads_free. */

@@ -122,29 +122,44 @@ veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err 
 	return st;
 }
 
-/* ---- upload events: what the log says each version is ---- */
+/* ---- upload events: what the log says each version is ----
+ *
+ * Read once, then sorted so that every lookup is a binary search: verify,
+ * restore and gc look up one entry per catalog version, object or data key,
+ * and a linear scan each time would make them quadratic in the log's size. */
+static veil_status push(cli_uploads *u, cli_upload **e, veil_err *err)
+{
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 64;
+		cli_upload *p = realloc(u->v, cap * sizeof *p);
+		if (!p)
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory reading the audit log");
+		u->v = p;
+		u->cap = cap;
+	}
+	*e = &u->v[u->n];
+	memset(*e, 0, sizeof **e);
+	(*e)->seq = u->n++;
+	return VEIL_OK;
+}
+
 static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_event *ev, veil_err *err)
 {
 	cli_uploads *u = ctx;
 	if (strcmp(ev->action, "data.upload") != 0)
 		return VEIL_OK;
+	cli_upload *e = NULL;
+	veil_status st = push(u, &e, err);
+	if (st)
+		return st;
+	if (veil_fmt(e->ref, sizeof e->ref, NULL, "%s", ev->resource))
+		return veil_err_set(err, VEIL_E_CORRUPT, "audit event %llu names an over-long version",
+		                    (unsigned long long)index);
 	if (strcmp(ev->outcome, "ok") != 0) {
-		/* "failed": the catalog did not keep that version; forget its event. */
-		for (size_t i = 0; i < u->n; i++)
-			if (strcmp(u->v[i].ref, ev->resource) == 0)
-				u->v[i].ref[0] = '\0';
+		/* "failed": the catalog did not keep that version; see index_uploads. */
+		e->failed = e->gone = true;
 		return VEIL_OK;
 	}
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? 2 * u->cap : 64;
-		cli_upload *p = realloc(u->v, cap * sizeof *p);
-		if (!p)
-			return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
-		u->v = p;
-		u->cap = cap;
-	}
-	cli_upload *e = &u->v[u->n];
-	memset(e, 0, sizeof *e);
 	json_t *d = ev->detail ? json_loads(ev->detail, 0, NULL) : NULL;
 	const char *obj = json_string_value(json_object_get(d, "object_id"));
 	const char *dek = json_string_value(json_object_get(d, "dek_id"));
@@ -152,7 +167,6 @@ static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_ev
 	const char *kek = json_string_value(json_object_get(d, "kek"));
 	json_t *size = json_object_get(d, "size");
 	bool ok = obj && dek && sha && kek && json_is_integer(size) &&
-	          !veil_fmt(e->ref, sizeof e->ref, NULL, "%s", ev->resource) &&
 	          !veil_fmt(e->object_id, sizeof e->object_id, NULL, "%s", obj) &&
 	          !veil_fmt(e->dek_id, sizeof e->dek_id, NULL, "%s", dek) &&
 	          !veil_fmt(e->sha256, sizeof e->sha256, NULL, "%s", sha) &&
@@ -163,7 +177,54 @@ static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_ev
 		return veil_err_set(err, VEIL_E_CORRUPT,
 		                    "audit event %llu (data.upload %s) has no valid detail",
 		                    (unsigned long long)index, ev->resource);
-	u->n++;
+	return VEIL_OK;
+}
+
+static int by_ref(const void *a, const void *b)
+{
+	const cli_upload *x = a, *y = b;
+	int c = strcmp(x->ref, y->ref);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int by_dek(const void *a, const void *b)
+{
+	return strcmp((*(const cli_upload *const *)a)->dek_id, (*(const cli_upload *const *)b)->dek_id);
+}
+
+static int by_obj(const void *a, const void *b)
+{
+	return strcmp((*(const cli_upload *const *)a)->object_id, (*(const cli_upload *const *)b)->object_id);
+}
+
+/* Sorts by (version, order in the log); a "failed" event undoes the "ok"
+ * event just before it for the same version (the catalog did not keep
+ * it); then indexes what remains by data key and by object. */
+static veil_status index_uploads(cli_uploads *u, veil_err *err)
+{
+	if (u->n)
+		qsort(u->v, u->n, sizeof *u->v, by_ref);
+	for (size_t i = 1; i < u->n; i++)
+		if (u->v[i].failed)
+			for (size_t j = i; j-- > 0 && strcmp(u->v[j].ref, u->v[i].ref) == 0;)
+				if (!u->v[j].gone) {
+					u->v[j].gone = true;
+					break;
+				}
+	u->by_dek = calloc(u->n ? u->n : 1, sizeof *u->by_dek);
+	u->by_obj = calloc(u->n ? u->n : 1, sizeof *u->by_obj);
+	if (!u->by_dek || !u->by_obj)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory indexing the audit log");
+	for (size_t i = 0; i < u->n; i++) {
+		if (u->v[i].gone)
+			continue;
+		u->by_dek[u->live] = u->by_obj[u->live] = &u->v[i];
+		u->live++;
+	}
+	if (u->live) {
+		qsort(u->by_dek, u->live, sizeof *u->by_dek, by_dek);
+		qsort(u->by_obj, u->live, sizeof *u->by_obj, by_obj);
+	}
 	return VEIL_OK;
 }
 
@@ -187,6 +248,8 @@ veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN]
 	if (!st)
 		st = veil_audit_read(log, 0, collect_upload, u, err);
 	veil_audit_close(log);
+	if (!st)
+		st = index_uploads(u, err);
 	if (st)
 		cli_uploads_free(u);
 	return st;
@@ -195,25 +258,40 @@ veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN]
 void cli_uploads_free(cli_uploads *u)
 {
 	free(u->v);
+	free(u->by_dek);
+	free(u->by_obj);
 	memset(u, 0, sizeof *u);
 }
 
 const cli_upload *cli_uploads_find(const cli_uploads *u, const char *ref)
 {
-	/* The last event wins: a version number is used once, so there is one. */
-	for (size_t i = u->n; i-- > 0;)
-		if (strcmp(u->v[i].ref, ref) == 0)
-			return &u->v[i];
-	return NULL;
+	/* The first entry for ref, then the last one still standing: after a
+	 * crash between an upload's event and its catalog commit, the version
+	 * number is used again, and the later event is the one that counts. */
+	size_t lo = 0, hi = u->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(u->v[mid].ref, ref) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const cli_upload *found = NULL;
+	for (size_t i = lo; i < u->n && strcmp(u->v[i].ref, ref) == 0; i++)
+		if (!u->v[i].gone)
+			found = &u->v[i];
+	return found;
 }
 
 bool cli_uploads_name(const cli_uploads *u, const char *dek_id, const char *object_id)
 {
-	for (size_t i = 0; i < u->n; i++)
-		if (u->v[i].ref[0] && ((dek_id && strcmp(u->v[i].dek_id, dek_id) == 0) ||
-		                       (object_id && strcmp(u->v[i].object_id, object_id) == 0)))
-			return true;
-	return false;
+	cli_upload key;
+	const cli_upload *kp = &key;
+	if (dek_id && !veil_fmt(key.dek_id, sizeof key.dek_id, NULL, "%s", dek_id) &&
+	    bsearch(&kp, u->by_dek, u->live, sizeof *u->by_dek, by_dek))
+		return true;
+	return object_id && !veil_fmt(key.object_id, sizeof key.object_id, NULL, "%s", object_id) &&
+	       bsearch(&kp, u->by_obj, u->live, sizeof *u->by_obj, by_obj);
 }
 
 /* ---- the catalog against the log ---- */
@@ -221,9 +299,6 @@ typedef struct xcheck {
 	veil_catalog *catalog;
 	const cli_uploads *u;
 	uint64_t versions;
-	char (*deks)[VEIL_CATALOG_DEK_ID_MAX];
-	char (*objs)[VEIL_CATALOG_HEX_MAX];
-	size_t n, cap;
 } xcheck;
 
 static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_err *err)
@@ -246,25 +321,9 @@ static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_
 	if (field)
 		return veil_err_set(err, VEIL_E_CORRUPT,
 		                    "the catalog's %s of %s differs from its upload event", field, ref);
-	/* Two versions never share an object or a data key. */
-	for (size_t i = 0; i < x->n; i++)
-		if (strcmp(x->deks[i], v->dek_id) == 0 || strcmp(x->objs[i], v->object_id) == 0)
-			return veil_err_set(err, VEIL_E_CORRUPT,
-			                    "%s shares its object or data key with another version", ref);
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 64;
-		void *a = realloc(x->deks, cap * sizeof *x->deks);
-		if (a)
-			x->deks = a;
-		void *b = a ? realloc(x->objs, cap * sizeof *x->objs) : NULL;
-		if (!b)
-			return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
-		x->objs = b;
-		x->cap = cap;
-	}
-	memcpy(x->deks[x->n], v->dek_id, sizeof x->deks[0]);
-	memcpy(x->objs[x->n], v->object_id, sizeof x->objs[0]);
-	x->n++;
+	/* Each row equals its own event, and each upload event names a fresh
+	 * object and data key, so no two rows can share either: a row pointed
+	 * at another version's object fails the comparison above. */
 	return VEIL_OK;
 }
 
@@ -297,8 +356,6 @@ veil_status cli_verify_log(cli_ws *ws, const uint8_t pub[VEIL_ED25519_PUB_LEN], 
 		rep->problem = VEIL_AUDIT_BAD_LEAF;
 		snprintf(rep->what, sizeof rep->what, "%s", err->msg);
 	}
-	free(x.deks);
-	free(x.objs);
 	*versions = x.versions;
 	return st;
 }

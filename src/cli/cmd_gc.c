@@ -25,9 +25,50 @@ typedef struct gc_version {
 } gc_version;
 
 typedef struct gc_list {
-	gc_version *v;
+	gc_version *v; /* every version, per dataset oldest first */
 	size_t n, cap;
+	const gc_version **by_dek, **by_obj; /* the same, sorted for lookups */
 } gc_list;
+
+static int by_dek(const void *a, const void *b)
+{
+	return strcmp((*(const gc_version *const *)a)->dek_id, (*(const gc_version *const *)b)->dek_id);
+}
+
+static int by_obj(const void *a, const void *b)
+{
+	return strcmp((*(const gc_version *const *)a)->object_id, (*(const gc_version *const *)b)->object_id);
+}
+
+/* Sorted indexes, so that each object and data key gc meets is looked up in
+ * log time rather than by scanning every version. */
+static veil_status index_versions(gc_list *l, veil_err *err)
+{
+	l->by_dek = calloc(l->n ? l->n : 1, sizeof *l->by_dek);
+	l->by_obj = calloc(l->n ? l->n : 1, sizeof *l->by_obj);
+	if (!l->by_dek || !l->by_obj)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < l->n; i++)
+		l->by_dek[i] = l->by_obj[i] = &l->v[i];
+	if (l->n) {
+		qsort(l->by_dek, l->n, sizeof *l->by_dek, by_dek);
+		qsort(l->by_obj, l->n, sizeof *l->by_obj, by_obj);
+	}
+	return VEIL_OK;
+}
+
+/* Whether any version, live or deleted, names this data key or object (a
+ * deleted version's are delete_version's to remove, in order). */
+static bool referenced(const gc_list *l, const char *dek_id, const char *object_id)
+{
+	gc_version key;
+	const gc_version *kp = &key;
+	if (dek_id)
+		return !veil_fmt(key.dek_id, sizeof key.dek_id, NULL, "%s", dek_id) &&
+		       bsearch(&kp, l->by_dek, l->n, sizeof *l->by_dek, by_dek);
+	return !veil_fmt(key.object_id, sizeof key.object_id, NULL, "%s", object_id) &&
+	       bsearch(&kp, l->by_obj, l->n, sizeof *l->by_obj, by_obj);
+}
 
 static veil_status collect(void *ctx, const veil_dataset_version *v, veil_err *err)
 {
@@ -61,17 +102,19 @@ static veil_status collect_dataset(void *ctx, const veil_dataset_version *v, vei
  * older than expire_days. Versions arrive per dataset, oldest first. */
 static void apply_rules(gc_list *l, const cli_ws_config *cfg, int64_t now, bool *expire)
 {
-	for (size_t i = 0; i < l->n; i++) {
+	/* Newest first within each dataset, counting the live versions seen. */
+	size_t newer = 0;
+	for (size_t i = l->n; i-- > 0;) {
+		if (i + 1 == l->n || strcmp(l->v[i + 1].name, l->v[i].name) != 0)
+			newer = 0; /* the newest version of another dataset */
 		expire[i] = false;
 		if (!l->v[i].live)
 			continue;
-		size_t newer = 0;
-		for (size_t j = i + 1; j < l->n && strcmp(l->v[j].name, l->v[i].name) == 0; j++)
-			newer += l->v[j].live;
 		if (cfg->keep_versions && newer >= cfg->keep_versions)
 			expire[i] = true;
 		if (cfg->expire_days && now - l->v[i].created > (int64_t)cfg->expire_days * 86400)
 			expire[i] = true;
+		newer++;
 	}
 }
 
@@ -121,17 +164,15 @@ typedef struct dek_ctx {
 	cli_ws *ws;
 	const cli_uploads *u;
 	bool dry;
-	uint64_t shredded, kept;
+	uint64_t shredded;
 } dek_ctx;
 
 static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
 {
 	dek_ctx *o = ctx;
-	for (size_t i = 0; i < o->l->n; i++)
-		if (strcmp(o->l->v[i].dek_id, d->id) == 0)
-			return VEIL_OK;
+	if (referenced(o->l, d->id, NULL))
+		return VEIL_OK;
 	if (cli_uploads_name(o->u, d->id, NULL)) {
-		o->kept++;
 		cli_warn(
 		        "kept data key %s: an upload event names it, but the catalog does not (is catalog.db "
 		        "older than the audit log?)",
@@ -161,12 +202,8 @@ typedef struct orphan_ctx {
 static veil_status orphan(void *ctx, const char *id, veil_err *err)
 {
 	orphan_ctx *o = ctx;
-	for (size_t i = 0; i < o->l->n; i++)
-		if (strcmp(o->l->v[i].object_id, id) == 0 && o->l->v[i].live)
-			return VEIL_OK;
-	for (size_t i = 0; i < o->l->n; i++)
-		if (strcmp(o->l->v[i].object_id, id) == 0)
-			return VEIL_OK; /* a deleted version's object: delete_version handles it */
+	if (referenced(o->l, NULL, id))
+		return VEIL_OK;
 	if (cli_uploads_name(o->u, NULL, id)) {
 		cli_warn("kept object %s: an upload event names it, but the catalog does not", id);
 		return VEIL_OK;
@@ -232,8 +269,8 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	uint8_t pub[VEIL_ED25519_PUB_LEN];
 	orphan_ctx oc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
 	dek_ctx dc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
-	if (!st && !(st = cli_log_key(&ws, pub, &err)))
-		st = cli_read_uploads(&ws, pub, &u, &err);
+	if (!st && !(st = cli_log_key(&ws, pub, &err)) && !(st = cli_read_uploads(&ws, pub, &u, &err)))
+		st = index_versions(&l, &err);
 	if (!st)
 		st = veil_store_list(ws.store, orphan, &oc, &err);
 	if (!st)
@@ -244,6 +281,8 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	cli_ws_close(&ws);
 	cli_uploads_free(&u);
 	free(l.v);
+	free(l.by_dek);
+	free(l.by_obj);
 	free(expire);
 	if (st)
 		return cli_fail(&err);
