@@ -153,7 +153,7 @@ typedef struct cli_upload {
 typedef struct cli_uploads {
 	cli_upload *v; /* sorted by (ref, seq) */
 	size_t n, cap;
-	const cli_upload **by_dek, **by_obj; /* entries not gone, sorted by data key / object */
+	const char **deks, **objs; /* ids named by entries not gone, sorted (cli_cmp_ids) */
 	size_t live;
 } cli_uploads;
 /* Reads every upload event; with pin, first checks the log is still the
@@ -161,6 +161,8 @@ typedef struct cli_uploads {
 veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN], cli_uploads *u,
                              veil_err *err) VEIL_MUST_CHECK;
 void cli_uploads_free(cli_uploads *u);
+/* qsort/bsearch comparator for arrays of id strings (const char *). */
+int cli_cmp_ids(const void *a, const void *b);
 const cli_upload *cli_uploads_find(const cli_uploads *u, const char *ref);
 /* Whether any upload event names this data key or object. */
 bool cli_uploads_name(const cli_uploads *u, const char *dek_id, const char *object_id);

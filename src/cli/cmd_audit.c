@@ -127,20 +127,21 @@ veil_status cli_log_key(cli_ws *ws, uint8_t pub[VEIL_ED25519_PUB_LEN], veil_err 
  * Read once, then sorted so that every lookup is a binary search: verify,
  * restore and gc look up one entry per catalog version, object or data key,
  * and a linear scan each time would make them quadratic in the log's size. */
-static veil_status push(cli_uploads *u, cli_upload **e, veil_err *err)
+/* A fresh zeroed entry at the end, or NULL when memory runs out. */
+static cli_upload *push(cli_uploads *u)
 {
 	if (u->n == u->cap) {
 		size_t cap = u->cap ? 2 * u->cap : 64;
 		cli_upload *p = realloc(u->v, cap * sizeof *p);
 		if (!p)
-			return veil_err_set(err, VEIL_E_NOMEM, "out of memory reading the audit log");
+			return NULL;
 		u->v = p;
 		u->cap = cap;
 	}
-	*e = &u->v[u->n];
-	memset(*e, 0, sizeof **e);
-	(*e)->seq = u->n++;
-	return VEIL_OK;
+	cli_upload *e = &u->v[u->n];
+	memset(e, 0, sizeof *e);
+	e->seq = u->n++;
+	return e;
 }
 
 static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_event *ev, veil_err *err)
@@ -148,10 +149,9 @@ static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_ev
 	cli_uploads *u = ctx;
 	if (strcmp(ev->action, "data.upload") != 0)
 		return VEIL_OK;
-	cli_upload *e = NULL;
-	veil_status st = push(u, &e, err);
-	if (st)
-		return st;
+	cli_upload *e = push(u);
+	if (!e)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory reading the audit log");
 	if (veil_fmt(e->ref, sizeof e->ref, NULL, "%s", ev->resource))
 		return veil_err_set(err, VEIL_E_CORRUPT, "audit event %llu names an over-long version",
 		                    (unsigned long long)index);
@@ -187,19 +187,14 @@ static int by_ref(const void *a, const void *b)
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static int by_dek(const void *a, const void *b)
+int cli_cmp_ids(const void *a, const void *b)
 {
-	return strcmp((*(const cli_upload *const *)a)->dek_id, (*(const cli_upload *const *)b)->dek_id);
-}
-
-static int by_obj(const void *a, const void *b)
-{
-	return strcmp((*(const cli_upload *const *)a)->object_id, (*(const cli_upload *const *)b)->object_id);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Sorts by (version, order in the log); a "failed" event undoes the "ok"
  * event just before it for the same version (the catalog did not keep
- * it); then indexes what remains by data key and by object. */
+ * it); then indexes the data keys and objects of what remains. */
 static veil_status index_uploads(cli_uploads *u, veil_err *err)
 {
 	if (u->n)
@@ -211,19 +206,20 @@ static veil_status index_uploads(cli_uploads *u, veil_err *err)
 					u->v[j].gone = true;
 					break;
 				}
-	u->by_dek = calloc(u->n ? u->n : 1, sizeof *u->by_dek);
-	u->by_obj = calloc(u->n ? u->n : 1, sizeof *u->by_obj);
-	if (!u->by_dek || !u->by_obj)
+	u->deks = calloc(u->n ? u->n : 1, sizeof(const char *));
+	u->objs = calloc(u->n ? u->n : 1, sizeof(const char *));
+	if (!u->deks || !u->objs)
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory indexing the audit log");
 	for (size_t i = 0; i < u->n; i++) {
 		if (u->v[i].gone)
 			continue;
-		u->by_dek[u->live] = u->by_obj[u->live] = &u->v[i];
+		u->deks[u->live] = u->v[i].dek_id;
+		u->objs[u->live] = u->v[i].object_id;
 		u->live++;
 	}
 	if (u->live) {
-		qsort(u->by_dek, u->live, sizeof *u->by_dek, by_dek);
-		qsort(u->by_obj, u->live, sizeof *u->by_obj, by_obj);
+		qsort(u->deks, u->live, sizeof(const char *), cli_cmp_ids);
+		qsort(u->objs, u->live, sizeof(const char *), cli_cmp_ids);
 	}
 	return VEIL_OK;
 }
@@ -258,8 +254,8 @@ veil_status cli_read_uploads(cli_ws *ws, const uint8_t pin[VEIL_ED25519_PUB_LEN]
 void cli_uploads_free(cli_uploads *u)
 {
 	free(u->v);
-	free(u->by_dek);
-	free(u->by_obj);
+	free(u->deks);
+	free(u->objs);
 	memset(u, 0, sizeof *u);
 }
 
@@ -285,13 +281,9 @@ const cli_upload *cli_uploads_find(const cli_uploads *u, const char *ref)
 
 bool cli_uploads_name(const cli_uploads *u, const char *dek_id, const char *object_id)
 {
-	cli_upload key;
-	const cli_upload *kp = &key;
-	if (dek_id && !veil_fmt(key.dek_id, sizeof key.dek_id, NULL, "%s", dek_id) &&
-	    bsearch(&kp, u->by_dek, u->live, sizeof *u->by_dek, by_dek))
+	if (dek_id && bsearch(&dek_id, u->deks, u->live, sizeof(const char *), cli_cmp_ids))
 		return true;
-	return object_id && !veil_fmt(key.object_id, sizeof key.object_id, NULL, "%s", object_id) &&
-	       bsearch(&kp, u->by_obj, u->live, sizeof *u->by_obj, by_obj);
+	return object_id && bsearch(&object_id, u->objs, u->live, sizeof(const char *), cli_cmp_ids);
 }
 
 /* ---- the catalog against the log ---- */

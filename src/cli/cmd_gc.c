@@ -27,32 +27,24 @@ typedef struct gc_version {
 typedef struct gc_list {
 	gc_version *v; /* every version, per dataset oldest first */
 	size_t n, cap;
-	const gc_version **by_dek, **by_obj; /* the same, sorted for lookups */
+	const char **deks, **objs; /* their data keys and objects, sorted for lookups */
 } gc_list;
-
-static int by_dek(const void *a, const void *b)
-{
-	return strcmp((*(const gc_version *const *)a)->dek_id, (*(const gc_version *const *)b)->dek_id);
-}
-
-static int by_obj(const void *a, const void *b)
-{
-	return strcmp((*(const gc_version *const *)a)->object_id, (*(const gc_version *const *)b)->object_id);
-}
 
 /* Sorted indexes, so that each object and data key gc meets is looked up in
  * log time rather than by scanning every version. */
 static veil_status index_versions(gc_list *l, veil_err *err)
 {
-	l->by_dek = calloc(l->n ? l->n : 1, sizeof *l->by_dek);
-	l->by_obj = calloc(l->n ? l->n : 1, sizeof *l->by_obj);
-	if (!l->by_dek || !l->by_obj)
+	l->deks = calloc(l->n ? l->n : 1, sizeof(const char *));
+	l->objs = calloc(l->n ? l->n : 1, sizeof(const char *));
+	if (!l->deks || !l->objs)
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < l->n; i++)
-		l->by_dek[i] = l->by_obj[i] = &l->v[i];
+	for (size_t i = 0; i < l->n; i++) {
+		l->deks[i] = l->v[i].dek_id;
+		l->objs[i] = l->v[i].object_id;
+	}
 	if (l->n) {
-		qsort(l->by_dek, l->n, sizeof *l->by_dek, by_dek);
-		qsort(l->by_obj, l->n, sizeof *l->by_obj, by_obj);
+		qsort(l->deks, l->n, sizeof(const char *), cli_cmp_ids);
+		qsort(l->objs, l->n, sizeof(const char *), cli_cmp_ids);
 	}
 	return VEIL_OK;
 }
@@ -61,13 +53,9 @@ static veil_status index_versions(gc_list *l, veil_err *err)
  * deleted version's are delete_version's to remove, in order). */
 static bool referenced(const gc_list *l, const char *dek_id, const char *object_id)
 {
-	gc_version key;
-	const gc_version *kp = &key;
 	if (dek_id)
-		return !veil_fmt(key.dek_id, sizeof key.dek_id, NULL, "%s", dek_id) &&
-		       bsearch(&kp, l->by_dek, l->n, sizeof *l->by_dek, by_dek);
-	return !veil_fmt(key.object_id, sizeof key.object_id, NULL, "%s", object_id) &&
-	       bsearch(&kp, l->by_obj, l->n, sizeof *l->by_obj, by_obj);
+		return bsearch(&dek_id, l->deks, l->n, sizeof(const char *), cli_cmp_ids) != NULL;
+	return bsearch(&object_id, l->objs, l->n, sizeof(const char *), cli_cmp_ids) != NULL;
 }
 
 static veil_status collect(void *ctx, const veil_dataset_version *v, veil_err *err)
@@ -281,8 +269,8 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	cli_ws_close(&ws);
 	cli_uploads_free(&u);
 	free(l.v);
-	free(l.by_dek);
-	free(l.by_obj);
+	free(l.deks);
+	free(l.objs);
 	free(expire);
 	if (st)
 		return cli_fail(&err);
