@@ -16,7 +16,8 @@ veil="$(cd "$(dirname "$0")/.." && pwd)/$build/src/cli/veil"
 work=$(mktemp -d /tmp/veil-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export VEIL_PASSPHRASE="benchmark passphrase" VEIL_WORKSPACE="$work/ws"
-"$veil" -q init "$work/ws" --kdf-log-n 14
+"$veil" -q init "$work/ws" --kdf-log-n 14 --token-file "$work/admin.token"
+export VEIL_TOKEN_FILE="$work/admin.token"
 head -c $((size_mb * 1048576)) /dev/urandom >"$work/in"
 sync
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: a data owner creates a workspace,
 # uploads sensitive records (encrypted on the client), inspects them,
-# rotates keys, downloads and verifies, checks the audit log and proves an
-# event is in it, and takes a verified backup.
+# rotates keys, downloads and verifies, gives an ML engineer access that
+# stops short of plaintext, checks the audit log and proves an event is in
+# it, and takes a verified backup.
 #
 # usage: scripts/demo.sh [BUILD_DIR] [WORKSPACE_DIR]
 # WORKSPACE_DIR defaults to a fresh temporary folder, kept for you to explore.
@@ -26,9 +27,13 @@ export VEIL_WORKSPACE="$ws"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ veil %s\n' "$*"; "$veil" "$@"; }
 
-step "1. Create a workspace (sealed root key, catalog, audit log)"
-printf '$ veil %s\n' "init $ws --kdf-log-n 14"
-"$veil" init "$ws" --kdf-log-n 14 2>&1 | tee "$scratch/init.out"
+step "1. Create a workspace (sealed root key, catalog, audit log, first administrator)"
+token="$ws.admin-token"
+rm -f "$token"
+printf '$ veil %s\n' "init $ws --kdf-log-n 14 --region eu-west --token-file $token"
+"$veil" init "$ws" --kdf-log-n 14 --region eu-west --token-file "$token" 2>&1 | tee "$scratch/init.out"
+# Every command acts as a principal: from here on, the administrator.
+export VEIL_TOKEN_FILE="$token"
 # An auditor keeps the log's public key outside the workspace.
 logkey=$(sed -n 's/^Audit log public key: \([0-9a-f]*\)$/\1/p' "$scratch/init.out")
 
@@ -42,8 +47,10 @@ step "2. Make a small synthetic patient file (no real person in it)"
 } >"$scratch/patients.csv"
 wc -c "$scratch/patients.csv"
 
-step "3. Upload it: encrypted here, before it is stored"
-run data upload "$scratch/patients.csv" --name patients --owner st-mary-hospital \
+step "3. Upload it into the oncology compartment: encrypted here, before it is stored"
+run compartment create clinical
+run compartment create oncology --parent clinical
+run data upload "$scratch/patients.csv" --name patients --owner st-mary-hospital --compartment oncology \
 	--classification restricted --tag source=ehr --tag purpose=readmission-study
 echo "The stored object is ciphertext: no record appears in it."
 if grep -rq "Patient 1," "$ws/objects"; then echo "PLAINTEXT FOUND" >&2; exit 1; fi
@@ -62,7 +69,24 @@ step "6. Download version 1 and check it is byte-for-byte the original"
 run data download patients@1 -o "$scratch/back.csv"
 cmp "$scratch/patients.csv" "$scratch/back.csv" && echo "identical"
 
-step "7. Tampering is detected: flip one byte of a stored object"
+step "7. Access control: an ML engineer may use the data, never take plaintext out"
+run principal create dana
+run group create ml-engineers
+run group add ml-engineers dana
+cat >"$scratch/oncology.policy" <<'POLICY'
+# ML engineers work with oncology data inside the TEE; plaintext never leaves.
+Allow group ml-engineers to use datasets in compartment oncology
+  where target.region = request.region
+Deny group ml-engineers to manage datasets in compartment oncology
+POLICY
+cat "$scratch/oncology.policy"
+run policy apply "$scratch/oncology.policy" --compartment clinical
+dana=$("$veil" token issue dana --expires 1d)
+printf '$ VEIL_TOKEN=<dana> veil data download patients -o ...\n'
+if VEIL_TOKEN=$dana "$veil" data download patients -o "$scratch/dana.csv"; then echo "NOT REFUSED" >&2; exit 1; fi
+run policy explain --as dana --verb manage --resource datasets:patients || echo "(exit $?: denied)"
+
+step "8. Tampering is detected: flip one byte of a stored object"
 obj=$("$veil" data inspect patients@2 --json | sed -n 's/.*"object_id": "\([0-9a-f]*\)".*/\1/p')
 f="$ws/objects/${obj:0:2}/${obj:2}"
 cp "$f" "$scratch/good-object"
@@ -71,7 +95,7 @@ if "$veil" data download patients@2 -o "$scratch/tampered.csv"; then echo "NOT D
 [ ! -e "$scratch/tampered.csv" ] && echo "refused, and no partial output was written"
 cp "$scratch/good-object" "$f"
 
-step "8. The audit log: every change and key use, in a signed Merkle tree"
+step "9. The audit log: every change and key use, in a signed Merkle tree"
 run audit log
 run audit verify
 run audit proof inclusion 2 -o "$scratch/proof.json"
@@ -79,10 +103,11 @@ echo "An outside auditor checks it with the public key they kept from step 1, no
 run audit check-proof "$scratch/proof.json" --public-key "$logkey"
 run audit verify --public-key "$logkey"
 
-step "9. A consistent backup, restored and verified"
+step "10. A consistent backup, restored and verified"
 run backup "$scratch/backup"
 run restore "$scratch/backup" "$scratch/restored"
 VEIL_WORKSPACE="$scratch/restored" "$veil" audit verify
 
 step "Done"
-echo "Workspace kept at $ws (passphrase: \$VEIL_PASSPHRASE as set above)."
+echo "Workspace kept at $ws (passphrase: \$VEIL_PASSPHRASE as set above;"
+echo "administrator token: export VEIL_TOKEN_FILE=$token)."

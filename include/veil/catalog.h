@@ -1,6 +1,8 @@
 /*
  * veil catalog: the workspace's metadata in SQLite (docs/formats/catalog.md)
- * — datasets, their versions and tags, and the lineage graph.
+ * — datasets, their versions and tags, the lineage graph, and the identity
+ * and access records: compartments, principals, groups, API tokens (their
+ * hashes only) and policy texts.
  *
  * The catalog holds only metadata: names, sizes, hashes, object ids and the
  * ids of wrapped keys; never key material or plaintext. Its schema is a
@@ -20,7 +22,7 @@
 
 /* The schema version this code writes; a catalog with a higher one is
  * refused. */
-#define VEIL_CATALOG_SCHEMA_VERSION 3
+#define VEIL_CATALOG_SCHEMA_VERSION 4
 
 /* Field sizes include the NUL. */
 #define VEIL_CATALOG_NAME_MAX        65 /* names: 1..64 chars, see veil_name_check */
@@ -86,6 +88,8 @@ typedef struct veil_dataset_version {
 	uint32_t chunk_size;                         /* container chunk size */
 	int64_t created;                             /* Unix seconds; 0 on add = now */
 	char created_by[VEIL_CATALOG_NAME_MAX];      /* the principal that added it */
+	char compartment[VEIL_CATALOG_NAME_MAX];     /* where the dataset lives; "tenancy" by default */
+	char region[VEIL_CATALOG_NAME_MAX];          /* where it must stay; "" = not recorded (pre-v4) */
 	char state[VEIL_CATALOG_STATE_MAX];          /* "live" or "deleted"; set by the catalog */
 	veil_tag *tags;                              /* owned; free with veil_dataset_version_free */
 	size_t ntags;
@@ -93,12 +97,13 @@ typedef struct veil_dataset_version {
 
 /* Adds version N+1 of v->name (N = the highest version ever added, 0 for a
  * new dataset). A new dataset takes v->owner and v->classification, which
- * are then required. For an existing dataset they may be "" (meaning: keep
- * the dataset's) or must equal the dataset's: a mismatch is VEIL_E_INVALID,
- * since a version cannot change who owns the dataset or how it is
- * classified. On success v->version, v->owner, v->classification,
- * v->created (when 0) and v->state are filled in; v->tags are stored with
- * the version and stay the caller's. On error nothing is stored. */
+ * are then required, and v->compartment ("" = tenancy; it must exist:
+ * VEIL_E_NOTFOUND) and v->region ("" allowed). For an existing dataset
+ * each of the four may be "" (meaning: keep the dataset's) or must equal
+ * the dataset's: a mismatch is VEIL_E_INVALID, since a version cannot
+ * change who owns the dataset, how it is classified, or where it lives. On success v->version, v->owner,
+ * v->classification, v->created (when 0) and v->state are filled in; v->tags are stored with the version and
+ * stay the caller's. On error nothing is stored. */
 veil_status veil_catalog_dataset_add_version(veil_catalog *c, veil_dataset_version *v,
                                              veil_err *err) VEIL_MUST_CHECK;
 /* version 0: the latest live version. A deleted version, an unknown dataset
@@ -156,6 +161,162 @@ typedef veil_status (*veil_lineage_fn)(void *ctx, const veil_lineage_edge *e, ve
  * edges (VEIL_OK, no calls). */
 veil_status veil_catalog_lineage_edges(veil_catalog *c, const char *kind, const char *ref, veil_lineage_fn cb,
                                        void *ctx, veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- identity and access (docs/access.md) ----
+ * Names of compartments, principals, groups and policies follow
+ * veil_name_check. Every list is in name order (tokens: in id order). */
+
+/* Compartments form a tree under "tenancy" (VEIL_CATALOG_TENANCY), which
+ * the schema step creates. Names are unique in the whole workspace, so a
+ * statement's "in compartment NAME" is never ambiguous. */
+#define VEIL_CATALOG_TENANCY           "tenancy"
+#define VEIL_CATALOG_COMPARTMENT_DEPTH 16 /* tenancy counts as depth 1 */
+#define VEIL_CATALOG_DESCRIPTION_MAX   257
+typedef struct veil_compartment {
+	char name[VEIL_CATALOG_NAME_MAX];
+	char parent[VEIL_CATALOG_NAME_MAX];             /* "" for tenancy */
+	char description[VEIL_CATALOG_DESCRIPTION_MAX]; /* 0..256 printable */
+	int64_t created;
+	char created_by[VEIL_CATALOG_NAME_MAX];
+} veil_compartment;
+/* parent must exist (VEIL_E_NOTFOUND); the name must be free
+ * (VEIL_E_EXISTS); the new one may not be deeper than
+ * VEIL_CATALOG_COMPARTMENT_DEPTH (VEIL_E_LIMIT). description may be NULL. */
+veil_status veil_catalog_compartment_create(veil_catalog *c, const char *name, const char *parent,
+                                            const char *description, const char *created_by,
+                                            veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_compartment_get(veil_catalog *c, const char *name, veil_compartment *out,
+                                         veil_err *err) VEIL_MUST_CHECK;
+/* The path from tenancy down to `name` inclusive: path[0] is "tenancy",
+ * path[*n - 1] is name. VEIL_E_NOTFOUND for an unknown compartment. */
+veil_status veil_catalog_compartment_path(veil_catalog *c, const char *name,
+                                          char path[VEIL_CATALOG_COMPARTMENT_DEPTH][VEIL_CATALOG_NAME_MAX],
+                                          size_t *n, veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_compartment_fn)(void *ctx, const veil_compartment *c, veil_err *err);
+veil_status veil_catalog_compartment_list(veil_catalog *c, veil_compartment_fn cb, void *ctx,
+                                          veil_err *err) VEIL_MUST_CHECK;
+
+/* Principals: users and service identities. kind is one of "user",
+ * "worker", "endpoint", "federated-client" (VEIL_E_INVALID otherwise). */
+#define VEIL_CATALOG_KIND_NAME_MAX 24
+typedef struct veil_principal {
+	char name[VEIL_CATALOG_NAME_MAX];
+	char kind[VEIL_CATALOG_KIND_NAME_MAX];
+	char region[VEIL_CATALOG_NAME_MAX]; /* "" = none (users act in the workspace's region) */
+	bool disabled;
+	int64_t created;
+	int64_t disabled_at; /* 0 while enabled */
+	char created_by[VEIL_CATALOG_NAME_MAX];
+} veil_principal;
+/* Adds p (created 0 = now; disabled ignored). VEIL_E_EXISTS if taken. */
+veil_status veil_catalog_principal_create(veil_catalog *c, const veil_principal *p,
+                                          veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_principal_get(veil_catalog *c, const char *name, veil_principal *out,
+                                       veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_principal_fn)(void *ctx, const veil_principal *p, veil_err *err);
+veil_status veil_catalog_principal_list(veil_catalog *c, veil_principal_fn cb, void *ctx,
+                                        veil_err *err) VEIL_MUST_CHECK;
+/* Disables for good (there is no enable: create a new principal). Disabling
+ * a disabled principal is VEIL_OK. VEIL_E_NOTFOUND if unknown. */
+veil_status veil_catalog_principal_disable(veil_catalog *c, const char *name, veil_err *err) VEIL_MUST_CHECK;
+/* How many principals exist (disabled ones included). */
+veil_status veil_catalog_principal_count(veil_catalog *c, uint64_t *n, veil_err *err) VEIL_MUST_CHECK;
+
+/* Groups of principals. */
+#define VEIL_CATALOG_GROUPS_PER_PRINCIPAL 64
+typedef struct veil_group {
+	char name[VEIL_CATALOG_NAME_MAX];
+	uint64_t members;
+	int64_t created;
+	char created_by[VEIL_CATALOG_NAME_MAX];
+} veil_group;
+veil_status veil_catalog_group_create(veil_catalog *c, const char *name, const char *created_by,
+                                      veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_group_get(veil_catalog *c, const char *name, veil_group *out,
+                                   veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_group_fn)(void *ctx, const veil_group *g, veil_err *err);
+veil_status veil_catalog_group_list(veil_catalog *c, veil_group_fn cb, void *ctx,
+                                    veil_err *err) VEIL_MUST_CHECK;
+/* Unknown group or principal: VEIL_E_NOTFOUND naming which. Adding a
+ * member twice: VEIL_E_EXISTS. Removing a non-member: VEIL_E_NOTFOUND.
+ * A principal may be in at most VEIL_CATALOG_GROUPS_PER_PRINCIPAL groups
+ * (VEIL_E_LIMIT). */
+veil_status veil_catalog_group_add(veil_catalog *c, const char *group, const char *principal,
+                                   veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_group_remove(veil_catalog *c, const char *group, const char *principal,
+                                      veil_err *err) VEIL_MUST_CHECK;
+/* The groups `principal` is in, in name order. */
+veil_status veil_catalog_groups_of(veil_catalog *c, const char *principal,
+                                   char groups[VEIL_CATALOG_GROUPS_PER_PRINCIPAL][VEIL_CATALOG_NAME_MAX],
+                                   size_t *n, veil_err *err) VEIL_MUST_CHECK;
+/* Members of a group, in name order, as principal names. */
+typedef veil_status (*veil_name_fn)(void *ctx, const char *name, veil_err *err);
+veil_status veil_catalog_group_members(veil_catalog *c, const char *group, veil_name_fn cb, void *ctx,
+                                       veil_err *err) VEIL_MUST_CHECK;
+
+/* API tokens: only the SHA-256 of the token is stored (veil/access.h). */
+#define VEIL_CATALOG_TOKEN_ID_MAX    17 /* 16 lowercase hex */
+#define VEIL_CATALOG_TOKEN_LABEL_MAX 65 /* 0..64 printable */
+typedef struct veil_token_info {
+	char id[VEIL_CATALOG_TOKEN_ID_MAX];
+	char principal[VEIL_CATALOG_NAME_MAX];
+	uint8_t hash[32];
+	char label[VEIL_CATALOG_TOKEN_LABEL_MAX];
+	int64_t created;
+	int64_t expires; /* 0 = never */
+	int64_t revoked; /* 0 = not revoked */
+	char created_by[VEIL_CATALOG_NAME_MAX];
+} veil_token_info;
+/* The principal must exist (VEIL_E_NOTFOUND); a taken id is VEIL_E_EXISTS. */
+veil_status veil_catalog_token_add(veil_catalog *c, const veil_token_info *t, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_token_get(veil_catalog *c, const char *id, veil_token_info *out,
+                                   veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_token_fn)(void *ctx, const veil_token_info *t, veil_err *err);
+/* principal NULL: every token. */
+veil_status veil_catalog_token_list(veil_catalog *c, const char *principal, veil_token_fn cb, void *ctx,
+                                    veil_err *err) VEIL_MUST_CHECK;
+/* Marks revoked now; revoking a revoked token is VEIL_OK. */
+veil_status veil_catalog_token_revoke(veil_catalog *c, const char *id, veil_err *err) VEIL_MUST_CHECK;
+
+/* Keys (KEKs) live in the KMS; which compartment each belongs to is access
+ * metadata and lives here. set records it for a new key (an existing
+ * record with the same compartment is VEIL_OK, another is VEIL_E_EXISTS);
+ * the compartment must exist. A key with no record (made before v4) is in
+ * tenancy. */
+veil_status veil_catalog_key_set_compartment(veil_catalog *c, const char *key, const char *compartment,
+                                             const char *created_by, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_key_compartment(veil_catalog *c, const char *key, char out[VEIL_CATALOG_NAME_MAX],
+                                         veil_err *err) VEIL_MUST_CHECK;
+
+/* Policies: named, versioned texts attached to a compartment. Each apply
+ * stores a new version; old versions stay for history and audit. */
+#define VEIL_CATALOG_POLICY_MAX_BYTES (64u * 1024u)
+typedef struct veil_policy_record {
+	char name[VEIL_CATALOG_NAME_MAX];
+	uint32_t version;
+	char compartment[VEIL_CATALOG_NAME_MAX]; /* attached to */
+	char *text; /* owned, NUL-terminated; free with veil_policy_record_free */
+	size_t len;
+	char sha256[VEIL_CATALOG_HEX_MAX]; /* of the text */
+	int64_t applied;
+	char applied_by[VEIL_CATALOG_NAME_MAX];
+} veil_policy_record;
+/* Stores text (len bytes, at most VEIL_CATALOG_POLICY_MAX_BYTES, no NUL)
+ * as the next version of policy `name` attached to `compartment` (must
+ * exist). When the current version already has this exact text and
+ * compartment nothing is stored and *changed is false. *version gets the
+ * current version either way. */
+veil_status veil_catalog_policy_put(veil_catalog *c, const char *name, const char *compartment,
+                                    const char *text, size_t len, const char *applied_by, uint32_t *version,
+                                    bool *changed, veil_err *err) VEIL_MUST_CHECK;
+/* version 0: the current one. */
+veil_status veil_catalog_policy_get(veil_catalog *c, const char *name, uint32_t version,
+                                    veil_policy_record *out, veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_policy_record_fn)(void *ctx, const veil_policy_record *p, veil_err *err);
+/* The current version of every policy, with its text. */
+veil_status veil_catalog_policy_list(veil_catalog *c, veil_policy_record_fn cb, void *ctx,
+                                     veil_err *err) VEIL_MUST_CHECK;
+void veil_policy_record_free(veil_policy_record *p); /* NULL ok; zeroes */
 
 /* ---- maintenance ---- */
 /* Writes a consistent copy of the catalog to dest_path (mode 0600) with the

@@ -79,17 +79,23 @@ void veil_kms_close(veil_kms *kms);
 
 typedef struct veil_kek_info {
 	char name[VEIL_KMS_NAME_MAX + 1];
-	uint32_t current_version; /* the version new DEKs are wrapped under */
-	uint32_t versions;        /* how many versions were made, retired ones included */
-	uint32_t retired;         /* of those, how many are retired */
-	int64_t created;          /* time of version 1 (seconds since the epoch) */
-	int64_t rotated;          /* time the current version was made */
-	uint64_t deks;            /* live DEKs wrapped under this KEK (any version) */
-	uint64_t deks_on_old;     /* of those, wrapped under a version older than current */
+	char region[VEIL_KMS_NAME_MAX + 1]; /* where its DEKs may be released; "" = anywhere */
+	uint32_t current_version;           /* the version new DEKs are wrapped under */
+	uint32_t versions;                  /* how many versions were made, retired ones included */
+	uint32_t retired;                   /* of those, how many are retired */
+	int64_t created;                    /* time of version 1 (seconds since the epoch) */
+	int64_t rotated;                    /* time the current version was made */
+	uint64_t deks;                      /* live DEKs wrapped under this KEK (any version) */
+	uint64_t deks_on_old;               /* of those, wrapped under a version older than current */
 } veil_kek_info;
 
-/* Makes version 1 of a new KEK. VEIL_E_EXISTS if the name is taken. */
-veil_status veil_kms_kek_create(veil_kms *kms, const char *name, veil_err *err) VEIL_MUST_CHECK;
+/* Makes version 1 of a new KEK. VEIL_E_EXISTS if the name is taken.
+ * region: NULL or "" = the KEK has no region (its DEKs are released to a
+ * request from anywhere); otherwise a name (veil_name_check) and the only
+ * region veil_kms_dek_new/dek_get release its DEKs to. The region belongs to
+ * the KEK name, not to a version: rotation keeps it, and it never changes. */
+veil_status veil_kms_kek_create(veil_kms *kms, const char *name, const char *region,
+                                veil_err *err) VEIL_MUST_CHECK;
 /* Adds a version and makes it current; the previous one becomes old
  * (decrypt-only). new_version may be NULL. */
 veil_status veil_kms_kek_rotate(veil_kms *kms, const char *name, uint32_t *new_version,
@@ -123,17 +129,27 @@ typedef struct veil_dek_info {
 _Static_assert(VEIL_DEK_ID_MAX - 1 <= VEIL_OBJ_KEY_ID_MAX, "a DEK id must fit the object header's key id");
 _Static_assert(VEIL_KMS_DEK_LEN == VEIL_OBJ_DEK_LEN, "a DEK is the object container's key");
 
+/* Both release a plaintext DEK to a request made in `request_region`: NULL
+ * or "" = the request has no region, otherwise a name (veil_name_check;
+ * VEIL_E_INVALID if not). If the KEK has a region and request_region is not
+ * exactly that string, they fail with VEIL_E_DENIED before unwrapping
+ * anything (and dek_new before making a DEK); a KEK without a region
+ * releases to any request. docs/formats/keys.md: "Regions and key release".
+ * The KMS cannot tell where a request comes from: it trusts request_region. */
+
 /* Makes a fresh DEK for an object owned by `kek_name`, stores it wrapped
  * under the KEK's current version (the AAD binds DEK id, KEK name and
  * version) and returns its id and the plaintext DEK. `dek` should be
  * veil_secure_alloc memory; the caller wipes it. On failure dek is wiped. */
-veil_status veil_kms_dek_new(veil_kms *kms, const char *kek_name, char id[static VEIL_DEK_ID_MAX],
-                             uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err) VEIL_MUST_CHECK;
-/* Unwraps a DEK. VEIL_E_NOTFOUND: unknown id. VEIL_E_KEY: destroyed, or its
- * KEK version retired. VEIL_E_CORRUPT: the wrapped DEK (or the wrapped KEK
- * above it) fails authentication. On failure dek is wiped. */
-veil_status veil_kms_dek_get(veil_kms *kms, const char *id, uint8_t dek[static VEIL_KMS_DEK_LEN],
+veil_status veil_kms_dek_new(veil_kms *kms, const char *kek_name, const char *request_region,
+                             char id[static VEIL_DEK_ID_MAX], uint8_t dek[static VEIL_KMS_DEK_LEN],
                              veil_err *err) VEIL_MUST_CHECK;
+/* Unwraps a DEK. VEIL_E_NOTFOUND: unknown id. VEIL_E_DENIED: its KEK's
+ * region is not request_region. VEIL_E_KEY: destroyed, or its KEK version
+ * retired. VEIL_E_CORRUPT: the wrapped DEK (or the wrapped KEK above it)
+ * fails authentication. On failure dek is wiped. */
+veil_status veil_kms_dek_get(veil_kms *kms, const char *id, const char *request_region,
+                             uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err) VEIL_MUST_CHECK;
 /* Called by veil_kms_dek_list for each DEK; a non-OK return stops the list. */
 typedef veil_status (*veil_kms_dek_fn)(void *ctx, const veil_dek_info *d, veil_err *err);
 /* Calls fn for every live (not destroyed) DEK, in id order (strcmp order),

@@ -8,10 +8,13 @@
  *      a number is never reused, also after its version was deleted.
  *  D3. A version is never changed after it was added, except its state,
  *      which only goes live -> deleted.
- *  D4. Owner and classification belong to the dataset; adding a version
- *      cannot change them.
+ *  D4. Owner, classification, compartment and region belong to the
+ *      dataset; adding a version cannot change them.
+ *  D5. A dataset's compartment exists when the dataset is created; since
+ *      compartments are never deleted it keeps existing. (The column is
+ *      not a foreign key: see schema step 4.)
  */
-#include "catalog_int.h"
+#include "iam_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +22,7 @@
 /* The columns read_row expects, in its order, and the join they need. */
 #define ROW_SELECT                                                                                           \
 	"SELECT d.name, v.version, d.owner, d.classification, v.size, v.sha256, v.object_id, "               \
-	"v.dek_id, v.kek, v.chunk_size, v.created, v.created_by, v.state, v.id "                             \
+	"v.dek_id, v.kek, v.chunk_size, v.created, v.created_by, v.state, v.id, d.compartment, d.region "    \
 	"FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
 
 static const char *const classes[] = {"public", "internal", "confidential", "restricted"};
@@ -54,7 +57,10 @@ static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_dataset_versi
 	    (st = vcat_col_text(c, s, 7, v->dek_id, sizeof v->dek_id, false, "DEK id", err)) ||
 	    (st = vcat_col_text(c, s, 8, v->kek, sizeof v->kek, false, "KEK name", err)) ||
 	    (st = vcat_col_text(c, s, 11, v->created_by, sizeof v->created_by, false, "creator", err)) ||
-	    (st = vcat_col_text(c, s, 12, v->state, sizeof v->state, false, "state", err)))
+	    (st = vcat_col_text(c, s, 12, v->state, sizeof v->state, false, "state", err)) ||
+	    (st = vcat_col_text(c, s, 14, v->compartment, sizeof v->compartment, false, "compartment",
+	                        err)) ||
+	    (st = vcat_col_text(c, s, 15, v->region, sizeof v->region, false, "region", err)))
 		return st;
 	int64_t version = sqlite3_column_int64(s, 1), size = sqlite3_column_int64(s, 4);
 	int64_t chunk = sqlite3_column_int64(s, 9);
@@ -166,6 +172,9 @@ static veil_status check_new(const veil_dataset_version *v, veil_err *err)
 		             "classification must be public, internal, confidential or restricted");
 		return VEIL_E_INVALID;
 	}
+	if ((st = vcat_check_field(v->compartment, sizeof v->compartment, true, "compartment", err)) ||
+	    (st = vcat_check_field(v->region, sizeof v->region, true, "region", err)))
+		return st;
 	if ((st = vcat_check_hex64(v->sha256, "the plaintext SHA-256", err)) ||
 	    (st = vcat_check_hex64(v->object_id, "the object id", err)) ||
 	    (st = vcat_check_text(v->dek_id, sizeof v->dek_id - 1, false, true, "DEK id", err)) ||
@@ -184,23 +193,69 @@ typedef struct dataset_row {
 	int64_t id;
 	char owner[VEIL_CATALOG_NAME_MAX];
 	char classification[VEIL_CATALOG_CLASS_MAX];
+	char compartment[VEIL_CATALOG_NAME_MAX];
+	char region[VEIL_CATALOG_NAME_MAX];
 } dataset_row;
 
-/* Finds the dataset, or creates it from v (D1, D4). */
+/* Adds the dataset row for v, in v->compartment (tenancy when "", D5). */
+static veil_status create_dataset(veil_catalog *c, const veil_dataset_version *v, int64_t now, dataset_row *d,
+                                  veil_err *err)
+{
+	const char *comp = v->compartment[0] ? v->compartment : VEIL_CATALOG_TENANCY;
+	veil_status st = vcat_need_compartment(c, comp, err);
+	if (st)
+		return st;
+	sqlite3_stmt *s;
+	if ((st = vcat_prepare(
+	             c,
+	             "INSERT INTO datasets (name, owner, classification, created, compartment, region) "
+	             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	             &s, err)))
+		return st;
+	if (!vcat_bind_text(s, 1, v->name) || !vcat_bind_text(s, 2, v->owner) ||
+	    !vcat_bind_text(s, 3, v->classification) || !vcat_bind_int(s, 4, now) ||
+	    !vcat_bind_text(s, 5, comp) || !vcat_bind_text(s, 6, v->region))
+		st = vcat_db_err(c, SQLITE_NOMEM, "cannot bind a parameter", err);
+	else
+		st = vcat_exec(c, s, "cannot add a dataset", err);
+	sqlite3_finalize(s);
+	if (st)
+		return st;
+	d->id = sqlite3_last_insert_rowid(c->db);
+	memcpy(d->owner, v->owner, sizeof d->owner);
+	memcpy(d->classification, v->classification, sizeof d->classification);
+	memcpy(d->compartment, comp, strlen(comp) + 1);
+	memcpy(d->region, v->region, sizeof d->region);
+	return VEIL_OK;
+}
+
+/* Copies a row of "SELECT id, owner, classification, compartment, region
+ * FROM datasets" into d. */
+static veil_status read_dataset(veil_catalog *c, sqlite3_stmt *s, dataset_row *d, veil_err *err)
+{
+	veil_status st;
+	d->id = sqlite3_column_int64(s, 0);
+	if ((st = vcat_col_text(c, s, 1, d->owner, sizeof d->owner, false, "owner", err)) ||
+	    (st = vcat_col_text(c, s, 2, d->classification, sizeof d->classification, false, "classification",
+	                        err)) ||
+	    (st = vcat_col_text(c, s, 3, d->compartment, sizeof d->compartment, false, "compartment", err)))
+		return st;
+	return vcat_col_text(c, s, 4, d->region, sizeof d->region, false, "region", err);
+}
+
+/* Finds the dataset, or creates it from v (D1, D4, D5). */
 static veil_status find_or_create(veil_catalog *c, const veil_dataset_version *v, int64_t now, dataset_row *d,
                                   veil_err *err)
 {
 	sqlite3_stmt *s;
-	veil_status st =
-	        vcat_prepare(c, "SELECT id, owner, classification FROM datasets WHERE name = ?1", &s, err);
+	veil_status st = vcat_prepare(
+	        c, "SELECT id, owner, classification, compartment, region FROM datasets WHERE name = ?1", &s,
+	        err);
 	if (st)
 		return st;
 	int rc = vcat_bind_text(s, 1, v->name) ? sqlite3_step(s) : SQLITE_NOMEM;
 	if (rc == SQLITE_ROW) {
-		d->id = sqlite3_column_int64(s, 0);
-		if (!(st = vcat_col_text(c, s, 1, d->owner, sizeof d->owner, false, "owner", err)))
-			st = vcat_col_text(c, s, 2, d->classification, sizeof d->classification, false,
-			                   "classification", err);
+		st = read_dataset(c, s, d, err);
 	} else if (rc != SQLITE_DONE) {
 		st = vcat_db_err(c, rc, "cannot look up a dataset", err);
 	}
@@ -212,22 +267,7 @@ static veil_status find_or_create(veil_catalog *c, const veil_dataset_version *v
 		             v->name);
 		return VEIL_E_INVALID;
 	}
-	if ((st = vcat_prepare(
-	             c, "INSERT INTO datasets (name, owner, classification, created) VALUES (?1, ?2, ?3, ?4)",
-	             &s, err)))
-		return st;
-	if (!vcat_bind_text(s, 1, v->name) || !vcat_bind_text(s, 2, v->owner) ||
-	    !vcat_bind_text(s, 3, v->classification) || !vcat_bind_int(s, 4, now))
-		st = vcat_db_err(c, SQLITE_NOMEM, "cannot bind a parameter", err);
-	else
-		st = vcat_exec(c, s, "cannot add a dataset", err);
-	sqlite3_finalize(s);
-	if (st)
-		return st;
-	d->id = sqlite3_last_insert_rowid(c->db);
-	memcpy(d->owner, v->owner, sizeof d->owner);
-	memcpy(d->classification, v->classification, sizeof d->classification);
-	return VEIL_OK;
+	return create_dataset(c, v, now, d, err);
 }
 
 static veil_status next_version(veil_catalog *c, int64_t dataset_id, uint32_t *next, veil_err *err)
@@ -306,6 +346,14 @@ static veil_status add_in_tx(veil_catalog *c, veil_dataset_version *v, int64_t c
 		veil_err_hint(err, "leave owner and classification empty to keep the dataset's");
 		return VEIL_E_INVALID;
 	}
+	if ((v->compartment[0] && strcmp(v->compartment, d->compartment) != 0) ||
+	    (v->region[0] && strcmp(v->region, d->region) != 0)) {
+		veil_err_set(err, VEIL_E_INVALID,
+		             "dataset %s lives in compartment %s, region %s; a new version cannot move it",
+		             v->name, d->compartment, d->region[0] ? d->region : "(not recorded)");
+		veil_err_hint(err, "leave compartment and region empty to keep the dataset's");
+		return VEIL_E_INVALID;
+	}
 	int64_t vid = 0;
 	if ((st = next_version(c, d->id, version, err)) ||
 	    (st = insert_version(c, d->id, v, *version, created, &vid, err)))
@@ -331,6 +379,8 @@ veil_status veil_catalog_dataset_add_version(veil_catalog *c, veil_dataset_versi
 	v->created = created;
 	memcpy(v->owner, d.owner, sizeof v->owner);
 	memcpy(v->classification, d.classification, sizeof v->classification);
+	memcpy(v->compartment, d.compartment, sizeof v->compartment);
+	memcpy(v->region, d.region, sizeof v->region);
 	memcpy(v->state, "live", sizeof "live");
 	return VEIL_OK;
 }

@@ -163,8 +163,37 @@ static veil_status foreign_keys(veil_catalog *c, veil_err *err)
 	return st;
 }
 
+/* datasets.compartment could not be declared a foreign key (SQLite cannot
+ * add one with a default to a table that has rows), so it is checked here. */
+static veil_status dataset_compartments(veil_catalog *c, veil_err *err)
+{
+	sqlite3_stmt *s;
+	veil_status st = vcat_prepare(c,
+	                              "SELECT name, compartment FROM datasets WHERE compartment NOT IN "
+	                              "(SELECT name FROM compartments) LIMIT 1",
+	                              &s, err);
+	if (st)
+		return st;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0), *comp = sqlite3_column_text(s, 1);
+		veil_err_set(err, VEIL_E_CORRUPT,
+		             "catalog %s is inconsistent: dataset %.64s is in compartment %.64s, "
+		             "which does not exist",
+		             c->path, name ? (const char *)name : "?", comp ? (const char *)comp : "?");
+		veil_err_hint(err, "restore catalog.db from a backup");
+		st = VEIL_E_CORRUPT;
+	} else if (rc != SQLITE_DONE) {
+		st = vcat_db_err(c, rc, "cannot check dataset compartments", err);
+	}
+	sqlite3_finalize(s);
+	return st;
+}
+
 veil_status veil_catalog_integrity_check(veil_catalog *c, veil_err *err)
 {
 	veil_status st = integrity(c, err);
-	return st ? st : foreign_keys(c, err);
+	if (!st)
+		st = foreign_keys(c, err);
+	return st ? st : dataset_compartments(c, err);
 }

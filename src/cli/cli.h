@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
+#include "veil/access.h"
 #include "veil/audit.h"
 #include "veil/base.h"
 #include "veil/catalog.h"
@@ -26,19 +27,37 @@ enum {
 	VEIL_EXIT_STATUS_BASE = 10,
 };
 
+struct cli_command;
+
 typedef struct cli_global {
-	const char *workspace; /* --workspace, else VEIL_WORKSPACE, else search upward */
-	bool quiet;            /* -q: only errors */
-	const char *prog;      /* argv[0] basename, for messages */
+	const char *workspace;         /* --workspace, else VEIL_WORKSPACE, else search upward */
+	char *token;                   /* --token (the argv copy is wiped once read) */
+	bool quiet;                    /* -q: only errors */
+	const char *prog;              /* argv[0] basename, for messages */
+	const struct cli_command *cmd; /* the command running: request.operation */
+	/* Set by cli_ws_open and cli_authorize: main refuses to report success
+	 * for a command that opened a workspace and made no access decision,
+	 * so a command that forgot to authorize fails loudly in every test. */
+	unsigned ws_opened, decisions;
 } cli_global;
 
 typedef int (*cli_main_fn)(cli_global *g, int argc, char **argv);
+
+/* What a command needs: a verb on a resource type (docs/access.md). A
+ * command whose needs[0].type is NULL runs without a workspace and
+ * without a principal (init, version, audit check-proof, policy
+ * operations). */
+typedef struct cli_need {
+	veil_verb verb;
+	const char *type;
+} cli_need;
 
 typedef struct cli_command {
 	const char *name; /* "data upload" */
 	cli_main_fn run;
 	const char *summary;
 	const char *usage; /* full --help text */
+	cli_need needs[2]; /* what cli_authorize is asked for; the second may be empty */
 } cli_command;
 
 extern const cli_command cli_commands[];
@@ -59,11 +78,15 @@ void cli_print_help(const cli_command *cmd);
 void cli_human_size(uint64_t n, char out[32]);
 
 /* ---- option parsing shared by subcommands (opts.c) ---- */
+/* getopt value of --token: not a character, so no command's own option
+ * can collide with it. */
+#define CLI_OPT_TOKEN 0x100
 /* Long options every subcommand accepts; append these to its own table. */
 #define CLI_COMMON_OPTS                                                                                      \
 	{"help", no_argument, NULL, 'h'}, {"workspace", required_argument, NULL, 'W'},                       \
+	        {"quiet", no_argument, NULL, 'q'},                                                           \
 	{                                                                                                    \
-		"quiet", no_argument, NULL, 'q'                                                              \
+		"token", required_argument, NULL, CLI_OPT_TOKEN                                              \
 	}
 /* Handles a common option returned by getopt_long. Returns -1 if the option
  * was not a common one, 0 if handled, or an exit code to return now. */
@@ -100,8 +123,9 @@ typedef struct cli_ws_config {
 	int64_t key_rotation; /* seconds; 0 = no rotation period */
 	uint32_t chunk_size;
 	unsigned threads;
-	unsigned keep_versions; /* lifecycle: 0 = keep all */
-	unsigned expire_days;   /* lifecycle: 0 = never */
+	unsigned keep_versions;             /* lifecycle: 0 = keep all */
+	unsigned expire_days;               /* lifecycle: 0 = never */
+	char region[VEIL_CATALOG_NAME_MAX]; /* where this workspace runs; "" in pre-0.2 workspaces */
 } cli_ws_config;
 
 enum {
@@ -110,8 +134,21 @@ enum {
 	WS_STORE = 1 << 2,
 	WS_AUDIT = 1 << 3,     /* append to the audit log (implies WS_KMS for the signing key) */
 	WS_EXCLUSIVE = 1 << 4, /* hold the workspace lock exclusively (gc, backup, rotate) */
+	/* Open the audit log for writing only at cli_ws_audit_flush: events
+	 * are held until then. For commands that read the log as evidence
+	 * (audit verify): opening a writer repairs an interrupted commit and
+	 * refuses a damaged log, which would hide what verify must report. */
+	WS_AUDIT_DEFER = 1 << 5,
+	/* Do not authenticate: only for `principal create --first-admin` in a
+	 * workspace that has no principal yet. */
+	WS_NO_PRINCIPAL = 1 << 6,
 };
+/* cli_ws_open always opens the catalog, the KMS and the audit log and
+ * authenticates the principal: every command decides on access, and every
+ * decision is audited. */
+#define WS_AUTHZ (WS_CATALOG | WS_KMS | WS_AUDIT)
 
+struct cli_ws;
 typedef struct cli_ws {
 	char dir[4096];
 	cli_ws_config cfg;
@@ -120,14 +157,30 @@ typedef struct cli_ws {
 	veil_store *store;
 	veil_audit *audit;
 	int lock_fd;
-	char actor[96]; /* who is acting: "local:<user>" until principals exist */
+	cli_global *g;
+	char actor[96]; /* who is acting: the principal's name once authenticated */
+	/* the authenticated principal (authz.c) */
+	veil_principal principal;
+	char groups[VEIL_CATALOG_GROUPS_PER_PRINCIPAL][VEIL_CATALOG_NAME_MAX];
+	size_t ngroups;
+	char token_id[VEIL_CATALOG_TOKEN_ID_MAX];
+	const char *request_region; /* the principal's region, else the workspace's; NULL if neither */
+	/* the policies in force, loaded at the first decision */
+	struct cli_policies *policies;
+	bool audit_deferred; /* WS_AUDIT_DEFER: events wait in `held` */
+	json_t *held;
 } cli_ws;
 
 /* Finds the workspace (g->workspace, VEIL_WORKSPACE, or upward from the
  * current folder) and opens the parts named in `what`. */
 veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
+/* Closes everything; events still held (WS_AUDIT_DEFER) are written first,
+ * or a warning says they could not be. */
 void cli_ws_close(cli_ws *ws);
-/* Who is acting: "local:<user>" until principals exist (issue 3). */
+/* WS_AUDIT_DEFER: opens the audit writer and writes the held events. */
+veil_status cli_ws_audit_flush(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
+/* The local user running veil ("local:<user>"), recorded as the actor of
+ * refused authentications, which have no principal. */
 void cli_ws_actor(char *out, size_t n);
 veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *err) VEIL_MUST_CHECK;
 /* Builds a KMS config from the workspace config, asking for the passphrase
@@ -138,6 +191,16 @@ veil_status cli_kms_config(const char *dir, const cli_ws_config *cfg, veil_kms_c
  * change that cannot be audited must not be reported as done. */
 veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
                       json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
+/* Records a request refused for bad input after it was authorized (a
+ * policy that does not validate, a disabled principal): outcome "failed"
+ * with the error message. A failure to record it is only a warning: the
+ * request is refused either way. */
+void cli_audit_refusal(cli_ws *ws, const char *action, const char *resource, const veil_err *why);
+/* Appends without committing: for a batch of decisions (a listing) that
+ * the caller commits at once with veil_audit_commit. The first append
+ * holds the log's lock until then, so keep batches short-lived. */
+veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
+                             json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
 /* What the audit log's data.upload events say each version is. */
 typedef struct cli_upload {
 	char ref[VEIL_CATALOG_REF_MAX]; /* "name@version" */
@@ -184,6 +247,114 @@ veil_status cli_copy_file(const char *src, const char *dst, char hex[2 * VEIL_SH
 
 /* Removes a folder tree (cmd_init.c); used to undo a failed init, backup or restore. */
 void cli_remove_tree(const char *dir);
+
+/* ---- access control (authz.c): the one enforcement point ---- */
+/* What an operation acts on. Attributes that do not apply stay NULL. */
+typedef struct cli_target {
+	veil_verb verb;
+	const char *type;        /* a resource type of veil/access.h */
+	const char *name;        /* NULL for an operation on the type (list) */
+	const char *compartment; /* where it lives; NULL = tenancy */
+	const char *classification, *owner, *region;
+	const veil_access_tag *tags;
+	size_t ntags;
+} cli_target;
+
+/* Authenticates the principal for an open workspace (called by
+ * cli_ws_open). A refused token is audited and VEIL_E_AUTH. */
+veil_status cli_authenticate(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
+/* Decides whether the workspace's principal may do t, and audits the
+ * decision (action "access.decide", outcome "allow" or "deny", with the
+ * statement that decided). Every command calls it before it touches data,
+ * keys or records; nothing else opens a path to them. Denied:
+ * VEIL_E_DENIED with the reason and a hint to run 'veil policy explain'. */
+veil_status cli_authorize(cli_ws *ws, const cli_target *t, veil_err *err) VEIL_MUST_CHECK;
+/* Like cli_authorize for list filtering: *allowed says whether t may be
+ * shown; only an error in deciding or auditing is returned. The decision
+ * is appended to the audit log's pending batch, which the caller commits
+ * (cli_run_list does). */
+veil_status cli_authorize_quiet(cli_ws *ws, const cli_target *t, bool *allowed,
+                                veil_err *err) VEIL_MUST_CHECK;
+/* The policies in force, parsed (loaded once per workspace handle). A
+ * stored policy that no longer parses is VEIL_E_CORRUPT: fail closed. */
+typedef struct cli_policies {
+	veil_policy_record *records;
+	veil_policy **parsed;
+	veil_policy_ref *refs;
+	size_t n;
+} cli_policies;
+veil_status cli_policies_load(cli_ws *ws, veil_err *err) VEIL_MUST_CHECK;
+void cli_policies_free(cli_policies *p);
+/* Makes the request for principal p (groups from the catalog) on t. The
+ * strings live in the caller's storage `req_store`. */
+typedef struct cli_request {
+	veil_access_request req;
+	char path[VEIL_CATALOG_COMPARTMENT_DEPTH][VEIL_CATALOG_NAME_MAX];
+	const char *path_ptrs[VEIL_CATALOG_COMPARTMENT_DEPTH];
+	const char *group_ptrs[VEIL_CATALOG_GROUPS_PER_PRINCIPAL];
+} cli_request;
+veil_status cli_request_make(cli_ws *ws, const veil_principal *p, const char (*groups)[VEIL_CATALOG_NAME_MAX],
+                             size_t ngroups, const cli_target *t, cli_request *r,
+                             veil_err *err) VEIL_MUST_CHECK;
+/* cli_ws_open, then cli_authorize(t); on any failure the workspace is
+ * closed again. */
+veil_status cli_ws_open_for(cli_global *g, unsigned what, const cli_target *t, cli_ws *ws,
+                            veil_err *err) VEIL_MUST_CHECK;
+/* A named resource's attributes as a target for verb: its compartment,
+ * classification, owner, region and tags from the catalog or the KMS
+ * (docs/access.md lists them per type). A resource that does not exist is
+ * authorized as the bare name in `fallback` (the compartment the caller
+ * would create it in; NULL = tenancy) and, when that is allowed,
+ * reported VEIL_E_NOTFOUND: a principal without access cannot tell what
+ * exists from what is forbidden. */
+typedef struct cli_resource {
+	cli_target t;
+	char name[VEIL_CATALOG_REF_MAX];
+	char compartment[VEIL_CATALOG_NAME_MAX];
+	char classification[VEIL_CATALOG_CLASS_MAX];
+	char owner[VEIL_CATALOG_NAME_MAX];
+	char region[VEIL_CATALOG_NAME_MAX];
+	veil_access_tag tags[VEIL_CATALOG_TAGS_MAX];
+	veil_dataset_version dataset; /* for datasets: the version, tags owned here */
+	bool found;
+	veil_err missing; /* why it was not found, told only to the allowed */
+} cli_resource;
+veil_status cli_resource_find(cli_ws *ws, const char *type, const char *name, veil_verb verb, cli_resource *r,
+                              veil_err *err) VEIL_MUST_CHECK;
+void cli_resource_free(cli_resource *r);
+/* cli_resource_find, then cli_authorize; VEIL_E_NOTFOUND for a missing
+ * resource only after access to it would have been allowed. */
+veil_status cli_authorize_resource(cli_ws *ws, const char *type, const char *name, veil_verb verb,
+                                   cli_resource *r, veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- listings (listing.c) ---- */
+typedef struct cli_list {
+	struct cli_ws *ws;
+	json_t *arr;     /* what the command will print, one object per entry */
+	const char *arg; /* the command's filter, if any */
+} cli_list;
+/* Opens the workspace, lets `fill` append one object per entry it may
+ * show (authorizing each), then prints the array as JSON or with `table`. */
+int cli_run_list(cli_global *g, bool json, veil_status (*fill)(struct cli_ws *, cli_list *, veil_err *),
+                 void (*table)(json_t *), const char *arg);
+/* o[k] as a string, "-" when absent or empty. */
+const char *cli_json_str(json_t *o, const char *k);
+/* "a,b,c" from a JSON array of strings ("-" when empty). */
+void cli_json_join(json_t *arr, char *out, size_t n);
+
+/* Releases a data key to this process: the KMS refuses a key held in
+ * another region than the request's. */
+veil_status cli_release_dek(cli_ws *ws, const char *dek_id, uint8_t dek[VEIL_KMS_DEK_LEN],
+                            veil_err *err) VEIL_MUST_CHECK;
+
+/* The first administrator (cmd_principal.c): principal `admin` (a user) in
+ * group CLI_ADMIN_GROUP, the policy CLI_ADMIN_POLICY that lets the group do
+ * everything, and a token that never expires, in one transaction. */
+#define CLI_ADMIN_GROUP  "administrators"
+#define CLI_ADMIN_POLICY "administrators"
+extern const char cli_admin_policy[];
+veil_status cli_first_admin(veil_catalog *cat, const char *ws_id, const char *admin, char *token,
+                            char token_id[VEIL_TOKEN_ID_LEN + 1], veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- secrets from the user (secret.c) ---- */
 /* Reads a secret from env var `env`, from the file named by env var

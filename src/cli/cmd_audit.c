@@ -8,9 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
-                      json_t *detail, veil_err *err)
+veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
+                             json_t *detail, veil_err *err)
 {
+	if (!ws->audit && ws->audit_deferred) {
+		if (!ws->held && !(ws->held = json_array()))
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+		json_t *e = json_pack("{s:s, s:s, s:s, s:o?}", "action", action, "resource", resource,
+		                      "outcome", outcome, "detail", detail);
+		return e && !json_array_append_new(ws->held, e)
+		               ? VEIL_OK
+		               : veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+	}
 	char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(detail);
 	veil_audit_event ev = {.actor = ws->actor,
@@ -21,23 +30,35 @@ veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, cons
 	veil_status st = ws->audit ? veil_audit_append(ws->audit, &ev, NULL, err)
 	                           : veil_err_set(err, VEIL_E_INTERNAL, "audit log not open for %s", action);
 	free(text);
-	if (!st)
-		st = veil_audit_commit(ws->audit, err);
 	if (st)
 		veil_err_wrap(err, "cannot record '%s' in the audit log", action);
 	return st;
 }
 
+void cli_audit_refusal(cli_ws *ws, const char *action, const char *resource, const veil_err *why)
+{
+	veil_err e2;
+	veil_err_clear(&e2);
+	if (cli_audit(ws, action, resource, "failed",
+	              json_pack("{s:s, s:s}", "error", veil_status_str(why->code), "reason", why->msg), &e2))
+		cli_warn("%s", e2.msg);
+}
+
+veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, const char *outcome,
+                      json_t *detail, veil_err *err)
+{
+	veil_status st = cli_audit_append(ws, action, resource, outcome, detail, err);
+	if (!st && ws->audit && (st = veil_audit_commit(ws->audit, err)))
+		veil_err_wrap(err, "cannot record '%s' in the audit log", action);
+	return st;
+}
+
+/* Reading the log is `read audit-events`. */
+static const cli_target read_events = {.verb = VEIL_VERB_READ, .type = "audit-events"};
+
 static veil_status open_read_only(cli_global *g, cli_ws *ws, veil_err *err)
 {
-	veil_status st = cli_ws_open(g, 0, ws, err);
-	if (st)
-		return st;
-	char p[4200];
-	snprintf(p, sizeof p, "%s/%s", ws->dir, CLI_WS_AUDIT);
-	if ((st = veil_audit_open(p, NULL, &ws->audit, err)))
-		cli_ws_close(ws);
-	return st;
+	return cli_ws_open_for(g, 0, &read_events, ws, err);
 }
 
 /* ---- log ---- */
@@ -384,7 +405,7 @@ int cmd_audit_verify(cli_global *g, int argc, char **argv)
 	 * never from audit/log.pub, which whoever replaces the log replaces too. */
 	if (key && read_pubkey(key, pub, &err))
 		return cli_fail(&err);
-	if (cli_ws_open(g, WS_CATALOG | (key ? 0 : WS_KMS), &ws, &err))
+	if (cli_ws_open_for(g, WS_CATALOG | WS_AUDIT_DEFER, &read_events, &ws, &err))
 		return cli_fail(&err);
 	veil_status st = key ? VEIL_OK : cli_log_key(&ws, pub, &err);
 	veil_audit_report rep;

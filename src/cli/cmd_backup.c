@@ -233,7 +233,8 @@ int cmd_backup(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	}
 	cli_ws ws;
-	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
+	cli_target t = {.verb = VEIL_VERB_MANAGE, .type = "workspace"};
+	if (cli_ws_open_for(g, WS_CATALOG | WS_STORE | WS_AUDIT, &t, &ws, &err))
 		return cli_fail(&err);
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.partial-%d", dest, (int)getpid());

@@ -101,35 +101,56 @@ static json_t *version_json(const veil_dataset_version *v)
 	for (size_t i = 0; i < v->ntags; i++)
 		json_array_append_new(
 		        tags, json_pack("{s:s, s:s}", "key", v->tags[i].key, "value", v->tags[i].value));
-	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "name",
-	                 v->name, "version", (json_int_t)v->version, "owner", v->owner, "classification",
-	                 v->classification, "size", (json_int_t)v->size, "sha256", v->sha256, "object_id",
-	                 v->object_id, "dek_id", v->dek_id, "kek", v->kek, "chunk_size",
-	                 (json_int_t)v->chunk_size, "created", created, "created_by", v->created_by, "state",
-	                 v->state, "tags", tags);
+	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:s}",
+	                 "name", v->name, "version", (json_int_t)v->version, "owner", v->owner,
+	                 "classification", v->classification, "size", (json_int_t)v->size, "sha256",
+	                 v->sha256, "object_id", v->object_id, "dek_id", v->dek_id, "kek", v->kek,
+	                 "chunk_size", (json_int_t)v->chunk_size, "created", created, "created_by",
+	                 v->created_by, "state", v->state, "tags", tags, "compartment", v->compartment,
+	                 "region", v->region);
 }
 
 /* ---- upload ---- */
 typedef struct upload_args {
-	const char *file, *name, *owner, *classification;
+	const char *file, *name, *owner, *classification, *compartment;
 	veil_tag tags[VEIL_CATALOG_TAGS_MAX];
 	size_t ntags;
 	bool json;
 } upload_args;
 
-static veil_status ensure_kek(cli_ws *ws, const char *owner, veil_err *err)
+/* The owner's key: using it needs `use keys`; making it on first upload
+ * needs `manage keys` in the dataset's compartment, and binds it to this
+ * workspace's region. */
+static veil_status ensure_kek(cli_ws *ws, const char *owner, const char *compartment, veil_err *err)
 {
-	veil_kek_info info;
-	veil_status st = veil_kms_kek_get(ws->kms, owner, &info, err);
-	if (st != VEIL_E_NOTFOUND)
+	cli_resource r;
+	veil_status st = cli_authorize_resource(ws, "keys", owner, VEIL_VERB_USE, &r, err);
+	if (st != VEIL_E_NOTFOUND) {
+		if (!st)
+			cli_resource_free(&r);
 		return st;
-	st = veil_kms_kek_create(ws->kms, owner, err);
+	}
+	veil_err_clear(err);
+	cli_target t = {.verb = VEIL_VERB_MANAGE,
+	                .type = "keys",
+	                .name = owner,
+	                .compartment = compartment,
+	                .owner = owner,
+	                .region = ws->request_region};
+	if ((st = cli_authorize(ws, &t, err)))
+		return st;
+	if ((st = veil_catalog_key_set_compartment(ws->catalog, owner, compartment, ws->principal.name, err)))
+		return st;
+	st = veil_kms_kek_create(ws->kms, owner, ws->request_region, err);
 	if (st == VEIL_E_EXISTS)
 		return VEIL_OK; /* a concurrent upload for the same new owner made (and audited) it */
 	if (st)
 		return st;
 	return cli_audit(ws, "key.create", owner, "ok",
-	                 json_pack("{s:i, s:s}", "version", 1, "reason", "first upload"), err);
+	                 json_pack("{s:i, s:s, s:s, s:s}", "version", 1, "reason", "first upload",
+	                           "compartment", compartment, "region",
+	                           ws->request_region ? ws->request_region : ""),
+	                 err);
 }
 
 /* Encrypts the file into the store. On success *v has size, sha256,
@@ -143,7 +164,7 @@ static veil_status seal_into_store(cli_global *g, cli_ws *ws, int fd, uint64_t t
 	veil_store_writer *w = NULL;
 	tap t = {.fd = fd};
 	char dek_id[VEIL_DEK_ID_MAX];
-	veil_status st = veil_kms_dek_new(ws->kms, v->kek, dek_id, dek, err);
+	veil_status st = veil_kms_dek_new(ws->kms, v->kek, ws->request_region, dek_id, dek, err);
 	if (st)
 		goto out;
 	if ((st = veil_fmt(v->dek_id, sizeof v->dek_id, err, "%s", dek_id)) ||
@@ -257,29 +278,51 @@ static int upload(cli_global *g, const upload_args *a)
 		close(fd);
 		return cli_fail(&err);
 	}
-	/* A dataset keeps its owner: check before spending time encrypting. */
-	veil_dataset_version existing;
+	/* Authorized as what the dataset is (an existing one) or will be (a new
+	 * one), before anything is encrypted. A dataset keeps its owner. */
+	cli_resource r;
 	bool is_new = false;
-	veil_status st = veil_catalog_dataset_get(ws.catalog, a->name, 0, &existing, &err);
-	if (st == VEIL_OK) {
-		if (strcmp(existing.owner, a->owner) != 0) {
-			veil_err_set(&err, VEIL_E_INVALID, "dataset %s is owned by %s, not %s", a->name,
-			             existing.owner, a->owner);
-			veil_err_hint(&err, "upload under a new dataset name, or as --owner %s",
-			              existing.owner);
-			st = VEIL_E_INVALID;
-		}
-		veil_dataset_version_free(&existing);
-	} else if (st == VEIL_E_NOTFOUND) {
+	veil_status st = cli_resource_find(&ws, "datasets", a->name, VEIL_VERB_MANAGE, &r, &err);
+	if (!st && !r.found) {
 		is_new = true;
-		st = VEIL_OK;
+		r.t.compartment = a->compartment ? a->compartment : VEIL_ACCESS_TENANCY;
+		r.t.owner = a->owner;
+		r.t.classification = a->classification ? a->classification : "confidential";
+		r.t.region = ws.request_region;
 	}
-	/* Names were checked above, so these fit; the actor drops its "local:". */
-	if (!st && (veil_fmt(v.name, sizeof v.name, &err, "%s", a->name) ||
-	            veil_fmt(v.owner, sizeof v.owner, &err, "%s", a->owner) ||
-	            veil_fmt(v.kek, sizeof v.kek, &err, "%s", a->owner) ||
-	            veil_fmt(v.created_by, sizeof v.created_by, &err, "%s", ws.actor + 6)))
+	veil_access_tag tags[VEIL_CATALOG_TAGS_MAX];
+	if (!st && is_new) {
+		for (size_t i = 0; i < a->ntags; i++)
+			tags[i] = (veil_access_tag){.key = a->tags[i].key, .value = a->tags[i].value};
+		r.t.tags = tags;
+		r.t.ntags = a->ntags;
+	}
+	if (!st)
+		st = cli_authorize(&ws, &r.t, &err);
+	if (!st && !is_new && strcmp(r.dataset.owner, a->owner) != 0) {
+		veil_err_set(&err, VEIL_E_INVALID, "dataset %s is owned by %s, not %s", a->name,
+		             r.dataset.owner, a->owner);
+		veil_err_hint(&err, "upload under a new dataset name, or as --owner %s", r.dataset.owner);
+		st = VEIL_E_INVALID;
+	}
+	if (!st && !is_new && a->compartment && strcmp(r.dataset.compartment, a->compartment) != 0) {
+		veil_err_set(&err, VEIL_E_INVALID, "dataset %s lives in compartment %s, not %s", a->name,
+		             r.dataset.compartment, a->compartment);
+		st = veil_err_hint(&err, "leave out --compartment to add a version where the dataset is");
+	}
+	if (!st &&
+	    (veil_fmt(v.name, sizeof v.name, &err, "%s", a->name) ||
+	     veil_fmt(v.owner, sizeof v.owner, &err, "%s", a->owner) ||
+	     veil_fmt(v.kek, sizeof v.kek, &err, "%s", a->owner) ||
+	     veil_fmt(v.created_by, sizeof v.created_by, &err, "%s", ws.principal.name) ||
+	     veil_fmt(v.compartment, sizeof v.compartment, &err, "%s", is_new ? r.t.compartment : "") ||
+	     veil_fmt(v.region, sizeof v.region, &err, "%s",
+	              is_new && ws.request_region ? ws.request_region : "")))
 		st = err.code;
+	char compartment[VEIL_CATALOG_NAME_MAX];
+	snprintf(compartment, sizeof compartment, "%s",
+	         r.t.compartment ? r.t.compartment : VEIL_ACCESS_TENANCY);
+	cli_resource_free(&r);
 	/* A new dataset is confidential unless the owner says otherwise; an
 	 * existing one keeps its class (the catalog refuses a different one). */
 	if (!st && (a->classification || is_new))
@@ -288,7 +331,7 @@ static int upload(cli_global *g, const upload_args *a)
 	v.tags = (veil_tag *)a->tags;
 	v.ntags = a->ntags;
 	if (!st)
-		st = ensure_kek(&ws, a->owner, &err);
+		st = ensure_kek(&ws, a->owner, compartment, &err);
 	if (!st)
 		st = seal_into_store(g, &ws, fd, (uint64_t)sb.st_size, &v, &err);
 	close(fd);
@@ -306,11 +349,8 @@ static int upload(cli_global *g, const upload_args *a)
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
-	if (a->json) {
-		v.tags = NULL;
-		v.ntags = 0;
-		return cli_print_json(version_json(&v));
-	}
+	if (a->json)
+		return cli_print_json(version_json(&v)); /* v.tags are a->tags, still valid */
 	char size[32];
 	cli_human_size(v.size, size);
 	cli_info("Uploaded %s as %s@%u (%s, encrypted under key %s)", a->file, v.name, v.version, size,
@@ -326,6 +366,7 @@ int cmd_data_upload(cli_global *g, int argc, char **argv)
 	        {"owner", required_argument, NULL, 'o'},
 	        {"classification", required_argument, NULL, 'c'},
 	        {"tag", required_argument, NULL, 't'},
+	        {"compartment", required_argument, NULL, 'C'},
 	        {"json", no_argument, NULL, 'j'},
 	        CLI_COMMON_OPTS,
 	        {NULL, 0, NULL, 0},
@@ -344,6 +385,9 @@ int cmd_data_upload(cli_global *g, int argc, char **argv)
 			break;
 		case 'c':
 			a.classification = optarg;
+			break;
+		case 'C':
+			a.compartment = optarg;
 			break;
 		case 'j':
 			a.json = true;
@@ -383,7 +427,7 @@ static veil_status decrypt(cli_global *g, cli_ws *ws, const veil_dataset_version
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
 	veil_store_reader *r = NULL;
 	veil_obj_header hdr;
-	veil_status st = veil_kms_dek_get(ws->kms, v->dek_id, dek, err);
+	veil_status st = cli_release_dek(ws, v->dek_id, dek, err);
 	if (st || (st = veil_store_get_open(ws->store, v->object_id, &r, err)))
 		goto out;
 	if ((st = veil_obj_read_header(veil_store_get_read, r, &hdr, err))) {
@@ -530,6 +574,7 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 	uint32_t version;
 	if (veil_catalog_parse_ref(argv[optind], name, &version, &err))
 		return cli_fail(&err);
+	(void)version;
 	bool to_stdout = strcmp(output, "-") == 0;
 	if (!to_stdout && !force && veil_fs_exists(output)) {
 		veil_err_set(&err, VEIL_E_EXISTS, "%s exists", output);
@@ -539,15 +584,22 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 	cli_ws ws;
 	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
 		return cli_fail(&err);
-	veil_dataset_version v;
-	veil_status st = veil_catalog_dataset_get(ws.catalog, name, version, &v, &err);
+	/* Plaintext leaves veil here: manage on the dataset, use of its key. */
+	cli_resource r, k;
+	veil_status st = cli_authorize_resource(&ws, "datasets", argv[optind], VEIL_VERB_MANAGE, &r, &err);
+	if (!st) {
+		if (!(st = cli_authorize_resource(&ws, "keys", r.dataset.kek, VEIL_VERB_USE, &k, &err)))
+			cli_resource_free(&k);
+		if (st)
+			cli_resource_free(&r);
+	}
 	if (st) {
 		cli_ws_close(&ws);
 		return cli_fail(&err);
 	}
 	uint64_t bytes = 0;
-	st = download(g, &ws, &v, to_stdout ? NULL : output, &bytes, &err);
-	veil_dataset_version_free(&v);
+	st = download(g, &ws, &r.dataset, to_stdout ? NULL : output, &bytes, &err);
+	cli_resource_free(&r);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
@@ -559,17 +611,46 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 /* ---- list and inspect ---- */
 static veil_status list_row(void *ctx, const veil_dataset_version *v, veil_err *err)
 {
-	json_t *arr = ctx;
-	if (arr)
-		return json_array_append_new(arr, version_json(v))
-		               ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
-		               : VEIL_OK;
-	char size[32], created[VEIL_TIME_STR_MAX];
-	cli_human_size(v->size, size);
-	veil_time_format(v->created, created);
-	printf("%-24s %7u %-16s %-13s %10s  %s%s\n", v->name, v->version, v->owner, v->classification, size,
-	       created, strcmp(v->state, "live") ? "  (deleted)" : "");
-	return VEIL_OK;
+	cli_list *c = ctx;
+	/* The listing has no tags (see veil_dataset_fn): a condition on a tag
+	 * is unknown here, so such an Allow does not show the dataset. */
+	cli_target t = {.verb = VEIL_VERB_INSPECT,
+	                .type = "datasets",
+	                .name = v->name,
+	                .compartment = v->compartment,
+	                .classification = v->classification,
+	                .owner = v->owner,
+	                .region = v->region[0] ? v->region : NULL};
+	bool ok;
+	veil_status st = cli_authorize_quiet(c->ws, &t, &ok, err);
+	if (st || !ok)
+		return st;
+	return json_array_append_new(c->arr, version_json(v))
+	               ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
+	               : VEIL_OK;
+}
+
+static veil_status datasets(cli_ws *ws, cli_list *c, veil_err *err)
+{
+	return veil_catalog_dataset_list(ws->catalog, list_row, c, err);
+}
+
+static void dataset_table(json_t *arr)
+{
+	printf("%-24s %7s %-16s %-13s %-14s %10s  %s\n", "NAME", "VERSION", "OWNER", "CLASS", "COMPARTMENT",
+	       "SIZE", "CREATED");
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o)
+	{
+		char size[32];
+		cli_human_size((uint64_t)json_integer_value(json_object_get(o, "size")), size);
+		printf("%-24s %7lld %-16s %-13s %-14s %10s  %s%s\n", cli_json_str(o, "name"),
+		       (long long)json_integer_value(json_object_get(o, "version")), cli_json_str(o, "owner"),
+		       cli_json_str(o, "classification"), cli_json_str(o, "compartment"), size,
+		       cli_json_str(o, "created"),
+		       strcmp(cli_json_str(o, "state"), "live") ? "  (deleted)" : "");
+	}
 }
 
 int cmd_data_list(cli_global *g, int argc, char **argv)
@@ -581,22 +662,7 @@ int cmd_data_list(cli_global *g, int argc, char **argv)
 		return rc;
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	veil_err err;
-	veil_err_clear(&err);
-	cli_ws ws;
-	if (cli_ws_open(g, WS_CATALOG, &ws, &err))
-		return cli_fail(&err);
-	json_t *arr = json ? json_array() : NULL;
-	if (!json)
-		printf("%-24s %7s %-16s %-13s %10s  %s\n", "NAME", "VERSION", "OWNER", "CLASS", "SIZE",
-		       "CREATED");
-	veil_status st = veil_catalog_dataset_list(ws.catalog, list_row, arr, &err);
-	cli_ws_close(&ws);
-	if (st) {
-		json_decref(arr);
-		return cli_fail(&err);
-	}
-	return json ? cli_print_json(arr) : 0;
+	return cli_run_list(g, json, datasets, dataset_table, NULL);
 }
 
 static veil_status version_row(void *ctx, const veil_dataset_version *v, veil_err *err)
@@ -620,9 +686,9 @@ static veil_status edge_row(void *ctx, const veil_lineage_edge *e, veil_err *err
 
 static void print_inspect(json_t *d)
 {
-	const char *keys[] = {"name",       "version", "state",     "owner",  "classification",
-	                      "size",       "sha256",  "object_id", "dek_id", "kek",
-	                      "chunk_size", "created", "created_by"};
+	const char *keys[] = {"name",        "version", "state",      "owner",   "classification",
+	                      "compartment", "region",  "size",       "sha256",  "object_id",
+	                      "dek_id",      "kek",     "chunk_size", "created", "created_by"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		json_t *v = json_object_get(d, keys[i]);
 		if (json_is_string(v))
@@ -666,16 +732,17 @@ int cmd_data_inspect(cli_global *g, int argc, char **argv)
 	uint32_t version;
 	if (veil_catalog_parse_ref(argv[optind], name, &version, &err))
 		return cli_fail(&err);
+	(void)version;
 	cli_ws ws;
 	if (cli_ws_open(g, WS_CATALOG, &ws, &err))
 		return cli_fail(&err);
-	veil_dataset_version v;
+	cli_resource r;
 	json_t *d = NULL, *versions = json_array(), *lineage = json_array();
-	veil_status st = veil_catalog_dataset_get(ws.catalog, name, version, &v, &err);
+	veil_status st = cli_authorize_resource(&ws, "datasets", argv[optind], VEIL_VERB_READ, &r, &err);
 	if (!st) {
-		snprintf(ref, sizeof ref, "%s@%u", v.name, v.version);
-		d = version_json(&v);
-		veil_dataset_version_free(&v);
+		snprintf(ref, sizeof ref, "%s@%u", r.dataset.name, r.dataset.version);
+		d = version_json(&r.dataset);
+		cli_resource_free(&r);
 		st = veil_catalog_dataset_versions(ws.catalog, name, version_row, versions, &err);
 	}
 	if (!st)

@@ -228,7 +228,8 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	veil_err_clear(&err);
 	cli_ws ws;
 	unsigned what = WS_CATALOG | WS_STORE | WS_KMS | WS_EXCLUSIVE | (dry ? 0 : WS_AUDIT);
-	if (cli_ws_open(g, what, &ws, &err))
+	cli_target t = {.verb = VEIL_VERB_MANAGE, .type = "workspace"};
+	if (cli_ws_open_for(g, what, &t, &ws, &err))
 		return cli_fail(&err);
 	gc_list l = {0};
 	void *pair[2] = {ws.catalog, &l};

@@ -86,7 +86,10 @@ typedef struct init_opts {
 	const char *module, *token, *key_label;
 	unsigned kdf_log_n;
 	const char *rotation;
-	const char *final; /* where the workspace will live; dir is where it is built */
+	const char *region;     /* where the workspace runs (veil.yaml region) */
+	const char *admin;      /* the first administrator's principal name */
+	const char *token_file; /* write the admin token here instead of stdout */
+	const char *final;      /* where the workspace will live; dir is where it is built */
 } init_opts;
 
 /* The absolute form of path, which need not exist yet (its parent must). */
@@ -188,9 +191,12 @@ static veil_status write_config(const char *dir, const init_opts *o, const char 
 	                        "# How often key encryption keys must be rotated; 'veil key status' flags\n"
 	                        "# keys older than this. 'off' disables the check.\n"
 	                        "key_rotation: %s\n\n"
+	                        "# The region this workspace runs in: new datasets and keys are bound\n"
+	                        "# to it, and keys bound to another region are never released here.\n"
+	                        "region: %s\n\n"
 	                        "root:\n"
 	                        "  provider: %s\n",
-	                        id, o->rotation, o->provider);
+	                        id, o->rotation, o->region, o->provider);
 	if (!st && strcmp(o->provider, "pkcs11") == 0) {
 		/* Token labels may hold spaces, '#' or ':': write them quoted. */
 		st = veil_buf_printf(&b, err, "  pkcs11_module: ");
@@ -227,7 +233,7 @@ static veil_status write_config(const char *dir, const init_opts *o, const char 
 }
 
 static veil_status create(cli_global *g, const init_opts *o, char pub_hex[2 * VEIL_ED25519_PUB_LEN + 1],
-                          veil_err *err)
+                          char *token, veil_err *err)
 {
 	uint8_t raw_id[16];
 	char id[33];
@@ -250,6 +256,9 @@ static veil_status create(cli_global *g, const init_opts *o, char pub_hex[2 * VE
 	    (st = veil_catalog_open(p, true, &cat, err)))
 		return st;
 	st = veil_catalog_meta_set(cat, "workspace_id", id, err);
+	char token_id[VEIL_TOKEN_ID_LEN + 1] = "";
+	if (!st)
+		st = cli_first_admin(cat, id, o->admin, token, token_id, err);
 	veil_catalog_close(cat);
 	if (st)
 		return st;
@@ -288,16 +297,28 @@ static veil_status create(cli_global *g, const init_opts *o, char pub_hex[2 * VE
 	cli_ws ws;
 	memset(&ws, 0, sizeof ws);
 	ws.lock_fd = -1;
-	cli_ws_actor(ws.actor, sizeof ws.actor);
+	snprintf(ws.actor, sizeof ws.actor, "%s", o->admin);
 	if (!st)
 		st = veil_audit_open(p, seed, &ws.audit, err);
 	veil_secure_free(seed, VEIL_ED25519_SEED_LEN);
 	veil_kms_close(kms);
 	if (!st) {
 		veil_hex_encode(pub, sizeof pub, pub_hex);
-		json_t *detail = json_pack("{s:s, s:s}", "provider", cfg.provider, "workspace_id", id);
-		st = cli_audit(&ws, "workspace.init", o->final, "ok", detail, err);
+		json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "provider", cfg.provider, "workspace_id",
+		                           id, "region", o->region, "administrator", o->admin);
+		st = cli_audit_append(&ws, "workspace.init", o->final, "ok", detail, err);
 	}
+	if (!st)
+		st = cli_audit_append(&ws, "principal.create", o->admin, "ok",
+		                      json_pack("{s:s, s:[s]}", "kind", "user", "groups", CLI_ADMIN_GROUP),
+		                      err);
+	if (!st)
+		st = cli_audit_append(
+		        &ws, "policy.apply", CLI_ADMIN_POLICY, "ok",
+		        json_pack("{s:i, s:s}", "version", 1, "compartment", VEIL_ACCESS_TENANCY), err);
+	if (!st)
+		st = cli_audit(&ws, "token.issue", o->admin, "ok",
+		               json_pack("{s:s, s:s}", "token_id", token_id, "expires", "never"), err);
 	veil_audit_close(ws.audit);
 	return st;
 }
@@ -312,6 +333,9 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	        {"pkcs11-key-label", required_argument, NULL, 'L'},
 	        {"kdf-log-n", required_argument, NULL, 'N'},
 	        {"key-rotation", required_argument, NULL, 'R'},
+	        {"region", required_argument, NULL, 'g'},
+	        {"admin", required_argument, NULL, 'A'},
+	        {"token-file", required_argument, NULL, 'F'},
 	        CLI_COMMON_OPTS,
 	        {NULL, 0, NULL, 0},
 	};
@@ -319,7 +343,9 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	               .module = "/usr/lib/softhsm/libsofthsm2.so",
 	               .key_label = "veil-root",
 	               .kdf_log_n = 17,
-	               .rotation = "30d"};
+	               .rotation = "30d",
+	               .region = "local",
+	               .admin = "admin"};
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
 		switch (opt) {
@@ -337,6 +363,15 @@ int cmd_init(cli_global *g, int argc, char **argv)
 			break;
 		case 'R':
 			o.rotation = optarg;
+			break;
+		case 'g':
+			o.region = optarg;
+			break;
+		case 'A':
+			o.admin = optarg;
+			break;
+		case 'F':
+			o.token_file = optarg;
 			break;
 		case 'N': {
 			char *end;
@@ -374,8 +409,14 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	int64_t secs;
 	veil_err err;
 	veil_err_clear(&err);
-	if (strcmp(o.rotation, "off") != 0 && veil_duration_parse(o.rotation, &secs, &err))
+	if ((strcmp(o.rotation, "off") != 0 && veil_duration_parse(o.rotation, &secs, &err)) ||
+	    veil_name_check(o.region, "region", &err) || veil_name_check(o.admin, "administrator name", &err))
 		return cli_fail(&err);
+	if (o.token_file && veil_fs_exists(o.token_file)) {
+		veil_err_set(&err, VEIL_E_EXISTS, "%s exists; the token is written only to a new file",
+		             o.token_file);
+		return cli_fail(&err);
+	}
 
 	if (veil_fs_exists(o.dir) && !veil_fs_is_dir(o.dir)) {
 		veil_err_set(&err, VEIL_E_EXISTS, "%s exists and is not a folder", o.dir);
@@ -418,16 +459,38 @@ int cmd_init(cli_global *g, int argc, char **argv)
 	o.final = real;
 	o.dir = tmp;
 	char pub_hex[2 * VEIL_ED25519_PUB_LEN + 1];
-	veil_status st = create(g, &o, pub_hex, &err);
+	char *token = veil_secure_alloc(VEIL_TOKEN_LEN + 1);
+	veil_status st = token ? create(g, &o, pub_hex, token, &err)
+	                       : veil_err_set(&err, VEIL_E_NOMEM, "cannot allocate secure memory");
+	/* The token file first: a workspace whose only token was lost could
+	 * never be used. */
+	bool wrote = false;
+	if (!st && o.token_file)
+		wrote = !(st = veil_fs_write_new(o.token_file, token, strlen(token), 0600, &err));
 	if (!st)
 		st = exists ? move_entries(tmp, real, &err) : move_into_place(tmp, real, &err);
 	if (st) {
+		if (wrote)
+			unlink(o.token_file);
+		veil_secure_free(token, VEIL_TOKEN_LEN + 1);
 		cli_remove_tree(tmp);
 		return cli_fail(&err);
 	}
-	cli_info("Initialised an empty veil workspace in %s", real);
+	cli_info("Initialised an empty veil workspace in %s (region %s)", real, o.region);
 	cli_info("Audit log public key: %s", pub_hex);
 	cli_info("  (keep a copy outside the workspace: 'veil audit verify --public-key' checks against it)");
+	if (o.token_file) {
+		cli_info("The token of administrator %s is in %s: export VEIL_TOKEN_FILE=%s", o.admin,
+		         o.token_file, o.token_file);
+	} else {
+		/* Only the token goes to stdout, so TOKEN=$(veil init ...) works. */
+		printf("%s\n", token);
+		fflush(stdout);
+		cli_info("Above: the API token of administrator %s, shown only this once. Keep it secret",
+		         o.admin);
+		cli_info("  and export it as VEIL_TOKEN (or use --token-file FILE next time).");
+	}
+	veil_secure_free(token, VEIL_TOKEN_LEN + 1);
 	cli_info("Next: veil --workspace %s data upload FILE --name NAME --owner OWNER", real);
 	return 0;
 }

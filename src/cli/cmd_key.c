@@ -14,7 +14,7 @@
 typedef struct key_args {
 	bool json, rewrap;
 	uint32_t version;
-	const char *name;
+	const char *name, *compartment;
 } key_args;
 
 static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, bool want_name, key_args *a)
@@ -23,6 +23,7 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 	        {"json", no_argument, NULL, 'j'},
 	        {"rewrap", no_argument, NULL, 'r'},
 	        {"version", required_argument, NULL, 'V'},
+	        {"compartment", required_argument, NULL, 'C'},
 	        CLI_COMMON_OPTS,
 	        {NULL, 0, NULL, 0},
 	};
@@ -33,6 +34,8 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 			a->json = true;
 		else if (opt == 'r' && strstr(cmd->usage, "--rewrap"))
 			a->rewrap = true;
+		else if (opt == 'C' && strstr(cmd->usage, "--compartment"))
+			a->compartment = optarg;
 		else if (opt == 'V' && strstr(cmd->usage, "--version")) {
 			char *end;
 			errno = 0;
@@ -68,9 +71,29 @@ int cmd_key_create(cli_global *g, int argc, char **argv)
 	cli_ws ws;
 	if (veil_name_check(a.name, "key name", &err) || cli_ws_open(g, WS_AUDIT, &ws, &err))
 		return cli_fail(&err);
-	veil_status st = veil_kms_kek_create(ws.kms, a.name, &err);
+	const char *compartment = a.compartment ? a.compartment : VEIL_ACCESS_TENANCY;
+	/* A new key is bound to the region it is made in: the KMS releases it
+	 * nowhere else. */
+	cli_target t = {.verb = VEIL_VERB_MANAGE,
+	                .type = "keys",
+	                .name = a.name,
+	                .compartment = compartment,
+	                .owner = a.name,
+	                .region = ws.request_region};
+	veil_status st = cli_authorize(&ws, &t, &err);
+	veil_kek_info existing;
+	if (!st && veil_kms_kek_get(ws.kms, a.name, &existing, NULL) == VEIL_OK)
+		st = veil_err_set(&err, VEIL_E_EXISTS, "key %s exists", a.name);
 	if (!st)
-		st = cli_audit(&ws, "key.create", a.name, "ok", json_pack("{s:i}", "version", 1), &err);
+		st = veil_catalog_key_set_compartment(ws.catalog, a.name, compartment, ws.principal.name,
+		                                      &err);
+	if (!st)
+		st = veil_kms_kek_create(ws.kms, a.name, ws.request_region, &err);
+	if (!st)
+		st = cli_audit(&ws, "key.create", a.name, "ok",
+		               json_pack("{s:i, s:s, s:s}", "version", 1, "compartment", compartment,
+		                         "region", ws.request_region ? ws.request_region : ""),
+		               &err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
@@ -83,8 +106,8 @@ static json_t *kek_json(const veil_kek_info *k, int64_t period, int64_t now)
 	char created[VEIL_TIME_STR_MAX], rotated[VEIL_TIME_STR_MAX];
 	veil_time_format(k->created, created);
 	veil_time_format(k->rotated, rotated);
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "name", k->name,
-	                      "current_version", (json_int_t)k->current_version, "versions",
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "name", k->name, "region",
+	                      k->region, "current_version", (json_int_t)k->current_version, "versions",
 	                      (json_int_t)k->versions, "retired", (json_int_t)k->retired, "created", created,
 	                      "rotated", rotated, "deks", (json_int_t)k->deks, "deks_on_old_versions",
 	                      (json_int_t)k->deks_on_old, "age_seconds", (json_int_t)(now - k->rotated));
@@ -93,8 +116,9 @@ static json_t *kek_json(const veil_kek_info *k, int64_t period, int64_t now)
 	return o;
 }
 
-/* Every KEK and the workspace's rotation period. Returns -1 on success or
- * the exit code of a failure (already reported). The caller frees *keks. */
+/* The KEKs the principal may inspect, and the workspace's rotation
+ * period. Returns -1 on success or the exit code of a failure (already
+ * reported). The caller frees *keks. */
 static int load_keks(cli_global *g, veil_kek_info **keks, size_t *n, int64_t *period)
 {
 	veil_err err;
@@ -104,8 +128,45 @@ static int load_keks(cli_global *g, veil_kek_info **keks, size_t *n, int64_t *pe
 		return cli_fail(&err);
 	veil_status st = veil_kms_kek_list(ws.kms, keks, n, &err);
 	*period = ws.cfg.key_rotation;
+	size_t kept = 0;
+	g->decisions++; /* an empty key store shows nothing */
+	for (size_t i = 0; !st && i < *n; i++) {
+		char compartment[VEIL_CATALOG_NAME_MAX];
+		bool ok = false;
+		cli_target t = {.verb = VEIL_VERB_INSPECT,
+		                .type = "keys",
+		                .name = (*keks)[i].name,
+		                .compartment = compartment,
+		                .owner = (*keks)[i].name,
+		                .region = (*keks)[i].region[0] ? (*keks)[i].region : NULL};
+		if (!(st = veil_catalog_key_compartment(ws.catalog, (*keks)[i].name, compartment, &err)) &&
+		    !(st = cli_authorize_quiet(&ws, &t, &ok, &err)) && ok)
+			(*keks)[kept++] = (*keks)[i];
+	}
+	if (!st)
+		st = veil_audit_commit(ws.audit, &err);
+	*n = kept;
 	cli_ws_close(&ws);
-	return st ? cli_fail(&err) : -1;
+	if (st) {
+		free(*keks);
+		*keks = NULL;
+		return cli_fail(&err);
+	}
+	return -1;
+}
+
+/* Opens the workspace for a change to key `name`: manage on the key. */
+static veil_status open_for_key(cli_global *g, const char *name, cli_ws *ws, veil_err *err)
+{
+	veil_status st = cli_ws_open(g, WS_AUDIT | WS_EXCLUSIVE, ws, err);
+	if (st)
+		return st;
+	cli_resource r;
+	if ((st = cli_authorize_resource(ws, "keys", name, VEIL_VERB_MANAGE, &r, err)))
+		cli_ws_close(ws);
+	else
+		cli_resource_free(&r);
+	return st;
 }
 
 int cmd_key_list(cli_global *g, int argc, char **argv)
@@ -150,7 +211,7 @@ int cmd_key_rotate(cli_global *g, int argc, char **argv)
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
-	if (cli_ws_open(g, WS_AUDIT | WS_EXCLUSIVE, &ws, &err))
+	if (open_for_key(g, a.name, &ws, &err))
 		return cli_fail(&err);
 	uint32_t version = 0;
 	uint64_t moved = 0;
@@ -192,7 +253,7 @@ int cmd_key_retire(cli_global *g, int argc, char **argv)
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
-	if (cli_ws_open(g, WS_AUDIT | WS_EXCLUSIVE, &ws, &err))
+	if (open_for_key(g, a.name, &ws, &err))
 		return cli_fail(&err);
 	veil_status st = veil_kms_kek_retire(ws.kms, a.name, a.version, &err);
 	veil_err audit_err;
@@ -223,7 +284,7 @@ int cmd_key_status(cli_global *g, int argc, char **argv)
 	json_t *arr = a.json ? json_array() : NULL;
 	if (!a.json)
 		printf("%-24s %8s %12s  %s\n", "NAME", "VERSION", "AGE (DAYS)", "STATUS");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; keks && i < n; i++) {
 		bool late = period && now - keks[i].rotated > period;
 		overdue += late;
 		if (a.json) {

@@ -198,7 +198,12 @@ static veil_status verify_restored(cli_global *g, const char *dir, vctx *c, veil
 	cli_global local = *g;
 	local.workspace = dir;
 	cli_ws ws;
-	veil_status st = cli_ws_open(&local, WS_CATALOG | WS_STORE | WS_KMS, &ws, err);
+	/* The restored workspace's own principals and policies decide: the
+	 * token must be valid there and allowed to manage the workspace. */
+	cli_target t = {.verb = VEIL_VERB_MANAGE, .type = "workspace"};
+	veil_status st = cli_ws_open_for(&local, WS_CATALOG | WS_STORE | WS_KMS, &t, &ws, err);
+	g->decisions = local.decisions;
+	g->ws_opened = local.ws_opened;
 	if (st)
 		return st;
 	c->ws = &ws;

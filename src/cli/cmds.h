@@ -21,5 +21,22 @@ int cmd_backup(cli_global *g, int argc, char **argv);
 int cmd_restore(cli_global *g, int argc, char **argv);
 int cmd_gc(cli_global *g, int argc, char **argv);
 int cmd_version(cli_global *g, int argc, char **argv);
+int cmd_principal_create(cli_global *g, int argc, char **argv);
+int cmd_principal_list(cli_global *g, int argc, char **argv);
+int cmd_principal_disable(cli_global *g, int argc, char **argv);
+int cmd_group_create(cli_global *g, int argc, char **argv);
+int cmd_group_add(cli_global *g, int argc, char **argv);
+int cmd_group_remove(cli_global *g, int argc, char **argv);
+int cmd_group_list(cli_global *g, int argc, char **argv);
+int cmd_token_issue(cli_global *g, int argc, char **argv);
+int cmd_token_list(cli_global *g, int argc, char **argv);
+int cmd_token_revoke(cli_global *g, int argc, char **argv);
+int cmd_compartment_create(cli_global *g, int argc, char **argv);
+int cmd_compartment_list(cli_global *g, int argc, char **argv);
+int cmd_policy_apply(cli_global *g, int argc, char **argv);
+int cmd_policy_list(cli_global *g, int argc, char **argv);
+int cmd_policy_show(cli_global *g, int argc, char **argv);
+int cmd_policy_explain(cli_global *g, int argc, char **argv);
+int cmd_policy_operations(cli_global *g, int argc, char **argv);
 
 #endif

@@ -9,7 +9,20 @@
 	"  -W, --workspace DIR  the workspace (default: $VEIL_WORKSPACE, else the current\n"                 \
 	"                       folder or the nearest parent that holds veil.yaml)\n"                        \
 	"  -q, --quiet          print only errors\n"                                                         \
+	"      --token TOKEN    the API token to act with (default: $VEIL_TOKEN)\n"                          \
 	"  -h, --help           show this help\n"
+
+/* Commands that run without a workspace or a principal. */
+#define NO_WORKSPACE                                                                                         \
+	{                                                                                                    \
+		{                                                                                            \
+			0, NULL                                                                              \
+		}                                                                                            \
+	}
+
+#define TOKEN_HELP                                                                                           \
+	"\nEvery command in a workspace acts as a principal: its API token comes from\n"                     \
+	"--token, $VEIL_TOKEN or the file named by $VEIL_TOKEN_FILE.\n"
 
 #define SECRET_HELP                                                                                          \
 	"\nThe root key's passphrase comes from $VEIL_PASSPHRASE, from the file named by\n"                  \
@@ -30,21 +43,35 @@ const cli_command cli_commands[] = {
          "  --pkcs11-key-label L     label of the root key in the token (default veil-root)\n"
          "  --kdf-log-n N            scrypt cost for the sealed root, 2^N x 1 KiB of memory\n"
          "                           (default 17 = 128 MiB; 10..20)\n"
-         "  --key-rotation DURATION  KEK rotation period, e.g. 30d (default 30d; 'off')\n" SECRET_HELP
-                 COMMON_HELP},
-        {"data upload", cmd_data_upload, "encrypt a file and store it as a dataset version",
+         "  --key-rotation DURATION  KEK rotation period, e.g. 30d (default 30d; 'off')\n"
+         "  --region R               the region the workspace runs in (default local):\n"
+         "                           new datasets and keys are bound to it\n"
+         "  --admin NAME             the first administrator's principal (default admin)\n"
+         "  --token-file FILE        write the administrator's API token to this new\n"
+         "                           file (mode 0600) instead of standard output\n\n"
+         "Prints the first administrator's API token once; later commands act with it\n"
+         "through $VEIL_TOKEN, $VEIL_TOKEN_FILE or --token (docs/access.md).\n" SECRET_HELP COMMON_HELP,
+         NO_WORKSPACE},
+        {"data upload",
+         cmd_data_upload,
+         "encrypt a file and store it as a dataset version",
          "usage: veil data upload FILE --name NAME --owner OWNER [options]\n\n"
          "Encrypts FILE on this machine while streaming it (AES-256-GCM under a fresh\n"
          "data key wrapped by OWNER's key), stores the ciphertext, and records a new\n"
-         "version of dataset NAME in the catalog with its lineage.\n\n"
+         "version of dataset NAME in the catalog with its lineage. A new dataset is\n"
+         "bound to this workspace's region.\n\n"
          "Options:\n"
          "  -n, --name NAME             dataset name\n"
          "  -o, --owner OWNER           owner; their key encryption key is created on first use\n"
          "  -c, --classification C      public, internal, confidential or restricted\n"
          "                              (default: confidential)\n"
          "  -t, --tag KEY=VALUE         a tag; repeat for more\n"
-         "      --json                  print the new version as JSON\n" SECRET_HELP COMMON_HELP},
-        {"data download", cmd_data_download, "decrypt a dataset version to a file",
+         "      --compartment C         where a new dataset lives (default: tenancy)\n"
+         "      --json                  print the new version as JSON\n" SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"data download",
+         cmd_data_download,
+         "decrypt a dataset version to a file",
          "usage: veil data download NAME[@VERSION] -o FILE [options]\n\n"
          "Verifies and decrypts a dataset version (default: the latest) into FILE.\n"
          "FILE appears only when every byte has verified: a damaged or tampered object\n"
@@ -52,39 +79,67 @@ const cli_command cli_commands[] = {
          "'-o -' writes to standard output (no such guarantee: check the exit code).\n\n"
          "Options:\n"
          "  -o, --output FILE   where to write the plaintext\n"
-         "  -f, --force         replace FILE if it exists\n" SECRET_HELP COMMON_HELP},
-        {"data list", cmd_data_list, "list datasets",
-         "usage: veil data list [--json]\n\nLists every dataset with its latest version.\n" COMMON_HELP},
-        {"data inspect", cmd_data_inspect, "show a dataset version, its versions and lineage",
+         "  -f, --force         replace FILE if it exists\n" SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"data list",
+         cmd_data_list,
+         "list datasets",
+         "usage: veil data list [--json]\n\nLists every dataset with its latest version.\n" COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "datasets"}}},
+        {"data inspect",
+         cmd_data_inspect,
+         "show a dataset version, its versions and lineage",
          "usage: veil data inspect NAME[@VERSION] [--json]\n\n"
          "Shows a dataset version (default: the latest): size, hashes, object and key\n"
-         "references, tags, all versions, and its lineage edges.\n" COMMON_HELP},
-        {"key create", cmd_key_create, "create a key encryption key",
-         "usage: veil key create NAME\n\nCreates version 1 of the key encryption key NAME.\n" SECRET_HELP
-                 COMMON_HELP},
-        {"key list", cmd_key_list, "list key encryption keys",
+         "references, tags, all versions, and its lineage edges.\n" COMMON_HELP,
+         {{VEIL_VERB_READ, "datasets"}}},
+        {"key create",
+         cmd_key_create,
+         "create a key encryption key",
+         "usage: veil key create NAME [--compartment C]\n\n"
+         "Creates version 1 of the key encryption key NAME in compartment C (default\n"
+         "tenancy), bound to this workspace's region: the key manager releases its data\n"
+         "keys to requests from that region only.\n" TOKEN_HELP SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "keys"}}},
+        {"key list",
+         cmd_key_list,
+         "list key encryption keys",
          "usage: veil key list [--json]\n\nLists key encryption keys with versions and use.\n" SECRET_HELP
-                 COMMON_HELP},
-        {"key rotate", cmd_key_rotate, "add a new version of a key",
+                 COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "keys"}}},
+        {"key rotate",
+         cmd_key_rotate,
+         "add a new version of a key",
          "usage: veil key rotate NAME [--rewrap]\n\n"
          "Adds a version to key NAME; new data keys are wrapped under it. Old versions\n"
          "stay usable for decryption. With --rewrap, every data key wrapped under an\n"
-         "older version is re-wrapped under the new one (the data is not touched).\n" SECRET_HELP
-                 COMMON_HELP},
-        {"key retire", cmd_key_retire, "destroy an old key version",
+         "older version is re-wrapped under the new one (the data is not touched).\n" SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "keys"}}},
+        {"key retire",
+         cmd_key_retire,
+         "destroy an old key version",
          "usage: veil key retire NAME --version N\n\n"
          "Destroys version N of key NAME. Refused while data keys are still wrapped\n"
-         "under it: run 'veil key rotate NAME --rewrap' first.\n" SECRET_HELP COMMON_HELP},
-        {"key status", cmd_key_status, "check keys against the rotation period",
+         "under it: run 'veil key rotate NAME --rewrap' first.\n" SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "keys"}}},
+        {"key status",
+         cmd_key_status,
+         "check keys against the rotation period",
          "usage: veil key status [--json]\n\n"
          "Lists each key with the age of its current version and how many data keys\n"
          "are still wrapped under older versions. Exits with 1 when a key's current\n"
          "version is older than key_rotation in veil.yaml. Data keys on old versions\n"
-         "are reported (re-wrap them with 'veil key rotate NAME --rewrap').\n" SECRET_HELP COMMON_HELP},
-        {"audit log", cmd_audit_log, "print audit events",
+         "are reported (re-wrap them with 'veil key rotate NAME --rewrap').\n" SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "keys"}}},
+        {"audit log",
+         cmd_audit_log,
+         "print audit events",
          "usage: veil audit log [--since TIME] [--json]\n\n"
-         "Prints audit events, oldest first. TIME is 2026-11-22 or 2026-11-22T13:00:00Z.\n" COMMON_HELP},
-        {"audit verify", cmd_audit_verify, "verify the whole audit log",
+         "Prints audit events, oldest first. TIME is 2026-11-22 or 2026-11-22T13:00:00Z.\n" COMMON_HELP,
+         {{VEIL_VERB_READ, "audit-events"}}},
+        {"audit verify",
+         cmd_audit_verify,
+         "verify the whole audit log",
          "usage: veil audit verify [--public-key HEX|FILE] [--json]\n\n"
          "Recomputes every leaf and tree head, checks every signature and that each\n"
          "head extends the one before, and that every dataset version in the catalog\n"
@@ -93,35 +148,193 @@ const cli_command cli_commands[] = {
          "The signatures are checked against the log key held by the key store (this\n"
          "needs the passphrase), or against --public-key, the key 'veil init' printed\n"
          "(an auditor's own record of it); never against audit/log.pub alone, which\n"
-         "whoever replaced the log could have replaced too.\n" SECRET_HELP COMMON_HELP},
-        {"audit proof", cmd_audit_proof, "prove an event is in the log, or that the log only grew",
+         "whoever replaced the log could have replaced too.\n" SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "audit-events"}}},
+        {"audit proof",
+         cmd_audit_proof,
+         "prove an event is in the log, or that the log only grew",
          "usage: veil audit proof inclusion INDEX [--size N] [-o FILE]\n"
          "       veil audit proof consistency OLD NEW [-o FILE]\n\n"
          "Writes a self-contained JSON proof relative to signed tree heads, which anyone\n"
-         "can check with the log's public key alone ('veil audit check-proof').\n" COMMON_HELP},
+         "can check with the log's public key alone ('veil audit check-proof').\n" COMMON_HELP,
+         {{VEIL_VERB_READ, "audit-events"}}},
         {"audit check-proof", cmd_audit_check_proof, "check a proof with a public key alone",
          "usage: veil audit check-proof FILE --public-key HEX|FILE\n\n"
          "Verifies a proof made by 'veil audit proof'. Needs no workspace: only the\n"
          "proof and the log's public key (audit/log.pub in the workspace).\n"
-         "  -h, --help   show this help\n"},
-        {"backup", cmd_backup, "write a consistent snapshot of the workspace",
+         "  -h, --help   show this help\n",
+         NO_WORKSPACE},
+        {"backup",
+         cmd_backup,
+         "write a consistent snapshot of the workspace",
          "usage: veil backup DEST\n\n"
          "Writes a consistent snapshot of the workspace to the new folder DEST: catalog\n"
          "and key store (SQLite online backup), objects, audit log and configuration.\n"
-         "Everything in it is ciphertext or wrapped keys. DEST must not exist.\n" COMMON_HELP},
-        {"restore", cmd_restore, "restore a backup into a new workspace",
+         "Everything in it is ciphertext or wrapped keys. DEST must not exist.\n" COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "workspace"}}},
+        {"restore",
+         cmd_restore,
+         "restore a backup into a new workspace",
          "usage: veil restore BACKUP DIR\n\n"
          "Creates workspace DIR from a folder written by 'veil backup', then verifies\n"
-         "the catalog, every object and the audit log. DIR must not exist.\n" COMMON_HELP},
-        {"gc", cmd_gc, "apply lifecycle rules and remove unreferenced objects",
+         "the catalog, every object and the audit log. DIR must not exist.\n" COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "workspace"}}},
+        {"gc",
+         cmd_gc,
+         "apply lifecycle rules and remove unreferenced objects",
          "usage: veil gc [--dry-run]\n\n"
          "Applies the lifecycle rules in veil.yaml (lifecycle.keep_versions,\n"
          "lifecycle.expire_days): each expired version is marked deleted, its data key\n"
          "destroyed (crypto-shredding) and its object removed, each step audited. Also\n"
          "removes objects no version refers to and temporary files of killed processes.\n\n"
          "Options:\n"
-         "  -n, --dry-run   only print what would be removed\n" SECRET_HELP COMMON_HELP},
+         "  -n, --dry-run   only print what would be removed\n" SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "workspace"}}},
+        {"principal create",
+         cmd_principal_create,
+         "add a user or service principal",
+         "usage: veil principal create NAME [--kind KIND] [--region R] [--group G]...\n\n"
+         "Adds a principal: a user, or a service identity that acts on its own.\n"
+         "Give it a credential with 'veil token issue NAME'.\n\n"
+         "Options:\n"
+         "  --kind KIND     user (default), worker, endpoint or federated-client\n"
+         "  --region R      where a service runs; its requests come from region R\n"
+         "                  (users act in the workspace's region)\n"
+         "  --group G       add it to group G; repeat for more (needs manage groups)\n"
+         "  --first-admin   for a workspace made before access control, which has no\n"
+         "                  principal: make NAME its first administrator and print its\n"
+         "                  token. Needs only the root key; refused once a principal exists.\n" TOKEN_HELP
+                 SECRET_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "principals"}}},
+        {"principal list",
+         cmd_principal_list,
+         "list principals",
+         "usage: veil principal list [--json]\n\nLists the principals you may inspect, with kind, region, "
+         "status and\n"
+         "groups.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "principals"}}},
+        {"principal disable",
+         cmd_principal_disable,
+         "disable a principal for good",
+         "usage: veil principal disable NAME\n\n"
+         "Disables principal NAME: its tokens stop working at once. There is no\n"
+         "enable; create a new principal instead. You cannot disable yourself.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "principals"}}},
+        {"group create",
+         cmd_group_create,
+         "create a group",
+         "usage: veil group create NAME\n\nCreates an empty group; policies grant to groups.\n" TOKEN_HELP
+                 COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "groups"}}},
+        {"group add",
+         cmd_group_add,
+         "add principals to a group",
+         "usage: veil group add GROUP PRINCIPAL...\n\nAdds each PRINCIPAL to GROUP, all or none.\n" TOKEN_HELP
+                 COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "groups"}}},
+        {"group remove",
+         cmd_group_remove,
+         "remove principals from a group",
+         "usage: veil group remove GROUP PRINCIPAL...\n\nRemoves each PRINCIPAL from GROUP, all or "
+         "none.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "groups"}}},
+        {"group list",
+         cmd_group_list,
+         "list groups and their members",
+         "usage: veil group list [--json]\n\nLists the groups you may inspect with their "
+         "members.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "groups"}}},
+        {"token issue",
+         cmd_token_issue,
+         "issue an API token to a principal",
+         "usage: veil token issue PRINCIPAL [--expires DURATION|never] [--label L] [--output FILE]\n\n"
+         "Makes a new API token for PRINCIPAL and prints it on standard output, once:\n"
+         "veil keeps only its SHA-256. 256 bits of randomness; bound to this workspace.\n\n"
+         "Options:\n"
+         "  --expires D   lifetime, e.g. 12h, 30d, 1y, or 'never' (default 90d)\n"
+         "  --label L     a note shown by 'veil token list'\n"
+         "  -o, --output FILE  write the token to a new file (mode 0600) instead\n"
+         "  --json        print id, principal, expiry and the token as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "principals"}}},
+        {"token list",
+         cmd_token_list,
+         "list API tokens (never the tokens themselves)",
+         "usage: veil token list [--principal P] [--json]\n\n"
+         "Lists token ids with their principal, status (active, expired, revoked) and\n"
+         "expiry, for the principals you may inspect.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "principals"}}},
+        {"token revoke",
+         cmd_token_revoke,
+         "revoke an API token",
+         "usage: veil token revoke TOKEN-ID\n\nRevokes a token at once; 'veil token list' shows the "
+         "ids.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "principals"}}},
+        {"compartment create",
+         cmd_compartment_create,
+         "create a compartment",
+         "usage: veil compartment create NAME [--parent P] [--description D]\n\n"
+         "Creates compartment NAME below P (default: tenancy, the root). Names are\n"
+         "unique in the workspace. Policies on a compartment apply below it too.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "compartments"}}},
+        {"compartment list",
+         cmd_compartment_list,
+         "list compartments",
+         "usage: veil compartment list [--json]\n\nLists the compartments you may inspect with their "
+         "parents.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "compartments"}}},
+        {"policy apply",
+         cmd_policy_apply,
+         "validate and store a policy file",
+         "usage: veil policy apply FILE [--name NAME] [--compartment C] [--dry-run]\n\n"
+         "Validates FILE completely (syntax, every group and compartment it names, and\n"
+         "that it grants nothing outside C) and stores it as the next version of policy\n"
+         "NAME (default: FILE's base name) attached to compartment C (default tenancy).\n"
+         "Refused if afterwards nobody could manage policies. docs/formats/policy.md\n"
+         "is the language.\n\n"
+         "Options:\n"
+         "  --name NAME       the policy's name\n"
+         "  --compartment C   attach it to C\n"
+         "  --dry-run         only validate\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "policies"}}},
+        {"policy list",
+         cmd_policy_list,
+         "list policies",
+         "usage: veil policy list [--json]\n\nLists the current version of each policy you may "
+         "inspect.\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "policies"}}},
+        {"policy show",
+         cmd_policy_show,
+         "print a policy's text",
+         "usage: veil policy show NAME [--version N] [--json]\n\n"
+         "Prints the text of policy NAME (default: its current version).\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "policies"}}},
+        {"policy explain",
+         cmd_policy_explain,
+         "say why a request would be allowed or denied",
+         "usage: veil policy explain --as PRINCIPAL --verb VERB --resource TYPE[:NAME] [options]\n\n"
+         "Decides the request exactly as enforcement would, and prints the decision\n"
+         "and the statement that made it (or that none applied). Exits 0 when the\n"
+         "request would be allowed, 1 when denied.\n\n"
+         "Options:\n"
+         "  --as PRINCIPAL     who asks\n"
+         "  --verb VERB        inspect, read, use or manage\n"
+         "  --resource T[:N]   a resource type, and a resource's name (NAME@VERSION for\n"
+         "                     a dataset version)\n"
+         "  --compartment C    where the resource is (default: where it is, or tenancy)\n"
+         "  --region R         the request's region (default: the principal's, else\n"
+         "                     the workspace's)\n"
+         "  --at TIME          the request's time (default now), e.g. 2026-11-22T08:00:00Z\n"
+         "  --operation CMD    request.operation, e.g. 'data download'\n"
+         "  --verbose          every statement considered and why it did not apply\n"
+         "  --json             the same as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "policies"}}},
+        {"policy operations", cmd_policy_operations, "list what each command needs",
+         "usage: veil policy operations [--json]\n\n"
+         "Prints, for every veil command, the verb and resource type it asks the\n"
+         "authorization point for. Needs no workspace.\n"
+         "  -h, --help   show this help\n",
+         NO_WORKSPACE},
         {"version", cmd_version, "print the version",
-         "usage: veil version\n\nPrints veil's version and the OpenSSL it runs on.\n"},
+         "usage: veil version\n\nPrints veil's version and the OpenSSL it runs on.\n", NO_WORKSPACE},
 };
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];

@@ -10,7 +10,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: veil [--workspace DIR] [--quiet] COMMAND [ARGS]\n\n"
+	fputs("usage: veil [--workspace DIR] [--token TOKEN] [--quiet] COMMAND [ARGS]\n\n"
 	      "veil keeps sensitive data encrypted end to end: encrypted at the client,\n"
 	      "stored as ciphertext, keys under a KMS, every change in a signed audit log.\n\n"
 	      "Commands:\n",
@@ -89,6 +89,10 @@ int main(int argc, char **argv)
 			g.workspace = argv[++i];
 		} else if (strncmp(argv[i], "--workspace=", 12) == 0) {
 			g.workspace = argv[i] + 12;
+		} else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc) {
+			g.token = argv[++i];
+		} else if (strncmp(argv[i], "--token=", 8) == 0) {
+			g.token = argv[i] + 8;
 		} else {
 			return cli_usage_error(NULL, "unknown option '%s'", argv[i]);
 		}
@@ -125,5 +129,12 @@ int main(int argc, char **argv)
 	int sub_argc = argc - i - (words - 1);
 	char **sub_argv = argv + i + (words - 1);
 	optind = 1;
-	return cmd->run(&g, sub_argc, sub_argv);
+	g.cmd = cmd;
+	int rc = cmd->run(&g, sub_argc, sub_argv);
+	if (rc == 0 && g.ws_opened && !g.decisions) {
+		/* A bug, not a user error: see cli_global.decisions. */
+		fprintf(stderr, "veil: error: internal error: '%s' made no access decision\n", cmd->name);
+		return VEIL_EXIT_STATUS_BASE + VEIL_E_INTERNAL;
+	}
+	return rc;
 }

@@ -1,5 +1,5 @@
-/* Options every subcommand shares (--help, --workspace, --quiet) and the
- * command lookup. */
+/* Options every subcommand shares (--help, --workspace, --quiet, --token)
+ * and the command lookup. */
 #include "cli.h"
 
 #include <string.h>
@@ -15,6 +15,9 @@ int cli_common_opt(cli_global *g, const cli_command *cmd, int opt)
 		return 0;
 	case 'q':
 		g->quiet = true;
+		return 0;
+	case CLI_OPT_TOKEN:
+		g->token = optarg;
 		return 0;
 	case '?':
 	case ':':

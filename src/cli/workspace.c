@@ -117,7 +117,7 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 	                                    "root.pkcs11_module",    "root.pkcs11_token",
 	                                    "root.pkcs11_key_label", "storage.chunk_size",
 	                                    "storage.threads",       "lifecycle.keep_versions",
-	                                    "lifecycle.expire_days"};
+	                                    "lifecycle.expire_days", "region"};
 	for (size_t i = 0; i < m.n; i++) {
 		size_t k = 0;
 		while (k < sizeof known / sizeof known[0] && strcmp(known[k], m.items[i].key) != 0)
@@ -183,6 +183,12 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 		goto out;
 	if ((v = veil_yaml_get(&m, "lifecycle.expire_days")) &&
 	    (st = parse_uint(v, "lifecycle.expire_days", 0, 100000, &cfg->expire_days, err)))
+		goto out;
+	/* Optional: workspaces made before access control have none, and their
+	 * requests then have no request.region (docs/access.md). */
+	if ((v = veil_yaml_get(&m, "region")) &&
+	    ((st = copy_str(cfg->region, sizeof cfg->region, v, "region", err)) ||
+	     (st = veil_name_check(cfg->region, "veil.yaml: region", err))))
 		goto out;
 out:
 	veil_yaml_free(&m);
@@ -306,6 +312,9 @@ veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
 {
 	memset(ws, 0, sizeof *ws);
 	ws->lock_fd = -1;
+	ws->g = g;
+	g->ws_opened++;
+	what |= WS_AUTHZ;
 	cli_ws_actor(ws->actor, sizeof ws->actor);
 	veil_status st = find(g, ws->dir, sizeof ws->dir, err);
 	if (st || (st = cli_ws_load_config(ws->dir, &ws->cfg, err)))
@@ -345,7 +354,10 @@ veil_status cli_ws_open(cli_global *g, unsigned what, cli_ws *ws, veil_err *err)
 		if (st)
 			goto fail;
 	}
-	if ((what & WS_AUDIT) && (st = open_audit(ws, err)))
+	ws->audit_deferred = what & WS_AUDIT_DEFER;
+	if ((what & WS_AUDIT) && !ws->audit_deferred && (st = open_audit(ws, err)))
+		goto fail;
+	if (!(what & WS_NO_PRINCIPAL) && (st = cli_authenticate(ws, err)))
 		goto fail;
 	return VEIL_OK;
 fail:
@@ -353,8 +365,43 @@ fail:
 	return st;
 }
 
+veil_status cli_ws_audit_flush(cli_ws *ws, veil_err *err)
+{
+	if (!ws->audit_deferred)
+		return VEIL_OK;
+	ws->audit_deferred = false;
+	veil_status st = ws->kms ? open_audit(ws, err) : veil_err_set(err, VEIL_E_INTERNAL, "no key store");
+	size_t i;
+	json_t *e;
+	json_array_foreach(ws->held, i, e)
+	{
+		if (st)
+			break;
+		st = cli_audit_append(ws, json_string_value(json_object_get(e, "action")),
+		                      json_string_value(json_object_get(e, "resource")),
+		                      json_string_value(json_object_get(e, "outcome")),
+		                      json_incref(json_object_get(e, "detail")), err);
+	}
+	if (!st && ws->audit)
+		st = veil_audit_commit(ws->audit, err);
+	json_decref(ws->held);
+	ws->held = NULL;
+	return st;
+}
+
 void cli_ws_close(cli_ws *ws)
 {
+	if (ws->audit_deferred && ws->held) {
+		veil_err e;
+		veil_err_clear(&e);
+		size_t n = json_array_size(ws->held);
+		if (cli_ws_audit_flush(ws, &e))
+			cli_warn("%zu audit event%s could not be recorded: %s", n, n == 1 ? "" : "s", e.msg);
+	}
+	json_decref(ws->held);
+	ws->held = NULL;
+	cli_policies_free(ws->policies);
+	ws->policies = NULL;
 	if (ws->audit)
 		veil_audit_close(ws->audit);
 	if (ws->kms)

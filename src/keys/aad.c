@@ -45,8 +45,13 @@ static veil_status be32(aad *a, uint32_t v, veil_err *err)
 	return put(a, b, sizeof b, err);
 }
 
-veil_status keys_aad_kek(const char *name, uint32_t version, uint8_t out[KEYS_AAD_MAX], size_t *len,
-                         veil_err *err)
+/* A KEK with a region has it appended, so a wrapped KEK only unwraps with
+ * the region it was made with: whoever edits the region in keys.db (to
+ * release its DEKs elsewhere) breaks the KEK instead. A KEK without one
+ * keeps the AAD of schema version 1, so older stores need no re-wrap; the
+ * two forms cannot collide, as the fields before are length-prefixed. */
+veil_status keys_aad_kek(const char *name, uint32_t version, const char *region, uint8_t out[KEYS_AAD_MAX],
+                         size_t *len, veil_err *err)
 {
 	aad a = {out, 0};
 	veil_status st = put(&a, "veil.kek.v1", 11, err);
@@ -54,6 +59,8 @@ veil_status keys_aad_kek(const char *name, uint32_t version, uint8_t out[KEYS_AA
 		st = field(&a, name, err);
 	if (!st)
 		st = be32(&a, version, err);
+	if (!st && region && region[0])
+		st = field(&a, region, err);
 	*len = a.len;
 	return st;
 }

@@ -50,6 +50,13 @@ static const char *const migrations[] = {
         "  wrapped BLOB NOT NULL,"
         "  created INTEGER NOT NULL"
         ") WITHOUT ROWID;",
+        /* 2: the region of a KEK, per name (rotation keeps it). No row =
+         * no region, so the KEKs of a version 1 store keep releasing
+         * anywhere. No foreign key: keks has no unique key on name alone. */
+        "CREATE TABLE kek_regions ("
+        "  name TEXT PRIMARY KEY,"
+        "  region TEXT NOT NULL CHECK (length(region) BETWEEN 1 AND 64)"
+        ") WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -2,7 +2,8 @@
  * DEKs: one per object, 32 random bytes, stored only wrapped (veil_wrap,
  * AES-256-GCM) by the current version of their owner's KEK, with an AAD that
  * binds the DEK id, KEK name and KEK version. Making, unwrapping,
- * describing, listing and crypto-shredding them.
+ * describing, listing and crypto-shredding them, and the release rule:
+ * a DEK of a KEK with a region goes only to a request from that region.
  */
 #include "keys_int.h"
 
@@ -38,6 +39,37 @@ static veil_status no_dek(veil_err *err, const char *id)
 	return VEIL_E_NOTFOUND;
 }
 
+/* NULL or "" (a request from no region), or a region name. */
+static veil_status check_request_region(const char *request_region, veil_err *err)
+{
+	if (!request_region || !request_region[0])
+		return VEIL_OK;
+	return veil_name_check(request_region, "request region", err);
+}
+
+/* The release rule (keys.h): VEIL_OK when KEK `name`, whose region is
+ * `region` ("" = none), may release a DEK to a request from request_region.
+ * The comparison is exact: regions are names, not patterns, and not
+ * secrets. Called before anything is unwrapped, so a refused request
+ * costs no root or KEK operation and leaves no key in memory. */
+static veil_status release_check(const char *name, const char *region, const char *request_region,
+                                 veil_err *err)
+{
+	if (!region[0] || (request_region && strcmp(region, request_region) == 0))
+		return VEIL_OK;
+	if (request_region && request_region[0])
+		veil_err_set(err, VEIL_E_DENIED,
+		             "key '%s' may only be released in region '%s'; this request comes from region "
+		             "'%s'",
+		             name, region, request_region);
+	else
+		veil_err_set(err, VEIL_E_DENIED,
+		             "key '%s' may only be released in region '%s'; this request names no region",
+		             name, region);
+	veil_err_hint(err, "run the job on a worker in region '%s'", region);
+	return VEIL_E_DENIED;
+}
+
 static veil_status make_id(char id[VEIL_DEK_ID_MAX], veil_err *err)
 {
 	uint8_t r[ID_RANDOM];
@@ -71,14 +103,19 @@ static veil_status insert(veil_kms *kms, const char *id, const char *kek_name, u
 
 /* Inside the write transaction, so the KEK version cannot be rotated and
  * retired between reading it and inserting the DEK under it. */
-static veil_status dek_new(veil_kms *kms, const char *kek_name, char id[VEIL_DEK_ID_MAX], uint8_t *dek,
-                           veil_err *err)
+static veil_status dek_new(veil_kms *kms, const char *kek_name, const char *request_region,
+                           char id[VEIL_DEK_ID_MAX], uint8_t *dek, veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX], wrapped[KEYS_WRAPPED_KEY_LEN];
 	size_t aad_len;
 	uint32_t cur;
+	char region[VEIL_KMS_NAME_MAX + 1];
 	const uint8_t *kek;
 	veil_status s = keys_kek_current(kms, kek_name, &cur, err);
+	if (!s)
+		s = keys_kek_region(kms, kek_name, region, err);
+	if (!s)
+		s = release_check(kek_name, region, request_region, err);
 	if (!s)
 		s = keys_kek_load(kms, kek_name, cur, &kek, err);
 	if (!s)
@@ -94,13 +131,16 @@ static veil_status dek_new(veil_kms *kms, const char *kek_name, char id[VEIL_DEK
 	return s;
 }
 
-veil_status veil_kms_dek_new(veil_kms *kms, const char *kek_name, char id[static VEIL_DEK_ID_MAX],
-                             uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err)
+veil_status veil_kms_dek_new(veil_kms *kms, const char *kek_name, const char *request_region,
+                             char id[static VEIL_DEK_ID_MAX], uint8_t dek[static VEIL_KMS_DEK_LEN],
+                             veil_err *err)
 {
 	char made[VEIL_DEK_ID_MAX];
 	veil_status s = veil_name_check(kek_name, "KEK name", err);
+	if (!s)
+		s = check_request_region(request_region, err);
 	if (!s && !(s = keys_db_begin(kms->db, err))) {
-		s = dek_new(kms, kek_name, made, dek, err);
+		s = dek_new(kms, kek_name, request_region, made, dek, err);
 		if (s)
 			keys_db_rollback(kms->db);
 		else
@@ -187,17 +227,26 @@ static veil_status unwrap(veil_kms *kms, const char *id, const dek_row *r, uint8
 	return VEIL_OK;
 }
 
-veil_status veil_kms_dek_get(veil_kms *kms, const char *id, uint8_t dek[static VEIL_KMS_DEK_LEN],
-                             veil_err *err)
+veil_status veil_kms_dek_get(veil_kms *kms, const char *id, const char *request_region,
+                             uint8_t dek[static VEIL_KMS_DEK_LEN], veil_err *err)
 {
 	dek_row r;
+	char region[VEIL_KMS_NAME_MAX + 1];
 	veil_wipe(dek, VEIL_KMS_DEK_LEN);
 	veil_status s = check_id(id, err);
-	/* One snapshot: the DEK row and its KEK row as of the same moment,
-	 * even while another process re-wraps and retires. */
+	if (!s)
+		s = check_request_region(request_region, err);
+	/* One snapshot: the DEK row, its KEK's region and its KEK row as of
+	 * the same moment, even while another process re-wraps and retires.
+	 * The region is checked before destroyed or retired: a request from
+	 * the wrong region learns no more than that. */
 	if (s || (s = keys_db_begin_read(kms->db, err)))
 		return s;
 	s = read_row(kms, id, &r, err);
+	if (!s)
+		s = keys_kek_region(kms, r.kek_name, region, err);
+	if (!s)
+		s = release_check(r.kek_name, region, request_region, err);
 	if (!s)
 		s = unwrap(kms, id, &r, dek, err);
 	keys_db_rollback(kms->db);

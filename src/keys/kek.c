@@ -1,8 +1,10 @@
 /*
- * KEKs: one per owner, versioned (current -> old -> retired, see keys.h).
- * Creating and rotating versions, re-wrapping the DEKs of old versions,
- * retiring versions, describing KEKs, and loading an unwrapped version for
- * dek.c. Each change is one BEGIN IMMEDIATE transaction.
+ * KEKs: one per owner, versioned (current -> old -> retired, see keys.h),
+ * each with an optional region that belongs to the name and is bound into
+ * every version's wrapping AAD. Creating and rotating versions, re-wrapping
+ * the DEKs of old versions, retiring versions, describing KEKs, and loading
+ * an unwrapped version for dek.c. Each change is one BEGIN IMMEDIATE
+ * transaction.
  */
 #include "keys_int.h"
 
@@ -50,9 +52,45 @@ veil_status keys_kek_current(veil_kms *kms, const char *name, uint32_t *version,
 	return s;
 }
 
-/* A fresh KEK from the CSPRNG, wrapped by the root, inserted as the
- * current version. It is not cached: the transaction may still roll back. */
-static veil_status insert_version(veil_kms *kms, const char *name, uint32_t version, veil_err *err)
+/* Copies a region column (NULL = none) into region, which must hold
+ * VEIL_KMS_NAME_MAX + 1 bytes. */
+static veil_status column_region(sqlite3_stmt *st, int col, const char *name, char *region, veil_err *err)
+{
+	region[0] = '\0';
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return VEIL_OK;
+	size_t len = (size_t)sqlite3_column_bytes(st, col);
+	const unsigned char *text = sqlite3_column_text(st, col);
+	if (!text || len == 0 || len > VEIL_KMS_NAME_MAX)
+		return keys_fail(err, VEIL_E_CORRUPT,
+		                 "keys.db is damaged: the region of KEK '%s' is malformed", name);
+	memcpy(region, text, len);
+	region[len] = '\0';
+	return VEIL_OK;
+}
+
+veil_status keys_kek_region(veil_kms *kms, const char *name, char region[VEIL_KMS_NAME_MAX + 1],
+                            veil_err *err)
+{
+	sqlite3_stmt *st;
+	bool row = false;
+	region[0] = '\0';
+	veil_status s = keys_db_prepare(kms->db, "SELECT region FROM kek_regions WHERE name = ?", &st, err);
+	if (s)
+		return s;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	s = step_row(kms->db, st, &row, err);
+	if (!s && row)
+		s = column_region(st, 0, name, region, err);
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* A fresh KEK from the CSPRNG, wrapped by the root (the AAD binds name,
+ * version and region), inserted as the current version. It is not cached:
+ * the transaction may still roll back. */
+static veil_status insert_version(veil_kms *kms, const char *name, uint32_t version, const char *region,
+                                  veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX], wrapped[KEYS_WRAPPED_KEY_LEN];
 	size_t aad_len;
@@ -62,7 +100,7 @@ static veil_status insert_version(veil_kms *kms, const char *name, uint32_t vers
 	if (!s)
 		s = veil_random(key, KEYS_KEY_LEN, err);
 	if (!s)
-		s = keys_aad_kek(name, version, aad, &aad_len, err);
+		s = keys_aad_kek(name, version, region, aad, &aad_len, err);
 	if (!s)
 		s = kms->root->wrap(kms->root, aad, aad_len, key, KEYS_KEY_LEN, wrapped, err);
 	veil_secure_free(key, KEYS_KEY_LEN);
@@ -94,17 +132,39 @@ static veil_status kek_exists(veil_kms *kms, const char *name, bool *exists, vei
 	return s;
 }
 
-veil_status veil_kms_kek_create(veil_kms *kms, const char *name, veil_err *err)
+static veil_status insert_region(veil_kms *kms, const char *name, const char *region, veil_err *err)
+{
+	sqlite3_stmt *st;
+	veil_status s =
+	        keys_db_prepare(kms->db, "INSERT INTO kek_regions (name, region) VALUES (?, ?)", &st, err);
+	if (s)
+		return s;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
+	s = keys_db_done(kms->db, st, err, "cannot store the KEK's region");
+	sqlite3_finalize(st);
+	return s;
+}
+
+veil_status veil_kms_kek_create(veil_kms *kms, const char *name, const char *region, veil_err *err)
 {
 	bool exists = false;
+	bool regional = region && region[0];
 	veil_status s = check_name(name, err);
+	if (!s && regional)
+		s = veil_name_check(region, "region", err);
 	if (s || (s = keys_db_begin(kms->db, err)))
 		return s;
 	s = kek_exists(kms, name, &exists, err);
 	if (!s && exists)
 		s = keys_fail(err, VEIL_E_EXISTS, "a KEK named '%s' exists already", name);
+	/* A region row left by a KEK that no longer exists (only possible by
+	 * editing keys.db) makes the insert fail: the store is then refused
+	 * as inconsistent rather than given a KEK with someone else's region. */
+	if (!s && regional)
+		s = insert_region(kms, name, region, err);
 	if (!s)
-		s = insert_version(kms, name, 1, err);
+		s = insert_version(kms, name, 1, regional ? region : "", err);
 	if (s) {
 		keys_db_rollback(kms->db);
 		return s;
@@ -117,7 +177,10 @@ static veil_status rotate(veil_kms *kms, const char *name, uint32_t *out, veil_e
 	sqlite3_stmt *st;
 	bool row = false;
 	uint32_t cur = 0;
+	char region[VEIL_KMS_NAME_MAX + 1];
 	veil_status s = keys_kek_current(kms, name, &cur, err);
+	if (!s)
+		s = keys_kek_region(kms, name, region, err);
 	if (s || (s = keys_db_prepare(kms->db, "SELECT max(version) FROM keks WHERE name = ?", &st, err)))
 		return s;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -136,7 +199,7 @@ static veil_status rotate(veil_kms *kms, const char *name, uint32_t *out, veil_e
 	s = keys_db_done(kms->db, st, err, "cannot rotate the KEK");
 	sqlite3_finalize(st);
 	*out = (uint32_t)max + 1;
-	return s ? s : insert_version(kms, name, *out, err);
+	return s ? s : insert_version(kms, name, *out, region, err);
 }
 
 veil_status veil_kms_kek_rotate(veil_kms *kms, const char *name, uint32_t *new_version, veil_err *err)
@@ -157,7 +220,7 @@ veil_status veil_kms_kek_rotate(veil_kms *kms, const char *name, uint32_t *new_v
 }
 
 /* Unwraps a KEK version's row into a fresh cache slot. */
-static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t version,
+static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t version, const char *region,
                                      const uint8_t *wrapped, size_t len, const uint8_t **key, veil_err *err)
 {
 	uint8_t aad[KEYS_AAD_MAX];
@@ -167,10 +230,10 @@ static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t v
 		                 "keys.db is damaged: the wrapped KEK '%s' version %u has "
 		                 "the wrong size",
 		                 name, version);
-	veil_status s = keys_aad_kek(name, version, aad, &aad_len, err);
+	veil_status s = keys_aad_kek(name, version, region, aad, &aad_len, err);
 	if (s)
 		return s;
-	uint8_t *slot = keys_cache_slot(kms, name, version);
+	uint8_t *slot = keys_cache_slot(kms, name, version, region);
 	s = kms->root->unwrap(kms->root, aad, aad_len, wrapped, len, slot, err);
 	if (s) {
 		keys_cache_drop(kms, name, version);
@@ -178,7 +241,7 @@ static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t v
 			return s;
 		veil_err_set(err, VEIL_E_CORRUPT,
 		             "the wrapped KEK '%s' version %u fails authentication: keys.db "
-		             "was modified or damaged",
+		             "was modified or damaged (its wrapped key or its region)",
 		             name, version);
 		veil_err_hint(err, "restore the workspace's keys/ folder from a backup");
 		return VEIL_E_CORRUPT;
@@ -188,16 +251,20 @@ static veil_status unwrap_into_cache(veil_kms *kms, const char *name, uint32_t v
 }
 
 /* The row is read every time, even when the key is cached, so that a
- * version retired by another process is refused here too. */
+ * version retired by another process is refused here too, and a region
+ * changed behind the cache's back is not taken on trust: the cached key
+ * only counts for the region it was authenticated with. */
 veil_status keys_kek_load(veil_kms *kms, const char *name, uint32_t version, const uint8_t **key,
                           veil_err *err)
 {
 	sqlite3_stmt *st;
 	bool row = false;
+	char region[VEIL_KMS_NAME_MAX + 1] = "";
 	*key = NULL;
 	veil_status s = keys_db_prepare(kms->db,
-	                                "SELECT wrapped FROM keks WHERE name = ? AND version = ? "
-	                                "AND state != 'retired'",
+	                                "SELECT k.wrapped, r.region FROM keks k LEFT JOIN kek_regions r "
+	                                "ON r.name = k.name WHERE k.name = ? AND k.version = ? "
+	                                "AND k.state != 'retired'",
 	                                &st, err);
 	if (s)
 		return s;
@@ -211,12 +278,14 @@ veil_status keys_kek_load(veil_kms *kms, const char *name, uint32_t version, con
 		veil_err_hint(err, "keys wrapped under a retired KEK version cannot be recovered");
 		s = VEIL_E_KEY;
 	}
+	if (!s)
+		s = column_region(st, 1, name, region, err);
 	if (!s) {
-		uint8_t *cached = keys_cache_find(kms, name, version);
+		uint8_t *cached = keys_cache_find(kms, name, version, region);
 		if (cached)
 			*key = cached;
 		else
-			s = unwrap_into_cache(kms, name, version, sqlite3_column_blob(st, 0),
+			s = unwrap_into_cache(kms, name, version, region, sqlite3_column_blob(st, 0),
 			                      (size_t)sqlite3_column_bytes(st, 0), key, err);
 	}
 	sqlite3_finalize(st);
@@ -431,7 +500,8 @@ veil_status veil_kms_kek_retire(veil_kms *kms, const char *name, uint32_t versio
 	" (SELECT v.created FROM keks v WHERE v.name = k.name ORDER BY v.version LIMIT 1),"                  \
 	" (SELECT count(*) FROM deks d WHERE d.kek_name = k.name AND d.destroyed IS NULL),"                  \
 	" (SELECT count(*) FROM deks d WHERE d.kek_name = k.name AND d.destroyed IS NULL"                    \
-	"   AND d.kek_version < k.version)"                                                                  \
+	"   AND d.kek_version < k.version),"                                                                 \
+	" (SELECT r.region FROM kek_regions r WHERE r.name = k.name)"                                        \
 	" FROM keks k WHERE k.state = 'current'"
 
 static veil_status fill_info(sqlite3_stmt *st, veil_kek_info *out, veil_err *err)
@@ -448,7 +518,7 @@ static veil_status fill_info(sqlite3_stmt *st, veil_kek_info *out, veil_err *err
 	out->created = sqlite3_column_int64(st, 5);
 	out->deks = (uint64_t)sqlite3_column_int64(st, 6);
 	out->deks_on_old = (uint64_t)sqlite3_column_int64(st, 7);
-	return VEIL_OK;
+	return column_region(st, 8, out->name, out->region, err);
 }
 
 veil_status veil_kms_kek_get(veil_kms *kms, const char *name, veil_kek_info *out, veil_err *err)

@@ -75,8 +75,9 @@ void keys_db_rollback(sqlite3 *db);
 veil_status keys_db_done(sqlite3 *db, sqlite3_stmt *st, veil_err *err, const char *what) VEIL_MUST_CHECK;
 
 /* aad.c: the additional data each wrapped key is bound to (docs/formats/keys.md). */
-veil_status keys_aad_kek(const char *name, uint32_t version, uint8_t out[KEYS_AAD_MAX], size_t *len,
-                         veil_err *err) VEIL_MUST_CHECK;
+/* region: "" (or NULL) for a KEK without one. */
+veil_status keys_aad_kek(const char *name, uint32_t version, const char *region, uint8_t out[KEYS_AAD_MAX],
+                         size_t *len, veil_err *err) VEIL_MUST_CHECK;
 veil_status keys_aad_dek(const char *id, const char *kek_name, uint32_t version, uint8_t out[KEYS_AAD_MAX],
                          size_t *len, veil_err *err) VEIL_MUST_CHECK;
 veil_status keys_aad_secret(const char *purpose, uint8_t out[KEYS_AAD_MAX], size_t *len,
@@ -86,6 +87,7 @@ veil_status keys_aad_root_check(uint8_t out[KEYS_AAD_MAX], size_t *len, veil_err
 typedef struct keys_cache_slot {
 	char name[VEIL_KMS_NAME_MAX + 1]; /* "" when the slot is empty */
 	uint32_t version;
+	char region[VEIL_KMS_NAME_MAX + 1]; /* the region the KEK was unwrapped (authenticated) with */
 } keys_cache_entry;
 
 struct veil_kms {
@@ -97,19 +99,26 @@ struct veil_kms {
 	unsigned next;  /* round-robin slot to fill next */
 };
 
-/* kek.c: the unwrapped KEK for (name, version), from the cache or keys.db.
- * VEIL_E_KEY if the version is retired or missing. The pointer stays valid
- * until KEYS_CACHE_SLOTS - 1 further loads or the version is retired. */
+/* kek.c: the unwrapped KEK for (name, version), from the cache or keys.db,
+ * authenticated with the region keys.db holds for it now (see
+ * keys_aad_kek). VEIL_E_KEY if the version is retired or missing. The
+ * pointer stays valid until KEYS_CACHE_SLOTS - 1 further loads or the
+ * version is retired. */
 veil_status keys_kek_load(veil_kms *kms, const char *name, uint32_t version, const uint8_t **key,
                           veil_err *err) VEIL_MUST_CHECK;
 /* The current version of a KEK; VEIL_E_NOTFOUND if there is no such KEK. */
 veil_status keys_kek_current(veil_kms *kms, const char *name, uint32_t *version,
                              veil_err *err) VEIL_MUST_CHECK;
-/* kms.c: the KEK cache. find: the cached key or NULL. slot: claims a slot
- * for (name, version) and returns where to write the key; a caller whose
- * unwrap then fails calls drop. drop: wipes and frees the slot, if any. */
-uint8_t *keys_cache_find(veil_kms *kms, const char *name, uint32_t version);
-uint8_t *keys_cache_slot(veil_kms *kms, const char *name, uint32_t version);
+/* The region of a KEK as keys.db records it ("" = none; no check that the
+ * KEK exists). VEIL_E_CORRUPT for a malformed row. */
+veil_status keys_kek_region(veil_kms *kms, const char *name, char region[VEIL_KMS_NAME_MAX + 1],
+                            veil_err *err) VEIL_MUST_CHECK;
+/* kms.c: the KEK cache. find: the key cached for (name, version) after an
+ * unwrap with `region`, or NULL. slot: claims a slot for (name, version,
+ * region) and returns where to write the key; a caller whose unwrap then
+ * fails calls drop. drop: wipes and frees every slot of (name, version). */
+uint8_t *keys_cache_find(veil_kms *kms, const char *name, uint32_t version, const char *region);
+uint8_t *keys_cache_slot(veil_kms *kms, const char *name, uint32_t version, const char *region);
 void keys_cache_drop(veil_kms *kms, const char *name, uint32_t version);
 
 #endif

@@ -248,17 +248,18 @@ void veil_kms_close(veil_kms *kms)
 	free(kms);
 }
 
-uint8_t *keys_cache_find(veil_kms *kms, const char *name, uint32_t version)
+uint8_t *keys_cache_find(veil_kms *kms, const char *name, uint32_t version, const char *region)
 {
 	for (unsigned i = 0; i < KEYS_CACHE_SLOTS; i++)
-		if (kms->slots[i].version == version && strcmp(kms->slots[i].name, name) == 0)
+		if (kms->slots[i].version == version && strcmp(kms->slots[i].name, name) == 0 &&
+		    strcmp(kms->slots[i].region, region) == 0)
 			return kms->cache + (size_t)i * KEYS_KEY_LEN;
 	return NULL;
 }
 
 /* Takes the next slot round-robin, so a key just loaded survives the next
  * KEYS_CACHE_SLOTS - 1 loads. Returns where the caller writes the key. */
-uint8_t *keys_cache_slot(veil_kms *kms, const char *name, uint32_t version)
+uint8_t *keys_cache_slot(veil_kms *kms, const char *name, uint32_t version, const char *region)
 {
 	unsigned i = kms->next;
 	kms->next = (kms->next + 1) % KEYS_CACHE_SLOTS;
@@ -266,16 +267,20 @@ uint8_t *keys_cache_slot(veil_kms *kms, const char *name, uint32_t version)
 	veil_wipe(key, KEYS_KEY_LEN);
 	kms->slots[i].version = version;
 	snprintf(kms->slots[i].name, sizeof kms->slots[i].name, "%s", name);
+	snprintf(kms->slots[i].region, sizeof kms->slots[i].region, "%s", region);
 	return key;
 }
 
+/* Every slot of (name, version), whatever region it was unwrapped with: a
+ * retired version must leave no copy behind. */
 void keys_cache_drop(veil_kms *kms, const char *name, uint32_t version)
 {
-	uint8_t *key = keys_cache_find(kms, name, version);
-	if (!key)
-		return;
-	size_t i = (size_t)(key - kms->cache) / KEYS_KEY_LEN;
-	veil_wipe(key, KEYS_KEY_LEN);
-	kms->slots[i].name[0] = '\0';
-	kms->slots[i].version = 0;
+	for (unsigned i = 0; i < KEYS_CACHE_SLOTS; i++) {
+		if (kms->slots[i].version != version || strcmp(kms->slots[i].name, name) != 0)
+			continue;
+		veil_wipe(kms->cache + (size_t)i * KEYS_KEY_LEN, KEYS_KEY_LEN);
+		kms->slots[i].name[0] = '\0';
+		kms->slots[i].region[0] = '\0';
+		kms->slots[i].version = 0;
+	}
 }

@@ -170,16 +170,21 @@ static void test_migration_from_older(void **state)
 	fixture *f = *state;
 	veil_catalog_close(f->c);
 	f->c = NULL;
-	/* make it a version-1 catalog, as an older veil would have left it */
-	raw_sql(f->path, "DROP TABLE lineage_edges; DROP TABLE lineage_nodes; DROP TABLE dataset_tags; "
-	                 "DROP TABLE dataset_versions; DROP TABLE datasets; DELETE FROM schema_migrations "
-	                 "WHERE version > 1");
+	/* make it a version-1 catalog, as an older veil would have left it
+	 * (test_iam.c checks the step from version 3 with data in it) */
+	raw_sql(f->path,
+	        "DROP TABLE policies; DROP TABLE tokens; DROP TABLE group_members; DROP TABLE groups; "
+	        "DROP TABLE principals; DROP TABLE key_compartments; DROP TABLE compartments; "
+	        "DROP TABLE lineage_edges; DROP TABLE lineage_nodes; DROP TABLE dataset_tags; "
+	        "DROP TABLE dataset_versions; DROP TABLE datasets; DELETE FROM schema_migrations "
+	        "WHERE version > 1");
 	veil_err e;
 	assert_int_equal(veil_catalog_open(f->path, false, &f->c, &e), VEIL_OK);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"),
 	                 VEIL_CATALOG_SCHEMA_VERSION);
 	veil_dataset_version v = make("d", "alice", "internal", 1);
 	assert_int_equal(veil_catalog_dataset_add_version(f->c, &v, &e), VEIL_OK);
+	assert_string_equal(v.compartment, VEIL_CATALOG_TENANCY);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -260,6 +265,8 @@ static void expect_same(const veil_dataset_version *a, const veil_dataset_versio
 	assert_int_equal(a->chunk_size, b->chunk_size);
 	assert_int_equal(a->created, b->created);
 	assert_string_equal(a->created_by, b->created_by);
+	assert_string_equal(a->compartment, b->compartment);
+	assert_string_equal(a->region, b->region);
 	assert_string_equal(a->state, b->state);
 }
 

@@ -8,7 +8,7 @@ SRC=${VEIL_SOURCE_ROOT:?run through meson test}
 T=$(mktemp -d /tmp/veil-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export VEIL_PASSPHRASE="correct horse battery staple"
-unset VEIL_WORKSPACE VEIL_PASSPHRASE_FILE VEIL_PKCS11_PIN VEIL_LOG
+unset VEIL_WORKSPACE VEIL_PASSPHRASE_FILE VEIL_PKCS11_PIN VEIL_LOG VEIL_TOKEN VEIL_TOKEN_FILE
 export HOME=$T # no user config leaks in
 _n=0
 _failed=0
@@ -56,17 +56,24 @@ err_has() { grep -qiE -- "$1" "$T/err"; }
 
 # Exit codes (docs/cli.md): 10 + veil_status.
 E_INVALID=11 E_IO=13 E_NOSPACE=14 E_NOTFOUND=15 E_EXISTS=16 E_CORRUPT=17 E_AUTH=18 E_KEY=20
-E_WORKSPACE=22
+E_WORKSPACE=22 E_DENIED=25 E_INTERNAL=27
 E_USAGE=2 E_CHECK=1
 
 # new_ws DIR [init options]: a fresh workspace with a cheap KDF (tests only).
+# The first administrator's token goes to DIR.token, and VEIL_TOKEN_FILE
+# points at it, so later commands act as that administrator.
 new_ws() {
 	local dir=$1
 	shift
-	"$VEIL_BIN" init "$dir" --kdf-log-n 10 "$@" >"$T/out" 2>"$T/err"
+	rm -f "$dir.token"
+	"$VEIL_BIN" init "$dir" --kdf-log-n 10 --token-file "$dir.token" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	[ $RC -eq 0 ] || { echo "# init failed: $(cat "$T/err")"; return 1; }
+	export VEIL_TOKEN_FILE="$dir.token"
 }
+
+# use_ws DIR: act as DIR's first administrator again (after new_ws of another).
+use_ws() { export VEIL_TOKEN_FILE="$1.token"; }
 
 # rand_file PATH BYTES: deterministic pseudo-random content.
 rand_file() {

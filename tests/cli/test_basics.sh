@@ -82,6 +82,7 @@ cp "$T/ws2/veil.yaml" "$T/ws/veil.yaml"
 veil data list --workspace "$T/ws"
 expect_fail "a catalog from another workspace is refused" $E_WORKSPACE "another workspace"
 cp "$T/ws/veil.yaml.mine" "$T/ws/veil.yaml"
+use_ws "$T/ws"
 
 # veil.yaml: a typo is an error, not a silent default; an unknown format is refused
 cp "$T/ws/veil.yaml" "$T/veil.yaml.good"
@@ -106,5 +107,28 @@ echo "correct horse battery staple" >"$T/pass"
 expect_rc "passphrase from VEIL_PASSPHRASE_FILE" 0
 (unset VEIL_PASSPHRASE; "$VEIL_BIN" key list --workspace "$T/ws" </dev/null >"$T/out" 2>"$T/err"); RC=$?
 expect_fail "no passphrase and no terminal: clear error" $E_AUTH "VEIL_PASSPHRASE"
+
+# A workspace made before access control has no principal (simulated by
+# emptying the access tables): nobody can act until the holder of the root
+# key makes the first administrator, which works exactly once.
+new_ws "$T/old" || exit 1
+sqlite3 "$T/old/catalog.db" "DELETE FROM tokens; DELETE FROM group_members; DELETE FROM groups;
+  DELETE FROM policies; DELETE FROM principals;"
+(unset VEIL_TOKEN_FILE; "$VEIL_BIN" data list --workspace "$T/old" >"$T/out" 2>"$T/err"); RC=$?
+expect_fail "no principal, no token: nothing works" $E_AUTH "no API token"
+(unset VEIL_TOKEN_FILE; "$VEIL_BIN" principal create boss --first-admin --workspace "$T/old" >"$T/out" 2>"$T/err"); RC=$?
+expect_rc "the root key holder makes the first administrator" 0
+boss=$(cat "$T/out")
+check "its token is printed once, on stdout" test ${#boss} -eq 118
+VEIL_TOKEN=$boss veil data list --workspace "$T/old"
+expect_rc "the new administrator can act" 0
+VEIL_TOKEN=$boss veil policy show administrators --workspace "$T/old"
+check "with the administrators policy" out_has "Allow group administrators to manage all-resources in tenancy"
+(unset VEIL_TOKEN_FILE; "$VEIL_BIN" principal create mallory --first-admin --workspace "$T/old" >"$T/out" 2>"$T/err"); RC=$?
+expect_fail "--first-admin is refused once a principal exists" $E_DENIED "has principals"
+VEIL_TOKEN=$boss veil principal list --workspace "$T/old"
+check "and made no principal" sh -c "! grep -q mallory '$T/out'"
+VEIL_TOKEN=$boss veil audit log --workspace "$T/old"
+check "the refusal is audited" out_has "access.decide +denied"
 
 finish

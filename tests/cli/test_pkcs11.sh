@@ -12,8 +12,9 @@ check "a scratch SoftHSM2 token (its label has a space and a '#')" test $? -eq 0
 export VEIL_PKCS11_PIN=87654321
 unset VEIL_PASSPHRASE
 
-veil init "$T/ws" --provider pkcs11 --pkcs11-module $module --pkcs11-token "veil ci #1"
+veil init "$T/ws" --provider pkcs11 --pkcs11-module $module --pkcs11-token "veil ci #1" --token-file "$T/ws.token"
 expect_rc "init with the root key in the token" 0
+use_ws "$T/ws"
 check "no sealed root file: the root is in the HSM" test ! -e "$T/ws/keys/root.sealed"
 check "veil.yaml names the token, quoted" grep -q 'pkcs11_token: "veil ci #1"' "$T/ws/veil.yaml"
 export VEIL_WORKSPACE="$T/ws"
@@ -41,7 +42,7 @@ check "a missing module is a clear error" sh -c "[ $RC -ne 0 ] && grep -qi modul
 mkdir -p "$T/evil" && chmod 777 "$T/evil" && cp "$(readlink -f $module)" "$T/evil/mod.so"
 sed -i "s|pkcs11_module: .*|pkcs11_module: $T/evil/mod.so|" "$T/ws/veil.yaml"
 veil data list
-expect_rc "commands that need no key still work" 0
+expect_fail "even a listing refuses it (every command records its decision, signed with a key the root protects)" 25 "refusing to load"
 veil key list
 expect_fail "a module outside root-owned folders is refused" 25 "refusing to load"
 

@@ -3,7 +3,9 @@
  * (made, unwrapped, destroyed, tampered with via SQLite), root-wrapped
  * secrets, a decoder written from docs/formats/keys.md with plain OpenSSL,
  * a SIGKILL in the middle of changes, listing DEKs, backups (alone, beside a
- * busy writer, past a held lock), the passphrase minimum and the hints. */
+ * busy writer, past a held lock), the passphrase minimum, the hints, KEK
+ * regions and the refusal of cross-region release, and the migration of a
+ * schema version 1 keys.db. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,7 +192,7 @@ static void test_create_open(void **state)
 	struct stat st;
 	char p[256];
 	/* SQLite's side files, while open, are as private as keys.db */
-	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, NULL), VEIL_OK);
 	path_of(f, "keys.db-wal", p, sizeof p);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -207,7 +209,7 @@ static void test_create_open(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(st.st_size, 169);
-	assert_int_equal(sql_long(f, "SELECT version FROM schema_version"), 1);
+	assert_int_equal(sql_long(f, "SELECT version FROM schema_version"), 2);
 	/* no temporary file is left behind: only keys.db and root.sealed */
 	assert_int_equal(count_entries(f->dir), 2);
 	/* a second create refuses to replace the store */
@@ -409,7 +411,7 @@ static void test_root_swap(void **state)
 static void dek_get_ok(veil_kms *kms, const char *id, uint8_t out[32])
 {
 	veil_err err;
-	if (veil_kms_dek_get(kms, id, out, &err))
+	if (veil_kms_dek_get(kms, id, NULL, out, &err))
 		fail_msg("dek_get %s: %s", id, err.msg);
 }
 
@@ -418,11 +420,11 @@ static void test_kek_lifecycle(void **state)
 	fixture *f = *state;
 	veil_kms *kms = create_open(f);
 	veil_err err;
-	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", &err), VEIL_OK);
-	assert_int_equal(veil_kms_kek_create(kms, "bank.b", &err), VEIL_OK);
-	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", &err), VEIL_E_EXISTS);
-	assert_int_equal(veil_kms_kek_create(kms, "-bad", &err), VEIL_E_INVALID);
-	assert_int_equal(veil_kms_kek_create(kms, "a/b", &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "bank.b", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", NULL, &err), VEIL_E_EXISTS);
+	assert_int_equal(veil_kms_kek_create(kms, "-bad", NULL, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_kek_create(kms, "a/b", NULL, &err), VEIL_E_INVALID);
 	assert_int_equal(veil_kms_kek_rotate(kms, "nobody", NULL, &err), VEIL_E_NOTFOUND);
 
 	veil_kek_info *list = NULL;
@@ -441,7 +443,7 @@ static void test_kek_lifecycle(void **state)
 	char ids[2 * N][VEIL_DEK_ID_MAX];
 	uint8_t deks[2 * N][32], got[32];
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", ids[i], deks[i], &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", NULL, ids[i], deks[i], &err), VEIL_OK);
 		assert_int_equal(strlen(ids[i]), 36);
 		assert_memory_equal(ids[i], "dek-", 4);
 	}
@@ -451,7 +453,7 @@ static void test_kek_lifecycle(void **state)
 	assert_int_equal(veil_kms_kek_rotate(kms, "hospital-a", &v, &err), VEIL_OK);
 	assert_int_equal(v, 2);
 	for (int i = N; i < 2 * N; i++)
-		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", ids[i], deks[i], &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", NULL, ids[i], deks[i], &err), VEIL_OK);
 	for (int i = 0; i < 2 * N; i++) {
 		dek_get_ok(kms, ids[i], got);
 		assert_memory_equal(got, deks[i], 32);
@@ -507,9 +509,9 @@ static void test_kek_lifecycle(void **state)
 	char q[256];
 	snprintf(q, sizeof q, "UPDATE deks SET kek_version = 1 WHERE id = '%s'", ids[3]);
 	sql(f, q);
-	assert_int_equal(veil_kms_dek_get(kms, ids[3], got, &err), VEIL_E_KEY);
+	assert_int_equal(veil_kms_dek_get(kms, ids[3], NULL, got, &err), VEIL_E_KEY);
 	assert_non_null(strstr(err.msg, "retired"));
-	assert_int_equal(veil_kms_dek_get(other, ids[3], got, &err), VEIL_E_KEY);
+	assert_int_equal(veil_kms_dek_get(other, ids[3], NULL, got, &err), VEIL_E_KEY);
 	uint8_t zero[32] = {0};
 	assert_memory_equal(got, zero, 32); /* output wiped on failure */
 	veil_kms_close(other);
@@ -530,12 +532,12 @@ static void test_dek_destroy(void **state)
 	veil_err err;
 	char a[VEIL_DEK_ID_MAX], b[VEIL_DEK_ID_MAX];
 	uint8_t ka[32], kb[32], got[32];
-	assert_int_equal(veil_kms_dek_new(kms, "nobody", a, ka, &err), VEIL_E_NOTFOUND);
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", a, ka, &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", b, kb, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "nobody", NULL, a, ka, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, a, ka, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, b, kb, &err), VEIL_OK);
 	assert_int_equal(veil_kms_dek_destroy(kms, a, &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_KEY);
+	assert_int_equal(veil_kms_dek_get(kms, a, NULL, got, &err), VEIL_E_KEY);
 	assert_non_null(strstr(err.msg, "destroyed"));
 	veil_dek_info di;
 	assert_int_equal(veil_kms_dek_info(kms, a, &di, &err), VEIL_OK);
@@ -546,10 +548,10 @@ static void test_dek_destroy(void **state)
 	assert_int_equal(sql_long(f, q), 1);
 	assert_int_equal(veil_kms_dek_destroy(kms, a, &err), VEIL_OK); /* again: fine */
 	assert_int_equal(veil_kms_dek_destroy(kms, "dek-00", &err), VEIL_E_NOTFOUND);
-	assert_int_equal(veil_kms_dek_get(kms, "dek-00", got, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_dek_get(kms, "dek-00", NULL, got, &err), VEIL_E_NOTFOUND);
 	assert_int_equal(veil_kms_dek_info(kms, "dek-00", &di, &err), VEIL_E_NOTFOUND);
-	assert_int_equal(veil_kms_dek_get(kms, "bad id", got, &err), VEIL_E_INVALID);
-	assert_int_equal(veil_kms_dek_get(kms, "", got, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_dek_get(kms, "bad id", NULL, got, &err), VEIL_E_INVALID);
+	assert_int_equal(veil_kms_dek_get(kms, "", NULL, got, &err), VEIL_E_INVALID);
 	veil_kek_info info;
 	assert_int_equal(veil_kms_kek_get(kms, "owner", &info, &err), VEIL_OK);
 	assert_int_equal(info.deks, 1);
@@ -565,11 +567,11 @@ static void test_dek_tamper(void **state)
 	veil_err err;
 	char a[VEIL_DEK_ID_MAX], b[VEIL_DEK_ID_MAX], c[VEIL_DEK_ID_MAX];
 	uint8_t ka[32], kb[32], kc[32], got[32];
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
-	assert_int_equal(veil_kms_kek_create(kms, "other", &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", a, ka, &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", b, kb, &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "other", c, kc, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "other", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, a, ka, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, b, kb, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "other", NULL, c, kc, &err), VEIL_OK);
 	char q[512];
 	/* a flipped bit in a's wrapped blob: in the nonce, the ciphertext, the tag */
 	char where[128];
@@ -577,13 +579,13 @@ static void test_dek_tamper(void **state)
 	static const int offs[] = {0, 11, 12, 43, 44, 59};
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
 		flip_blob(f, "deks", "wrapped", where, offs[i]);
-		assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_CORRUPT);
+		assert_int_equal(veil_kms_dek_get(kms, a, NULL, got, &err), VEIL_E_CORRUPT);
 		flip_blob(f, "deks", "wrapped", where, offs[i]);
 		dek_get_ok(kms, a, got);
 		assert_memory_equal(got, ka, 32);
 	}
 	flip_blob(f, "deks", "wrapped", where, 30);
-	assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_CORRUPT);
+	assert_int_equal(veil_kms_dek_get(kms, a, NULL, got, &err), VEIL_E_CORRUPT);
 	assert_non_null(strstr(err.msg, "fails authentication"));
 	uint8_t zero[32] = {0};
 	assert_memory_equal(got, zero, 32);
@@ -592,11 +594,11 @@ static void test_dek_tamper(void **state)
 	         "UPDATE deks SET wrapped = (SELECT wrapped FROM deks WHERE id = '%s') WHERE id = '%s'", b,
 	         a);
 	sql(f, q);
-	assert_int_equal(veil_kms_dek_get(kms, a, got, &err), VEIL_E_CORRUPT);
+	assert_int_equal(veil_kms_dek_get(kms, a, NULL, got, &err), VEIL_E_CORRUPT);
 	/* b's blob moved to the other owner's KEK (by renaming its row) */
 	snprintf(q, sizeof q, "UPDATE deks SET kek_name = 'other' WHERE id = '%s'", b);
 	sql(f, q);
-	assert_int_equal(veil_kms_dek_get(kms, b, got, &err), VEIL_E_CORRUPT);
+	assert_int_equal(veil_kms_dek_get(kms, b, NULL, got, &err), VEIL_E_CORRUPT);
 	snprintf(q, sizeof q, "UPDATE deks SET kek_name = 'owner' WHERE id = '%s'", b);
 	sql(f, q);
 	dek_get_ok(kms, b, got);
@@ -606,7 +608,7 @@ static void test_dek_tamper(void **state)
 	 * fresh handle with nothing cached */
 	flip_blob(f, "keks", "wrapped", "name = 'other'", 30);
 	kms = open_ok(&f->cfg);
-	assert_int_equal(veil_kms_dek_get(kms, c, got, &err), VEIL_E_CORRUPT);
+	assert_int_equal(veil_kms_dek_get(kms, c, NULL, got, &err), VEIL_E_CORRUPT);
 	assert_non_null(strstr(err.msg, "KEK 'other'"));
 	dek_get_ok(kms, b, got);
 	veil_kms_close(kms);
@@ -626,9 +628,9 @@ static void test_rewrap_atomic(void **state)
 	enum { N = 6 };
 	char ids[N][VEIL_DEK_ID_MAX];
 	uint8_t deks[N][32], got[32];
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(veil_kms_dek_new(kms, "owner", ids[i], deks[i], &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, ids[i], deks[i], &err), VEIL_OK);
 	assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
 	char where[128];
 	snprintf(where, sizeof where, "id = '%s'", ids[N / 2]);
@@ -732,9 +734,13 @@ static void test_format_decoder(void **state)
 	veil_err err;
 	char id[VEIL_DEK_ID_MAX];
 	uint8_t dek[32];
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	char rid[VEIL_DEK_ID_MAX];
+	uint8_t rdek[32];
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
 	assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", id, dek, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, id, dek, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "eu-west", &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", rid, rdek, &err), VEIL_OK);
 	veil_kms_close(kms);
 
 	/* root.sealed */
@@ -787,6 +793,30 @@ static void test_format_decoder(void **state)
 	blob(f, q, w, sizeof w);
 	gcm_open(kek, w, aad, n, w + 12, 32, w + 44, plain);
 	assert_memory_equal(plain, dek, 32);
+
+	/* a KEK with a region: the region is appended to its AAD */
+	assert_int_equal(sql_long(f,
+	                          "SELECT count(*) FROM kek_regions WHERE name = 'hospital-a' AND region = "
+	                          "'eu-west'"),
+	                 1);
+	memcpy(aad, "veil.kek.v1", 11); // NOLINT(bugprone-not-null-terminated-result)
+	n = 11 + lp(aad + 11, "hospital-a");
+	veil_put_be32(aad + n, 1);
+	n += 4;
+	n += lp(aad + n, "eu-west");
+	assert_int_equal(n, 11 + 11 + 4 + 8);
+	blob(f, "SELECT wrapped FROM keks WHERE name = 'hospital-a' AND version = 1", w, sizeof w);
+	gcm_open(root, w, aad, n, w + 12, 32, w + 44, kek);
+	memcpy(aad, "veil.dek.v1", 11); // NOLINT(bugprone-not-null-terminated-result)
+	n = 11;
+	n += lp(aad + n, rid);
+	n += lp(aad + n, "hospital-a");
+	veil_put_be32(aad + n, 1);
+	n += 4;
+	snprintf(q, sizeof q, "SELECT wrapped FROM deks WHERE id = '%s'", rid);
+	blob(f, q, w, sizeof w);
+	gcm_open(kek, w, aad, n, w + 12, 32, w + 44, plain);
+	assert_memory_equal(plain, rdek, 32);
 	veil_wipe(root, sizeof root);
 	veil_wipe(kek, sizeof kek);
 }
@@ -802,9 +832,9 @@ static void churn(const veil_kms_config *cfg)
 	char id[VEIL_DEK_ID_MAX];
 	uint8_t dek[32];
 	for (;;) {
-		if (veil_kms_dek_new(kms, "owner", id, dek, NULL) ||
+		if (veil_kms_dek_new(kms, "owner", NULL, id, dek, NULL) ||
 		    veil_kms_kek_rotate(kms, "owner", NULL, NULL) ||
-		    veil_kms_dek_new(kms, "owner", id, dek, NULL) ||
+		    veil_kms_dek_new(kms, "owner", NULL, id, dek, NULL) ||
 		    veil_kms_kek_rewrap(kms, "owner", NULL, NULL))
 			_exit(3);
 	}
@@ -840,7 +870,7 @@ static void test_sigkill(void **state)
 {
 	fixture *f = *state;
 	veil_kms *kms = create_open(f);
-	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, NULL), VEIL_OK);
 	veil_kms_close(kms);
 	srand((unsigned)time(NULL));
 	for (int round = 0; round < 6; round++) {
@@ -921,12 +951,12 @@ static void test_dek_list(void **state)
 	assert_int_equal(veil_kms_dek_list(kms, collect, &c, &err), VEIL_OK);
 	assert_int_equal(c.n, 0);
 	assert_int_equal(veil_kms_dek_list(kms, NULL, &c, &err), VEIL_E_INVALID);
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
-	assert_int_equal(veil_kms_kek_create(kms, "other", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "other", NULL, &err), VEIL_OK);
 	for (int i = 0; i < N; i++) {
 		if (i == N / 2)
 			assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
-		assert_int_equal(veil_kms_dek_new(kms, i % 3 ? "owner" : "other", ids[i], dek, &err),
+		assert_int_equal(veil_kms_dek_new(kms, i % 3 ? "owner" : "other", NULL, ids[i], dek, &err),
 		                 VEIL_OK);
 	}
 	/* every seventh is destroyed: listed no more */
@@ -961,7 +991,7 @@ static void test_dek_list(void **state)
 	assert_int_equal(c.n, live);
 	uint8_t k[32];
 	for (size_t i = 0; i < live; i++)
-		assert_int_equal(veil_kms_dek_get(kms, ids[i], k, &err), i % 2 ? VEIL_E_KEY : VEIL_OK);
+		assert_int_equal(veil_kms_dek_get(kms, ids[i], NULL, k, &err), i % 2 ? VEIL_E_KEY : VEIL_OK);
 	c = (list_ctx){.ids = got, .cap = N};
 	assert_int_equal(veil_kms_dek_list(kms, collect, &c, &err), VEIL_OK);
 	assert_int_equal(c.n, (live + 1) / 2);
@@ -1033,11 +1063,11 @@ static void test_backup(void **state)
 	enum { N = 6 };
 	char ids[N][VEIL_DEK_ID_MAX], later[VEIL_DEK_ID_MAX];
 	uint8_t deks[N][32], got[32], seed[32] = {7, 7, 7};
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
 	for (int i = 0; i < N; i++) {
 		if (i == N / 2)
 			assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
-		assert_int_equal(veil_kms_dek_new(kms, "owner", ids[i], deks[i], &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, ids[i], deks[i], &err), VEIL_OK);
 	}
 	assert_int_equal(veil_kms_dek_destroy(kms, ids[0], &err), VEIL_OK);
 	assert_int_equal(veil_kms_secret_put(kms, "seed", seed, sizeof seed, &err), VEIL_OK);
@@ -1046,14 +1076,14 @@ static void test_backup(void **state)
 	veil_kms_config cfg = backup_to(f, kms, "copy", dir);
 	umask(old);
 	/* a change after the backup is not in it */
-	assert_int_equal(veil_kms_dek_new(kms, "owner", later, got, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, later, got, &err), VEIL_OK);
 	veil_kms *copy = open_ok(&cfg);
-	assert_int_equal(veil_kms_dek_get(copy, ids[0], got, &err), VEIL_E_KEY);
+	assert_int_equal(veil_kms_dek_get(copy, ids[0], NULL, got, &err), VEIL_E_KEY);
 	for (int i = 1; i < N; i++) {
 		dek_get_ok(copy, ids[i], got);
 		assert_memory_equal(got, deks[i], 32);
 	}
-	assert_int_equal(veil_kms_dek_get(copy, later, got, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_dek_get(copy, later, NULL, got, &err), VEIL_E_NOTFOUND);
 	assert_int_equal(veil_kms_secret_get(copy, "seed", got, sizeof seed, &err), VEIL_OK);
 	assert_memory_equal(got, seed, sizeof seed);
 	veil_kek_info info;
@@ -1134,9 +1164,9 @@ static void test_backup_concurrent(void **state)
 	enum { N = 4 };
 	char ids[N][VEIL_DEK_ID_MAX];
 	uint8_t deks[N][32];
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(veil_kms_dek_new(kms, "owner", ids[i], deks[i], &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, ids[i], deks[i], &err), VEIL_OK);
 	long before = sql_long(f, "SELECT count(*) FROM deks");
 	pid_t w = fork();
 	assert_true(w >= 0);
@@ -1196,8 +1226,8 @@ static void test_backup_busy(void **state)
 	veil_err err;
 	char id[VEIL_DEK_ID_MAX], shm[256];
 	uint8_t dek[32], got[32];
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", id, dek, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, id, dek, &err), VEIL_OK);
 	path_of(f, "keys.db-shm", shm, sizeof shm);
 	int pipefd[2];
 	assert_int_equal(pipe(pipefd), 0);
@@ -1259,6 +1289,328 @@ static void test_short_passphrase_open(void **state)
 }
 
 /* ---- hints name CLI commands, never C functions ---- */
+/* ---- regions: a KEK may name the one region its DEKs are released to ---- */
+
+static const uint8_t zero32[32];
+
+/* dek_get that must be refused with `want`, leaving the output all zero
+ * although it held something before. */
+static void dek_get_refused(veil_kms *kms, const char *id, const char *region, veil_status want,
+                            veil_err *err)
+{
+	uint8_t got[32];
+	memset(got, 0xA5, sizeof got);
+	veil_status st = veil_kms_dek_get(kms, id, region, got, err);
+	if (st != want)
+		fail_msg("dek_get %s from '%s' gave %s (%s), wanted %s", id, region ? region : "(null)",
+		         veil_status_str(st), err->msg, veil_status_str(want));
+	assert_memory_equal(got, zero32, 32);
+}
+
+static void dek_get_in(veil_kms *kms, const char *id, const char *region, const uint8_t want[32])
+{
+	uint8_t got[32];
+	veil_err err;
+	if (veil_kms_dek_get(kms, id, region, got, &err))
+		fail_msg("dek_get %s from '%s': %s", id, region ? region : "(null)", err.msg);
+	assert_memory_equal(got, want, 32);
+}
+
+static void test_region_stored(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "eu-west", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "bank.b", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "clinic", "", &err), VEIL_OK);
+	/* a bad region is refused, and the KEK is not made */
+	char long_region[VEIL_KMS_NAME_MAX + 2];
+	memset(long_region, 'r', sizeof long_region - 1);
+	long_region[sizeof long_region - 1] = '\0';
+	const char *bad[] = {"-west", ".eu", "eu west", "eu/west", long_region};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(veil_kms_kek_create(kms, "lab", bad[i], &err), VEIL_E_INVALID);
+		assert_non_null(strstr(err.msg, "region"));
+	}
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "lab", &info, &err), VEIL_E_NOTFOUND);
+	/* the region is not changed by creating the name again */
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "us-east", &err), VEIL_E_EXISTS);
+	assert_int_equal(veil_kms_kek_create(kms, "bank.b", "us-east", &err), VEIL_E_EXISTS);
+
+	veil_kek_info *list = NULL;
+	size_t n = 0;
+	assert_int_equal(veil_kms_kek_list(kms, &list, &n, &err), VEIL_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0].name, "bank.b");
+	assert_string_equal(list[0].region, "");
+	assert_string_equal(list[1].name, "clinic");
+	assert_string_equal(list[1].region, "");
+	assert_string_equal(list[2].name, "hospital-a");
+	assert_string_equal(list[2].region, "eu-west");
+	free(list);
+	/* one row per KEK name with a region, none for the others */
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM kek_regions"), 1);
+
+	/* rotation keeps it, and new versions are made in it */
+	uint32_t v = 0;
+	char id1[VEIL_DEK_ID_MAX], id2[VEIL_DEK_ID_MAX];
+	uint8_t k1[32], k2[32];
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", id1, k1, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_rotate(kms, "hospital-a", &v, &err), VEIL_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(veil_kms_kek_get(kms, "hospital-a", &info, &err), VEIL_OK);
+	assert_string_equal(info.region, "eu-west");
+	assert_int_equal(info.current_version, 2);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", id2, k2, &err), VEIL_OK);
+	dek_get_refused(kms, id2, "us-east", VEIL_E_DENIED, &err);
+	/* rewrap is not a request: it moves the DEK without any region */
+	uint64_t moved = 0;
+	assert_int_equal(veil_kms_kek_rewrap(kms, "hospital-a", &moved, &err), VEIL_OK);
+	assert_int_equal(moved, 1);
+	assert_int_equal(veil_kms_kek_retire(kms, "hospital-a", 1, &err), VEIL_OK);
+	veil_kms_close(kms);
+	/* all of it survives closing */
+	kms = open_ok(&f->cfg);
+	dek_get_in(kms, id1, "eu-west", k1);
+	dek_get_in(kms, id2, "eu-west", k2);
+	dek_get_refused(kms, id1, "us-east", VEIL_E_DENIED, &err);
+	assert_int_equal(veil_kms_kek_get(kms, "hospital-a", &info, &err), VEIL_OK);
+	assert_string_equal(info.region, "eu-west");
+	assert_int_equal(info.retired, 1);
+	veil_kms_close(kms);
+}
+
+static void test_region_release(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	char id[VEIL_DEK_ID_MAX], refused[VEIL_DEK_ID_MAX];
+	uint8_t dek[32], got[32];
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "eu-west", &err), VEIL_OK);
+
+	/* a new DEK: only in the KEK's region; a refusal makes no DEK */
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", id, dek, &err), VEIL_OK);
+	const char *elsewhere[] = {"us-east", NULL, "", "EU-WEST", "eu-west-1", "eu"};
+	for (size_t i = 0; i < sizeof elsewhere / sizeof elsewhere[0]; i++) {
+		memset(got, 0xA5, sizeof got);
+		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", elsewhere[i], refused, got, &err),
+		                 VEIL_E_DENIED);
+		assert_memory_equal(got, zero32, 32);
+		assert_int_equal(err.code, VEIL_E_DENIED);
+	}
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM deks"), 1);
+
+	/* an existing DEK: the same */
+	dek_get_in(kms, id, "eu-west", dek);
+	for (size_t i = 0; i < sizeof elsewhere / sizeof elsewhere[0]; i++)
+		dek_get_refused(kms, id, elsewhere[i], VEIL_E_DENIED, &err);
+
+	/* what the refusal says, for a request from another region and from none */
+	dek_get_refused(kms, id, "us-east", VEIL_E_DENIED, &err);
+	assert_string_equal(err.msg,
+	                    "key 'hospital-a' may only be released in region 'eu-west'; this request "
+	                    "comes from region 'us-east'");
+	assert_non_null(strstr(err.hint, "region 'eu-west'"));
+	dek_get_refused(kms, id, NULL, VEIL_E_DENIED, &err);
+	assert_non_null(strstr(err.msg, "may only be released in region 'eu-west'"));
+	assert_non_null(strstr(err.msg, "names no region"));
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "", refused, got, &err), VEIL_E_DENIED);
+	assert_non_null(strstr(err.msg, "names no region"));
+	assert_non_null(strstr(err.hint, "region 'eu-west'"));
+
+	/* a malformed request region is a bad argument, whatever the KEK */
+	dek_get_refused(kms, id, "eu west", VEIL_E_INVALID, &err);
+	dek_get_refused(kms, id, "../eu-west", VEIL_E_INVALID, &err);
+
+	/* the region is checked before anything else about the DEK: from the
+	 * wrong region, a destroyed DEK is refused as such, not reported destroyed */
+	char gone[VEIL_DEK_ID_MAX];
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", gone, got, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_destroy(kms, gone, &err), VEIL_OK);
+	dek_get_refused(kms, gone, "us-east", VEIL_E_DENIED, &err);
+	dek_get_refused(kms, gone, "eu-west", VEIL_E_KEY, &err);
+	/* an unknown id stays unknown */
+	dek_get_refused(kms, "dek-00", "us-east", VEIL_E_NOTFOUND, &err);
+	veil_kms_close(kms);
+
+	/* ... and before any unwrap: with the wrapped KEK damaged, a fresh
+	 * handle from the right region reaches the unwrap and finds it corrupt,
+	 * one from elsewhere is refused without getting that far */
+	flip_blob(f, "keks", "wrapped", "name = 'hospital-a'", 20);
+	kms = open_ok(&f->cfg);
+	dek_get_refused(kms, id, "us-east", VEIL_E_DENIED, &err);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "us-east", refused, got, &err), VEIL_E_DENIED);
+	dek_get_refused(kms, id, "eu-west", VEIL_E_CORRUPT, &err);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", refused, got, &err), VEIL_E_CORRUPT);
+	assert_memory_equal(got, zero32, 32);
+	veil_kms_close(kms);
+}
+
+/* A KEK without a region releases to any request, as before regions. */
+static void test_region_none(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	const char *from[] = {NULL, "", "eu-west", "us-east"};
+	enum { N = sizeof from / sizeof from[0] };
+	char ids[N][VEIL_DEK_ID_MAX];
+	uint8_t deks[N][32];
+	assert_int_equal(veil_kms_kek_create(kms, "bank.b", NULL, &err), VEIL_OK);
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(veil_kms_dek_new(kms, "bank.b", from[i], ids[i], deks[i], &err), VEIL_OK);
+	for (size_t i = 0; i < N; i++)
+		for (size_t j = 0; j < N; j++)
+			dek_get_in(kms, ids[i], from[j], deks[i]);
+	/* a malformed request region is still refused */
+	dek_get_refused(kms, ids[0], "eu west", VEIL_E_INVALID, &err);
+	veil_kms_close(kms);
+}
+
+/* The region is bound into the wrapped KEK: whoever edits it in keys.db,
+ * to have the DEKs released elsewhere, gets nothing released at all, also
+ * from a handle that had the KEK cached before the edit. */
+static void test_region_tamper(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	char id[VEIL_DEK_ID_MAX], other[VEIL_DEK_ID_MAX];
+	uint8_t dek[32], odek[32], got[32];
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "eu-west", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "bank.b", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", id, dek, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "bank.b", NULL, other, odek, &err), VEIL_OK);
+	dek_get_in(kms, id, "eu-west", dek); /* the KEK is now cached in kms */
+
+	/* moved to another region */
+	sql(f, "UPDATE kek_regions SET region = 'us-east' WHERE name = 'hospital-a'");
+	dek_get_refused(kms, id, "us-east", VEIL_E_CORRUPT, &err);
+	assert_non_null(strstr(err.msg, "fails authentication"));
+	dek_get_refused(kms, id, "eu-west", VEIL_E_DENIED, &err);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "us-east", other, got, &err), VEIL_E_CORRUPT);
+	assert_memory_equal(got, zero32, 32);
+	veil_kms *fresh = open_ok(&f->cfg);
+	dek_get_refused(fresh, id, "us-east", VEIL_E_CORRUPT, &err);
+	veil_kms_close(fresh);
+
+	/* removed, so that anyone could have it */
+	sql(f, "DELETE FROM kek_regions WHERE name = 'hospital-a'");
+	dek_get_refused(kms, id, NULL, VEIL_E_CORRUPT, &err);
+	dek_get_refused(kms, id, "us-east", VEIL_E_CORRUPT, &err);
+	fresh = open_ok(&f->cfg);
+	dek_get_refused(fresh, id, NULL, VEIL_E_CORRUPT, &err);
+	veil_kms_close(fresh);
+
+	/* put back as it was: released again, in its region only */
+	sql(f, "INSERT INTO kek_regions (name, region) VALUES ('hospital-a', 'eu-west')");
+	dek_get_in(kms, id, "eu-west", dek);
+	dek_get_refused(kms, id, "us-east", VEIL_E_DENIED, &err);
+
+	/* given to a KEK that had none: that KEK no longer unwraps either */
+	sql(f, "INSERT INTO kek_regions (name, region) VALUES ('bank.b', 'us-east')");
+	dek_get_refused(kms, other, "us-east", VEIL_E_CORRUPT, &err);
+	veil_kms_close(kms);
+	/* a malformed row is a damaged store, not "no region"; the table's
+	 * CHECK refuses to make one, so switch that off as an editor could */
+	sql(f,
+	    "PRAGMA ignore_check_constraints = ON; UPDATE kek_regions SET region = '' WHERE name = 'bank.b'");
+	kms = open_ok(&f->cfg);
+	dek_get_refused(kms, other, NULL, VEIL_E_CORRUPT, &err);
+	assert_non_null(strstr(err.msg, "region"));
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "bank.b", &info, &err), VEIL_E_CORRUPT);
+	veil_kms_close(kms);
+}
+
+static void test_region_backup(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	char id[VEIL_DEK_ID_MAX];
+	uint8_t dek[32];
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "eu-west", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_rotate(kms, "hospital-a", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", id, dek, &err), VEIL_OK);
+	char dir[128];
+	veil_kms_config cfg = backup_to(f, kms, "copy", dir);
+	veil_kms_close(kms);
+	veil_kms *copy = open_ok(&cfg);
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(copy, "hospital-a", &info, &err), VEIL_OK);
+	assert_string_equal(info.region, "eu-west");
+	assert_int_equal(info.current_version, 2);
+	dek_get_in(copy, id, "eu-west", dek);
+	dek_get_refused(copy, id, "us-east", VEIL_E_DENIED, &err);
+	dek_get_refused(copy, id, NULL, VEIL_E_DENIED, &err);
+	veil_kms_close(copy);
+}
+
+/* A keys.db of schema version 1 (before regions) opens, is migrated to
+ * version 2 in place, and its KEKs have no region: their DEKs are released
+ * to any request, and unwrap with the AAD they were made with. */
+static void test_migrate_v1(void **state)
+{
+	fixture *f = *state;
+	veil_kms *kms = create_open(f);
+	veil_err err;
+	enum { N = 3 };
+	char ids[N][VEIL_DEK_ID_MAX], later[VEIL_DEK_ID_MAX];
+	uint8_t deks[N][32], seed[32] = {1, 2, 3}, got[32];
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
+	for (int i = 0; i < N; i++) {
+		if (i == 1)
+			assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, ids[i], deks[i], &err), VEIL_OK);
+	}
+	assert_int_equal(veil_kms_secret_put(kms, "seed", seed, sizeof seed, &err), VEIL_OK);
+	veil_kms_close(kms);
+	/* back to exactly what step 1 made, which shipped and is never edited */
+	sql(f, "DROP TABLE kek_regions; UPDATE schema_version SET version = 1");
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM sqlite_schema WHERE name = 'kek_regions'"), 0);
+
+	kms = open_ok(&f->cfg);
+	assert_int_equal(sql_long(f, "SELECT version FROM schema_version"), 2);
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM schema_version"), 1);
+	assert_int_equal(sql_long(f, "SELECT count(*) FROM kek_regions"), 0);
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "owner", &info, &err), VEIL_OK);
+	assert_string_equal(info.region, "");
+	assert_int_equal(info.current_version, 2);
+	assert_int_equal(info.deks, N);
+	for (int i = 0; i < N; i++) {
+		dek_get_in(kms, ids[i], NULL, deks[i]);
+		dek_get_in(kms, ids[i], "us-east", deks[i]);
+	}
+	assert_int_equal(veil_kms_secret_get(kms, "seed", got, sizeof seed, &err), VEIL_OK);
+	assert_memory_equal(got, seed, sizeof seed);
+	/* the old KEK keeps working: a new version, a new DEK, a rewrap */
+	assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", "eu-west", later, got, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_rewrap(kms, "owner", NULL, &err), VEIL_OK);
+	dek_get_in(kms, ids[0], NULL, deks[0]);
+	/* and the migrated store takes KEKs with regions */
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "eu-west", &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", later, got, &err), VEIL_OK);
+	dek_get_refused(kms, later, "us-east", VEIL_E_DENIED, &err);
+	veil_kms_close(kms);
+	/* migrating is done once: opening again changes nothing */
+	kms = open_ok(&f->cfg);
+	assert_int_equal(sql_long(f, "SELECT version FROM schema_version"), 2);
+	dek_get_in(kms, later, "eu-west", got);
+	veil_kms_close(kms);
+	/* a store newer than this code is refused, not opened */
+	sql(f, "UPDATE schema_version SET version = 3");
+	kms = (veil_kms *)1;
+	assert_int_equal(veil_kms_open(&f->cfg, &kms, &err), VEIL_E_UNSUPPORTED);
+	assert_null(kms);
+	assert_non_null(strstr(err.msg, "schema version 3"));
+}
+
 static void no_c_names(const veil_err *err)
 {
 	if (strstr(err->hint, "veil_") || strstr(err->msg, "veil_kms_"))
@@ -1273,8 +1625,8 @@ static void test_hints(void **state)
 	char id[VEIL_DEK_ID_MAX];
 	uint8_t dek[32];
 	veil_kek_info info;
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", id, dek, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, id, dek, &err), VEIL_OK);
 	assert_int_equal(veil_kms_kek_rotate(kms, "owner", NULL, &err), VEIL_OK);
 	assert_int_equal(veil_kms_kek_retire(kms, "owner", 1, &err), VEIL_E_INVALID);
 	assert_non_null(strstr(err.hint, "'veil key rotate owner --rewrap'"));
@@ -1288,7 +1640,7 @@ static void test_hints(void **state)
 	no_c_names(&err);
 	assert_int_equal(veil_kms_kek_retire(kms, "nobody", 1, &err), VEIL_E_NOTFOUND);
 	no_c_names(&err);
-	assert_int_equal(veil_kms_dek_new(kms, "nobody", id, dek, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_dek_new(kms, "nobody", NULL, id, dek, &err), VEIL_E_NOTFOUND);
 	no_c_names(&err);
 	veil_kms_close(kms);
 }
@@ -1319,6 +1671,12 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_backup_busy, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_short_passphrase_open, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_region_stored, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_region_release, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_region_none, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_region_tamper, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_region_backup, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * scratch token folder: create/open/KEK/DEK/secret end to end, the root
  * key's attributes read straight from the token (not extractable,
  * sensitive, its value unreadable), reopening, a wrong PIN, the other ways
- * opening can fail, a pre-existing key, and a tampered wrapped KEK. */
+ * opening can fail, a pre-existing key, a tampered wrapped KEK, and a KEK
+ * with a region (its AAD computed by the token). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,15 +174,15 @@ static void test_end_to_end(void **state)
 	enum { N = 4 };
 	char ids[N][VEIL_DEK_ID_MAX];
 	uint8_t deks[N][32], got[32];
-	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", NULL, &err), VEIL_OK);
 	for (int i = 0; i < N - 1; i++)
-		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", ids[i], deks[i], &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_new(kms, "hospital-a", NULL, ids[i], deks[i], &err), VEIL_OK);
 	uint32_t v = 0;
 	assert_int_equal(veil_kms_kek_rotate(kms, "hospital-a", &v, &err), VEIL_OK);
 	assert_int_equal(v, 2);
-	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", ids[N - 1], deks[N - 1], &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", NULL, ids[N - 1], deks[N - 1], &err), VEIL_OK);
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(veil_kms_dek_get(kms, ids[i], got, &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_get(kms, ids[i], NULL, got, &err), VEIL_OK);
 		assert_memory_equal(got, deks[i], 32);
 	}
 	uint64_t moved = 0;
@@ -211,7 +212,7 @@ static void test_end_to_end(void **state)
 	/* reopening sees the same DEKs and secrets */
 	kms = open_ok(&h->cfg);
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(veil_kms_dek_get(kms, ids[i], got, &err), VEIL_OK);
+		assert_int_equal(veil_kms_dek_get(kms, ids[i], NULL, got, &err), VEIL_OK);
 		assert_memory_equal(got, deks[i], 32);
 	}
 	assert_int_equal(veil_kms_secret_get(kms, "audit-signing-key", s32, 32, &err), VEIL_OK);
@@ -315,11 +316,11 @@ static void test_existing_key(void **state)
 	veil_err err;
 	char id[VEIL_DEK_ID_MAX];
 	uint8_t dek[32], got[32];
-	assert_int_equal(veil_kms_kek_create(b, "owner", &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(b, "owner", id, dek, &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_get(b, id, got, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(b, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(b, "owner", NULL, id, dek, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_get(b, id, NULL, got, &err), VEIL_OK);
 	assert_memory_equal(got, dek, 32);
-	assert_int_equal(veil_kms_dek_get(a, id, got, &err), VEIL_E_NOTFOUND);
+	assert_int_equal(veil_kms_dek_get(a, id, NULL, got, &err), VEIL_E_NOTFOUND);
 	veil_kms_close(b);
 	veil_kms_close(a);
 }
@@ -333,8 +334,8 @@ static void test_tampered_kek(void **state)
 	veil_err err;
 	char id[VEIL_DEK_ID_MAX];
 	uint8_t dek[32], got[32];
-	assert_int_equal(veil_kms_kek_create(kms, "owner", &err), VEIL_OK);
-	assert_int_equal(veil_kms_dek_new(kms, "owner", id, dek, &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_create(kms, "owner", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "owner", NULL, id, dek, &err), VEIL_OK);
 	veil_kms_close(kms);
 	/* flip one bit of the wrapped KEK, in its ciphertext */
 	char p[200];
@@ -359,8 +360,46 @@ static void test_tampered_kek(void **state)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	kms = open_ok(&h->cfg);
-	assert_int_equal(veil_kms_dek_get(kms, id, got, &err), VEIL_E_CORRUPT);
+	assert_int_equal(veil_kms_dek_get(kms, id, NULL, got, &err), VEIL_E_CORRUPT);
 	assert_non_null(strstr(err.msg, "fails authentication"));
+	veil_kms_close(kms);
+}
+
+/* The region is part of the AAD the token authenticates: the KEK works in
+ * its region, is refused elsewhere, and stops unwrapping when its region is
+ * edited in keys.db. */
+static void test_region(void **state)
+{
+	need_softhsm();
+	hsm *h = *state;
+	create_ok(&h->cfg);
+	veil_kms *kms = open_ok(&h->cfg);
+	veil_err err;
+	char id[VEIL_DEK_ID_MAX];
+	uint8_t dek[32], got[32], zero[32] = {0};
+	assert_int_equal(veil_kms_kek_create(kms, "hospital-a", "eu-west", &err), VEIL_OK);
+	assert_int_equal(veil_kms_kek_rotate(kms, "hospital-a", NULL, &err), VEIL_OK);
+	assert_int_equal(veil_kms_dek_new(kms, "hospital-a", "eu-west", id, dek, &err), VEIL_OK);
+	veil_kms_close(kms);
+	kms = open_ok(&h->cfg);
+	assert_int_equal(veil_kms_dek_get(kms, id, "eu-west", got, &err), VEIL_OK);
+	assert_memory_equal(got, dek, 32);
+	assert_int_equal(veil_kms_dek_get(kms, id, "us-east", got, &err), VEIL_E_DENIED);
+	assert_memory_equal(got, zero, 32);
+	veil_kek_info info;
+	assert_int_equal(veil_kms_kek_get(kms, "hospital-a", &info, &err), VEIL_OK);
+	assert_string_equal(info.region, "eu-west");
+	veil_kms_close(kms);
+	char p[200];
+	sqlite3 *db;
+	snprintf(p, sizeof p, "%s/keys.db", h->dir);
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE kek_regions SET region = 'us-east'", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	kms = open_ok(&h->cfg);
+	assert_int_equal(veil_kms_dek_get(kms, id, "us-east", got, &err), VEIL_E_CORRUPT);
+	assert_memory_equal(got, zero, 32);
 	veil_kms_close(kms);
 }
 
@@ -374,6 +413,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_existing_key, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tampered_kek, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_region, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,369 @@
+/*
+ * Authentication and authorization for every command: the one enforcement
+ * point (docs/access.md).
+ *
+ * cli_ws_open calls cli_authenticate, so no command holds an open
+ * workspace without a principal; each command then calls cli_authorize for
+ * what it is about to do, before it reads data, releases a key or changes
+ * a record. The decision itself is veil_access_decide, a pure function of
+ * the request and the policies in force; this file gathers the request
+ * from the catalog and records every decision, allow or deny, in the audit
+ * log with the statement that made it.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- authentication ---- */
+
+/* Reads the token from --token, $VEIL_TOKEN or the file named by
+ * $VEIL_TOKEN_FILE into secure memory. */
+static veil_status read_token(cli_global *g, char **tok, size_t *len, veil_err *err)
+{
+	if (g->token) {
+		size_t n = strnlen(g->token, VEIL_TOKEN_LEN + 1);
+		char *s = veil_secure_alloc(VEIL_TOKEN_LEN + 2);
+		if (!s)
+			return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory for the token");
+		memcpy(s, g->token, n);
+		s[n] = 0;
+		/* The argv copy is visible in /proc/PID/cmdline while veil runs. */
+		veil_wipe(g->token, strlen(g->token));
+		g->token = NULL;
+		*tok = s;
+		*len = n;
+		return VEIL_OK;
+	}
+	if (!getenv("VEIL_TOKEN") && !getenv("VEIL_TOKEN_FILE")) {
+		veil_err_set(err, VEIL_E_AUTH,
+		             "no API token: every command in a workspace acts as a principal");
+		veil_err_hint(err,
+		              "set VEIL_TOKEN (or VEIL_TOKEN_FILE, or pass --token); 'veil init' printed the "
+		              "first administrator's token, 'veil token issue' makes more");
+		return VEIL_E_AUTH;
+	}
+	return cli_read_secret("API token", "VEIL_TOKEN", "VEIL_TOKEN_FILE", false, tok, len, err);
+}
+
+/* Records a refused authentication. The actor is the local user, since
+ * no principal was established; the token is never recorded, only its id
+ * when it had the shape of one. */
+static void audit_refusal(cli_ws *ws, const veil_err *why)
+{
+	veil_err e2;
+	veil_err_clear(&e2);
+	char actor[96];
+	cli_ws_actor(actor, sizeof actor);
+	memcpy(ws->actor, actor, sizeof ws->actor);
+	json_t *d =
+	        json_pack("{s:s, s:s}", "operation", ws->g->cmd ? ws->g->cmd->name : "?", "reason", why->msg);
+	if (d && ws->token_id[0])
+		json_object_set_new(d, "token_id", json_string(ws->token_id));
+	if (cli_audit(ws, "access.authenticate", "principals", "denied", d, &e2))
+		cli_warn("%s", e2.msg);
+}
+
+static veil_status check_token(cli_ws *ws, const char *tok, size_t len, veil_err *err)
+{
+	char wsid[33], id[VEIL_TOKEN_ID_LEN + 1];
+	veil_status st = veil_token_parse(tok, len, wsid, id, err);
+	if (st)
+		return st;
+	memcpy(ws->token_id, id, sizeof id);
+	if (strcmp(wsid, ws->cfg.workspace_id) != 0) {
+		veil_err_set(err, VEIL_E_AUTH,
+		             "token %s belongs to another workspace (%s), not this one (%s)", id, wsid,
+		             ws->cfg.workspace_id);
+		veil_err_hint(err,
+		              "use a token issued in this workspace, or point --workspace at the right one");
+		return VEIL_E_AUTH;
+	}
+	veil_token_info t;
+	st = veil_catalog_token_get(ws->catalog, id, &t, err);
+	if (st == VEIL_E_NOTFOUND || (!st && !veil_token_matches(tok, len, t.hash))) {
+		/* One message for both: which ids exist is not the caller's business. */
+		veil_err_set(err, VEIL_E_AUTH, "token %s is not valid in this workspace", id);
+		veil_err_hint(err, "ask an administrator for a new token ('veil token issue')");
+		return VEIL_E_AUTH;
+	}
+	if (st)
+		return st;
+	int64_t now = veil_time_now();
+	if (t.revoked) {
+		char when[VEIL_TIME_STR_MAX];
+		veil_time_format(t.revoked, when);
+		veil_err_set(err, VEIL_E_AUTH, "token %s was revoked at %s", id, when);
+		veil_err_hint(err, "ask an administrator for a new token ('veil token issue')");
+		return VEIL_E_AUTH;
+	}
+	if (t.expires && now >= t.expires) {
+		char when[VEIL_TIME_STR_MAX];
+		veil_time_format(t.expires, when);
+		veil_err_set(err, VEIL_E_AUTH, "token %s expired at %s", id, when);
+		veil_err_hint(err, "ask an administrator for a new token ('veil token issue --expires ...')");
+		return VEIL_E_AUTH;
+	}
+	if ((st = veil_catalog_principal_get(ws->catalog, t.principal, &ws->principal, err)))
+		return st == VEIL_E_NOTFOUND
+		               ? veil_err_set(err, VEIL_E_AUTH, "token %s names no principal", id)
+		               : st;
+	if (ws->principal.disabled) {
+		veil_err_set(err, VEIL_E_AUTH, "principal %s is disabled", ws->principal.name);
+		veil_err_hint(err, "disabled principals cannot act; an administrator can create a new one");
+		return VEIL_E_AUTH;
+	}
+	return veil_catalog_groups_of(ws->catalog, ws->principal.name, ws->groups, &ws->ngroups, err);
+}
+
+veil_status cli_authenticate(cli_ws *ws, veil_err *err)
+{
+	char *tok = NULL;
+	size_t len = 0;
+	veil_status st = read_token(ws->g, &tok, &len, err);
+	if (!st)
+		st = check_token(ws, tok, len, err);
+	if (tok)
+		cli_secret_free(tok);
+	/* Counted as a decision either way: the command did not skip one. */
+	ws->g->decisions++;
+	if (st) {
+		memset(&ws->principal, 0, sizeof ws->principal);
+		ws->ngroups = 0;
+		if (st == VEIL_E_AUTH)
+			audit_refusal(ws, err);
+		return st;
+	}
+	memcpy(ws->actor, ws->principal.name, sizeof ws->principal.name);
+	ws->request_region = ws->principal.region[0] ? ws->principal.region
+	                     : ws->cfg.region[0]     ? ws->cfg.region
+	                                             : NULL;
+	return VEIL_OK;
+}
+
+/* ---- policies in force ---- */
+
+typedef struct load_ctx {
+	cli_policies *p;
+	size_t cap;
+} load_ctx;
+
+static veil_status load_one(void *ctx, const veil_policy_record *rec, veil_err *err)
+{
+	load_ctx *c = ctx;
+	cli_policies *p = c->p;
+	if (p->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		veil_policy_record *r = realloc(p->records, cap * sizeof *r);
+		if (r)
+			p->records = r;
+		veil_policy **q = realloc(p->parsed, cap * sizeof(veil_policy *));
+		if (q)
+			p->parsed = q;
+		if (!r || !q)
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory loading policies");
+		c->cap = cap;
+	}
+	veil_policy_record *dst = &p->records[p->n];
+	*dst = *rec;
+	dst->text = malloc(rec->len + 1);
+	if (!dst->text)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory loading policies");
+	memcpy(dst->text, rec->text, rec->len + 1);
+	p->parsed[p->n] = NULL;
+	p->n++;
+	veil_status st = veil_policy_parse(dst->text, dst->len, &p->parsed[p->n - 1], err);
+	if (st) {
+		veil_err_wrap(err, "stored policy %s v%u no longer parses", rec->name, rec->version);
+		veil_err_hint(err, "the catalog was changed outside veil; every request is refused until the "
+		                   "policy is applied again");
+		err->code = VEIL_E_CORRUPT;
+		return VEIL_E_CORRUPT;
+	}
+	return VEIL_OK;
+}
+
+void cli_policies_free(cli_policies *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		veil_policy_record_free(&p->records[i]);
+		veil_policy_free(p->parsed[i]);
+	}
+	free(p->records);
+	free(p->parsed);
+	free(p->refs);
+	free(p);
+}
+
+veil_status cli_policies_load(cli_ws *ws, veil_err *err)
+{
+	if (ws->policies)
+		return VEIL_OK;
+	cli_policies *p = calloc(1, sizeof *p);
+	if (!p)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory loading policies");
+	load_ctx c = {.p = p};
+	veil_status st = veil_catalog_policy_list(ws->catalog, load_one, &c, err);
+	/* One slot even with no policy, so refs is never NULL. */
+	veil_policy_ref *refs = st ? NULL : calloc(p->n ? p->n : 1, sizeof *refs);
+	if (!st && !refs) {
+		veil_err_set(err, VEIL_E_NOMEM, "out of memory loading policies");
+		st = VEIL_E_NOMEM;
+	}
+	if (st || !refs) {
+		cli_policies_free(p);
+		return st;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		refs[i] = (veil_policy_ref){.policy = p->parsed[i],
+		                            .name = p->records[i].name,
+		                            .version = p->records[i].version,
+		                            .attached_to = p->records[i].compartment};
+	p->refs = refs;
+	ws->policies = p;
+	return VEIL_OK;
+}
+
+/* ---- decisions ---- */
+
+veil_status cli_request_make(cli_ws *ws, const veil_principal *p, const char (*groups)[VEIL_CATALOG_NAME_MAX],
+                             size_t ngroups, const cli_target *t, cli_request *r, veil_err *err)
+{
+	memset(r, 0, sizeof *r);
+	size_t n = 0;
+	veil_status st = veil_catalog_compartment_path(
+	        ws->catalog, t->compartment ? t->compartment : VEIL_ACCESS_TENANCY, r->path, &n, err);
+	if (st)
+		return st;
+	for (size_t i = 0; i < n; i++)
+		r->path_ptrs[i] = r->path[i];
+	for (size_t i = 0; i < ngroups && i < VEIL_CATALOG_GROUPS_PER_PRINCIPAL; i++)
+		r->group_ptrs[i] = groups[i];
+	const char *region = p->region[0] ? p->region : ws->cfg.region[0] ? ws->cfg.region : NULL;
+	/* Only datasets carry tags: every other resource's tag set is known to
+	 * be empty. A dataset target without tags (a listing) leaves them
+	 * unknown. */
+	static const veil_access_tag no_tags[1];
+	const veil_access_tag *tags = t->tags ? t->tags : strcmp(t->type, "datasets") != 0 ? no_tags : NULL;
+	r->req = (veil_access_request){
+	        .principal = p->name,
+	        .principal_kind = p->kind,
+	        .groups = r->group_ptrs,
+	        .ngroups = ngroups,
+	        .verb = t->verb,
+	        .resource_type = t->type,
+	        .operation = ws->g->cmd ? ws->g->cmd->name : NULL,
+	        .name = t->name,
+	        .compartment_path = r->path_ptrs,
+	        .ncompartments = n,
+	        .classification = t->classification,
+	        .owner = t->owner,
+	        .region = t->region,
+	        .tags = tags,
+	        .ntags = t->tags ? t->ntags : 0,
+	        .request_region = region,
+	        .time = veil_time_now(),
+	};
+	return VEIL_OK;
+}
+
+/* The audit record of a decision: what was asked and which statement
+ * answered. */
+static json_t *decision_detail(cli_ws *ws, const cli_target *t, const veil_access_decision *d)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "operation", ws->g->cmd ? ws->g->cmd->name : "?",
+	                      "verb", veil_verb_name(t->verb), "compartment",
+	                      t->compartment ? t->compartment : VEIL_ACCESS_TENANCY, "reason", d->reason);
+	if (!o)
+		return NULL;
+	if (d->by_statement) {
+		const veil_policy_ref *ref = &ws->policies->refs[d->policy];
+		veil_statement_info si;
+		veil_policy_statement(ref->policy, d->statement, &si);
+		json_object_set_new(o, "statement",
+		                    json_pack("{s:s, s:I, s:I, s:s}", "policy", ref->name, "version",
+		                              (json_int_t)ref->version, "line", (json_int_t)si.line, "text",
+		                              si.text));
+	} else {
+		json_object_set_new(o, "statement", json_null());
+	}
+	if (ws->request_region)
+		json_object_set_new(o, "request_region", json_string(ws->request_region));
+	return o;
+}
+
+static veil_status decide(cli_ws *ws, const cli_target *t, bool commit, veil_access_decision *d,
+                          veil_err *err)
+{
+	if (!ws->principal.name[0])
+		return veil_err_set(err, VEIL_E_INTERNAL, "no authenticated principal");
+	ws->g->decisions++;
+	veil_status st = cli_policies_load(ws, err);
+	cli_request r;
+	cli_target t2 = *t;
+	bool missing = false;
+	if (!st) {
+		st = cli_request_make(ws, &ws->principal, (const char(*)[VEIL_CATALOG_NAME_MAX])ws->groups,
+		                      ws->ngroups, &t2, &r, err);
+		/* A compartment that does not exist: decide as in tenancy, and
+		 * say it is missing only to a principal who is allowed there, so
+		 * that others cannot probe which compartments exist. */
+		if (st == VEIL_E_NOTFOUND && t2.compartment) {
+			missing = true;
+			t2.compartment = NULL;
+			veil_err_clear(err);
+			st = cli_request_make(ws, &ws->principal,
+			                      (const char(*)[VEIL_CATALOG_NAME_MAX])ws->groups, ws->ngroups,
+			                      &t2, &r, err);
+		}
+	}
+	if (!st)
+		st = veil_access_decide(ws->policies->refs, ws->policies->n, &r.req, d, NULL, NULL, err);
+	if (st)
+		return st;
+	char resource[2 * VEIL_CATALOG_NAME_MAX + 2];
+	snprintf(resource, sizeof resource, "%s%s%s", t->type, t->name ? ":" : "", t->name ? t->name : "");
+	if ((st = (commit ? cli_audit : cli_audit_append)(ws, "access.decide", resource,
+	                                                  d->allowed ? "ok" : "denied",
+	                                                  decision_detail(ws, &t2, d), err)))
+		return st;
+	if (missing && d->allowed) {
+		veil_err_set(err, VEIL_E_NOTFOUND, "no compartment named '%s'", t->compartment);
+		veil_err_hint(err, "'veil compartment list' shows the compartments");
+		return VEIL_E_NOTFOUND;
+	}
+	return VEIL_OK;
+}
+
+veil_status cli_authorize_quiet(cli_ws *ws, const cli_target *t, bool *allowed, veil_err *err)
+{
+	veil_access_decision d = {0};
+	veil_status st = decide(ws, t, false, &d, err);
+	*allowed = !st && d.allowed;
+	return st;
+}
+
+veil_status cli_authorize(cli_ws *ws, const cli_target *t, veil_err *err)
+{
+	veil_access_decision d = {0};
+	veil_status st = decide(ws, t, true, &d, err);
+	if (st)
+		return st;
+	if (d.allowed)
+		return VEIL_OK;
+	veil_err_set(err, VEIL_E_DENIED, "%s may not %s %s%s%s: %s", ws->principal.name,
+	             veil_verb_name(t->verb), t->type, t->name ? " " : "", t->name ? t->name : "", d.reason);
+	veil_err_hint(err,
+	              "run 'veil policy explain --as %s --verb %s --resource %s%s%s' to see why, or ask an "
+	              "administrator for a policy that allows it",
+	              ws->principal.name, veil_verb_name(t->verb), t->type, t->name ? ":" : "",
+	              t->name ? t->name : "");
+	return VEIL_E_DENIED;
+}
+
+veil_status cli_release_dek(cli_ws *ws, const char *dek_id, uint8_t dek[VEIL_KMS_DEK_LEN], veil_err *err)
+{
+	return veil_kms_dek_get(ws->kms, dek_id, ws->request_region, dek, err);
+}

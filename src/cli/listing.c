@@ -1,0 +1,54 @@
+/* Listing commands share one shape: open, authorize each entry, print a
+ * table or JSON. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int cli_run_list(cli_global *g, bool json, veil_status (*fill)(cli_ws *, cli_list *, veil_err *),
+                 void (*table)(json_t *), const char *arg)
+{
+	veil_err err;
+	veil_err_clear(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, 0, &ws, &err))
+		return cli_fail(&err);
+	cli_list c = {.ws = &ws, .arr = json_array(), .arg = arg};
+	veil_status st = c.arr ? fill(&ws, &c, &err) : veil_err_set(&err, VEIL_E_NOMEM, "out of memory");
+	/* The per-entry decisions were appended as one batch. */
+	if (!st)
+		st = veil_audit_commit(ws.audit, &err);
+	/* An empty listing has nothing to decide on and shows nothing. */
+	g->decisions++;
+	cli_ws_close(&ws);
+	if (st) {
+		json_decref(c.arr);
+		return cli_fail(&err);
+	}
+	if (json)
+		return cli_print_json(c.arr);
+	table(c.arr);
+	json_decref(c.arr);
+	return 0;
+}
+
+const char *cli_json_str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s && *s ? s : "-";
+}
+
+void cli_json_join(json_t *arr, char *out, size_t n)
+{
+	size_t i, used = 0;
+	json_t *v;
+	out[0] = 0;
+	json_array_foreach(arr, i, v)
+	{
+		int w = snprintf(out + used, n - used, "%s%s", i ? "," : "", json_string_value(v));
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+	if (!used)
+		snprintf(out, n, "-");
+}
