@@ -18,8 +18,9 @@
 
 #define ROW_SELECT "SELECT name, parent, description, created, created_by FROM compartments "
 
-static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_compartment *out, veil_err *err)
+static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, void *row, veil_err *err)
 {
+	veil_compartment *out = row;
 	memset(out, 0, sizeof *out);
 	veil_status st;
 	if ((st = vcat_col_text(c, s, 0, out->name, sizeof out->name, false, "compartment name", err)) ||
@@ -171,18 +172,8 @@ veil_status veil_catalog_compartment_get(veil_catalog *c, const char *name, veil
 	veil_status st = vcat_check_name(name, "compartment name", err);
 	if (st)
 		return st;
-	sqlite3_stmt *s;
-	if ((st = vcat_prepare(c, ROW_SELECT "WHERE name = ?1", &s, err)))
-		return st;
-	int rc = vcat_bind_text(s, 1, name) ? sqlite3_step(s) : SQLITE_NOMEM;
-	if (rc == SQLITE_ROW)
-		st = read_row(c, s, out, err);
-	else if (rc == SQLITE_DONE)
-		st = vcat_missing("compartment", name, err);
-	else
-		st = vcat_db_err(c, rc, "cannot look up a compartment", err);
-	sqlite3_finalize(s);
-	return st;
+	return vcat_get_one(c, ROW_SELECT "WHERE name = ?1", name, "compartment", read_row, out,
+	                    "cannot look up a compartment", err);
 }
 
 typedef struct list_ctx {

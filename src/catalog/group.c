@@ -16,8 +16,9 @@
 	"SELECT g.name, g.created, g.created_by, "                                                           \
 	"(SELECT count(*) FROM group_members m WHERE m.group_name = g.name) FROM groups g "
 
-static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_group *out, veil_err *err)
+static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, void *row, veil_err *err)
 {
+	veil_group *out = row;
 	memset(out, 0, sizeof *out);
 	veil_status st;
 	if ((st = vcat_col_text(c, s, 0, out->name, sizeof out->name, false, "group name", err)) ||
@@ -60,18 +61,8 @@ veil_status veil_catalog_group_get(veil_catalog *c, const char *name, veil_group
 	veil_status st = vcat_check_name(name, "group name", err);
 	if (st)
 		return st;
-	sqlite3_stmt *s;
-	if ((st = vcat_prepare(c, ROW_SELECT "WHERE g.name = ?1", &s, err)))
-		return st;
-	int rc = vcat_bind_text(s, 1, name) ? sqlite3_step(s) : SQLITE_NOMEM;
-	if (rc == SQLITE_ROW)
-		st = read_row(c, s, out, err);
-	else if (rc == SQLITE_DONE)
-		st = vcat_missing("group", name, err);
-	else
-		st = vcat_db_err(c, rc, "cannot look up a group", err);
-	sqlite3_finalize(s);
-	return st;
+	return vcat_get_one(c, ROW_SELECT "WHERE g.name = ?1", name, "group", read_row, out,
+	                    "cannot look up a group", err);
 }
 
 typedef struct list_ctx {

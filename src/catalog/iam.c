@@ -69,6 +69,24 @@ veil_status vcat_exists(veil_catalog *c, const char *sql, const char *param, boo
 	return st;
 }
 
+veil_status vcat_get_one(veil_catalog *c, const char *sql, const char *name, const char *kind,
+                         vcat_read_fn read, void *out, const char *what, veil_err *err)
+{
+	sqlite3_stmt *s;
+	veil_status st = vcat_prepare(c, sql, &s, err);
+	if (st)
+		return st;
+	int rc = vcat_bind_text(s, 1, name) ? sqlite3_step(s) : SQLITE_NOMEM;
+	if (rc == SQLITE_ROW)
+		st = read(c, s, out, err);
+	else if (rc == SQLITE_DONE)
+		st = vcat_missing(kind, name, err);
+	else
+		st = vcat_db_err(c, rc, what, err);
+	sqlite3_finalize(s);
+	return st;
+}
+
 veil_status vcat_missing(const char *kind, const char *name, veil_err *err)
 {
 	veil_err_set(err, VEIL_E_NOTFOUND, "no %s named %s", kind, name);

@@ -25,6 +25,14 @@ veil_status vcat_check_time(int64_t t, const char *what, veil_err *err) VEIL_MUS
  * ?1" with one text parameter. */
 veil_status vcat_exists(veil_catalog *c, const char *sql, const char *param, bool *found,
                         veil_err *err) VEIL_MUST_CHECK;
+/* Fills `out` from the current row of s. */
+typedef veil_status (*vcat_read_fn)(veil_catalog *c, sqlite3_stmt *s, void *out, veil_err *err);
+/* Looks up one row: sql is a constant SELECT with one text parameter ?1 =
+ * name (already checked by the caller). The row goes through read into
+ * out; no row is vcat_missing(kind, name). `what` names the look-up in a
+ * database error. */
+veil_status vcat_get_one(veil_catalog *c, const char *sql, const char *name, const char *kind,
+                         vcat_read_fn read, void *out, const char *what, veil_err *err) VEIL_MUST_CHECK;
 /* VEIL_E_NOTFOUND: "no <kind> named <name>", with a hint. */
 veil_status vcat_missing(const char *kind, const char *name, veil_err *err);
 /* VEIL_OK when the compartment, principal or group exists, else

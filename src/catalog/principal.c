@@ -21,8 +21,9 @@ static bool is_kind(const char *s)
 	return false;
 }
 
-static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_principal *out, veil_err *err)
+static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, void *row, veil_err *err)
 {
+	veil_principal *out = row;
 	memset(out, 0, sizeof *out);
 	veil_status st;
 	if ((st = vcat_col_text(c, s, 0, out->name, sizeof out->name, false, "principal name", err)) ||
@@ -96,18 +97,8 @@ veil_status veil_catalog_principal_get(veil_catalog *c, const char *name, veil_p
 	veil_status st = vcat_check_name(name, "principal name", err);
 	if (st)
 		return st;
-	sqlite3_stmt *s;
-	if ((st = vcat_prepare(c, ROW_SELECT "WHERE name = ?1", &s, err)))
-		return st;
-	int rc = vcat_bind_text(s, 1, name) ? sqlite3_step(s) : SQLITE_NOMEM;
-	if (rc == SQLITE_ROW)
-		st = read_row(c, s, out, err);
-	else if (rc == SQLITE_DONE)
-		st = vcat_missing("principal", name, err);
-	else
-		st = vcat_db_err(c, rc, "cannot look up a principal", err);
-	sqlite3_finalize(s);
-	return st;
+	return vcat_get_one(c, ROW_SELECT "WHERE name = ?1", name, "principal", read_row, out,
+	                    "cannot look up a principal", err);
 }
 
 typedef struct list_ctx {

@@ -92,12 +92,16 @@ void cli_human_size(uint64_t n, char out[32]);
  * was not a common one, 0 if handled, or an exit code to return now. */
 int cli_common_opt(cli_global *g, const cli_command *cmd, int opt);
 /* getopt_long with the common options added to `shortopts`/handled: returns
- * the next option that is the command's own, or -1 when there are no more
+ * the next option that is the command's own and that its usage text
+ * names (others are a usage error), or -1 when there are no more
  * or the command must return at once, with *rc set to its exit code (help
  * printed, or a usage error). Callers: `int rc = -1; while ((opt =
  * cli_opt(...)) != -1) {...} if (rc >= 0) return rc;` */
 int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const char *shortopts,
             const struct option *longopts, int *rc);
+/* The positional arguments left after cli_opt: -1 when there are min..max
+ * of them, else the exit code of a usage error (already printed). */
+int cli_positional(const cli_command *cmd, int argc, char **argv, int min, int max);
 /* For commands whose only own option is --json. Returns -1 to go on, or
  * an exit code to return. */
 int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json);
@@ -201,6 +205,14 @@ void cli_audit_refusal(cli_ws *ws, const char *action, const char *resource, con
  * holds the log's lock until then, so keep batches short-lived. */
 veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resource, const char *outcome,
                              json_t *detail /* stolen; may be NULL */, veil_err *err) VEIL_MUST_CHECK;
+/* Ends a catalog transaction the caller began for one change: when st (the
+ * change's status) is VEIL_OK the change is audited and then committed,
+ * so no record exists that the log does not know of; otherwise, or when
+ * auditing fails, it is rolled back. A crash between audit and commit
+ * leaves an audited change that did not happen, which verify reports;
+ * never the reverse. detail is stolen. Returns the first failure. */
+veil_status cli_commit_audited(cli_ws *ws, veil_status st, const char *action, const char *resource,
+                               json_t *detail, veil_err *err) VEIL_MUST_CHECK;
 /* What the audit log's data.upload events say each version is. */
 typedef struct cli_upload {
 	char ref[VEIL_CATALOG_REF_MAX]; /* "name@version" */

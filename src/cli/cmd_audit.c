@@ -35,6 +35,19 @@ veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resourc
 	return st;
 }
 
+veil_status cli_commit_audited(cli_ws *ws, veil_status st, const char *action, const char *resource,
+                               json_t *detail, veil_err *err)
+{
+	if (!st)
+		st = cli_audit(ws, action, resource, "ok", detail, err);
+	else
+		json_decref(detail);
+	if (!st)
+		return veil_catalog_commit(ws->catalog, err);
+	veil_catalog_rollback(ws->catalog);
+	return st;
+}
+
 void cli_audit_refusal(cli_ws *ws, const char *action, const char *resource, const veil_err *why)
 {
 	veil_err e2;

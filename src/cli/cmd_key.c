@@ -30,13 +30,13 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 	memset(a, 0, sizeof *a);
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
-		if (opt == 'j' && strstr(cmd->usage, "--json"))
+		if (opt == 'j')
 			a->json = true;
-		else if (opt == 'r' && strstr(cmd->usage, "--rewrap"))
+		else if (opt == 'r')
 			a->rewrap = true;
-		else if (opt == 'C' && strstr(cmd->usage, "--compartment"))
+		else if (opt == 'C')
 			a->compartment = optarg;
-		else if (opt == 'V' && strstr(cmd->usage, "--version")) {
+		else if (opt == 'V') {
 			char *end;
 			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 10);

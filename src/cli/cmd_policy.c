@@ -46,14 +46,6 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, i
 	memset(a, 0, sizeof *a);
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
-		const char *flag = NULL;
-		for (const struct option *o = longopts; o->name; o++)
-			if (o->val == opt)
-				flag = o->name;
-		char want[32];
-		snprintf(want, sizeof want, "--%s", flag ? flag : "?");
-		if (!flag || !strstr(cmd->usage, want))
-			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
 		switch (opt) {
 		case 'j':
 			a->json = true;
@@ -107,13 +99,8 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, i
 			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
 		}
 	}
-	if (rc >= 0)
+	if (rc >= 0 || (rc = cli_positional(cmd, argc, argv, npos, npos)) >= 0)
 		return rc;
-	int left = argc - optind;
-	if (left < npos)
-		return cli_usage_error(cmd, "missing argument");
-	if (left > npos)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + npos]);
 	a->pos = npos ? argv[optind] : NULL;
 	return -1;
 }
@@ -654,17 +641,12 @@ int cmd_compartment_create(cli_global *g, int argc, char **argv)
 	cli_target t = {
 	        .verb = VEIL_VERB_MANAGE, .type = "compartments", .name = a.pos, .compartment = parent};
 	veil_status st = cli_authorize(&ws, &t, &err);
-	if (!st && !(st = veil_catalog_begin(ws.catalog, &err))) {
-		st = veil_catalog_compartment_create(ws.catalog, a.pos, parent, a.description,
-		                                     ws.principal.name, &err);
-		if (!st)
-			st = cli_audit(&ws, "compartment.create", a.pos, "ok",
-			               json_pack("{s:s}", "parent", parent), &err);
-		if (!st)
-			st = veil_catalog_commit(ws.catalog, &err);
-		else
-			veil_catalog_rollback(ws.catalog);
-	}
+	if (!st && !(st = veil_catalog_begin(ws.catalog, &err)))
+		st = cli_commit_audited(
+		        &ws,
+		        veil_catalog_compartment_create(ws.catalog, a.pos, parent, a.description,
+		                                        ws.principal.name, &err),
+		        "compartment.create", a.pos, json_pack("{s:s}", "parent", parent), &err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);

@@ -32,30 +32,24 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, i
 	memset(a, 0, sizeof *a);
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
-		if (opt == 'j' && strstr(cmd->usage, "--json"))
+		if (opt == 'j')
 			a->json = true;
-		else if (opt == 'F' && strstr(cmd->usage, "--first-admin"))
+		else if (opt == 'F')
 			a->first_admin = true;
-		else if (opt == 'k' && strstr(cmd->usage, "--kind"))
+		else if (opt == 'k')
 			a->kind = optarg;
-		else if (opt == 'r' && strstr(cmd->usage, "--region"))
+		else if (opt == 'r')
 			a->region = optarg;
-		else if (opt == 'G' && strstr(cmd->usage, "--group")) {
-			if (a->ngroups == VEIL_CATALOG_GROUPS_PER_PRINCIPAL)
-				return cli_usage_error(cmd, "at most %d --group options",
-				                       VEIL_CATALOG_GROUPS_PER_PRINCIPAL);
+		else if (a->ngroups == VEIL_CATALOG_GROUPS_PER_PRINCIPAL)
+			return cli_usage_error(cmd, "at most %d --group options",
+			                       VEIL_CATALOG_GROUPS_PER_PRINCIPAL);
+		else
 			a->groups[a->ngroups++] = optarg;
-		} else
-			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
 	}
-	if (rc >= 0)
+	if (rc >= 0 || (rc = cli_positional(cmd, argc, argv, min_pos, max_pos)) >= 0)
 		return rc;
 	a->pos = argv + optind;
 	a->npos = argc - optind;
-	if (a->npos < min_pos)
-		return cli_usage_error(cmd, "missing argument");
-	if (a->npos > max_pos)
-		return cli_usage_error(cmd, "unexpected argument '%s'", a->pos[max_pos]);
 	return -1;
 }
 
@@ -193,21 +187,10 @@ int cmd_principal_create(cli_global *g, int argc, char **argv)
 		json_t *groups = json_array();
 		for (size_t i = 0; i < a.ngroups; i++)
 			json_array_append_new(groups, json_string(a.groups[i]));
-		/* Audited before the commit: a principal the log does not know of
-		 * must not exist. A crash between the two leaves an audited
-		 * change that did not happen, which verify reports, never the
-		 * reverse. */
-		if (!st)
-			st = cli_audit(&ws, "principal.create", p.name, "ok",
-			               json_pack("{s:s, s:s, s:o}", "kind", p.kind, "region", p.region,
-			                         "groups", groups),
-			               &err);
-		else
-			json_decref(groups);
-		if (!st)
-			st = veil_catalog_commit(ws.catalog, &err);
-		else
-			veil_catalog_rollback(ws.catalog);
+		st = cli_commit_audited(
+		        &ws, st, "principal.create", p.name,
+		        json_pack("{s:s, s:s, s:o}", "kind", p.kind, "region", p.region, "groups", groups),
+		        &err);
 	}
 	cli_ws_close(&ws);
 	if (st)
@@ -297,15 +280,9 @@ int cmd_principal_disable(cli_global *g, int argc, char **argv)
 			cli_audit_refusal(&ws, "principal.disable", a.pos[0], &err);
 		}
 	}
-	if (!st && !(st = veil_catalog_begin(ws.catalog, &err))) {
-		st = veil_catalog_principal_disable(ws.catalog, a.pos[0], &err);
-		if (!st)
-			st = cli_audit(&ws, "principal.disable", a.pos[0], "ok", NULL, &err);
-		if (!st)
-			st = veil_catalog_commit(ws.catalog, &err);
-		else
-			veil_catalog_rollback(ws.catalog);
-	}
+	if (!st && !(st = veil_catalog_begin(ws.catalog, &err)))
+		st = cli_commit_audited(&ws, veil_catalog_principal_disable(ws.catalog, a.pos[0], &err),
+		                        "principal.disable", a.pos[0], NULL, &err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
@@ -331,15 +308,10 @@ int cmd_group_create(cli_global *g, int argc, char **argv)
 	if (cli_ws_open_for(g, 0, &t, &ws, &err))
 		return cli_fail(&err);
 	veil_status st = veil_catalog_begin(ws.catalog, &err);
-	if (!st) {
-		st = veil_catalog_group_create(ws.catalog, a.pos[0], ws.principal.name, &err);
-		if (!st)
-			st = cli_audit(&ws, "group.create", a.pos[0], "ok", NULL, &err);
-		if (!st)
-			st = veil_catalog_commit(ws.catalog, &err);
-		else
-			veil_catalog_rollback(ws.catalog);
-	}
+	if (!st)
+		st = cli_commit_audited(
+		        &ws, veil_catalog_group_create(ws.catalog, a.pos[0], ws.principal.name, &err),
+		        "group.create", a.pos[0], NULL, &err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
@@ -371,15 +343,8 @@ static int change_members(cli_global *g, const char *name, bool add, int argc, c
 			         : veil_catalog_group_remove(ws.catalog, a.pos[0], a.pos[i], &err);
 			json_array_append_new(who, json_string(a.pos[i]));
 		}
-		if (!st)
-			st = cli_audit(&ws, add ? "group.add" : "group.remove", a.pos[0], "ok",
-			               json_pack("{s:o}", "principals", who), &err);
-		else
-			json_decref(who);
-		if (!st)
-			st = veil_catalog_commit(ws.catalog, &err);
-		else
-			veil_catalog_rollback(ws.catalog);
+		st = cli_commit_audited(&ws, st, add ? "group.add" : "group.remove", a.pos[0],
+		                        json_pack("{s:o}", "principals", who), &err);
 	}
 	cli_ws_close(&ws);
 	if (st)

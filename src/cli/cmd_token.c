@@ -34,31 +34,24 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 	int opt, rc = -1;
 	veil_err err;
 	while ((opt = cli_opt(g, cmd, argc, argv, "o:", longopts, &rc)) != -1) {
-		if (opt == 'j' && strstr(cmd->usage, "--json"))
+		if (opt == 'j')
 			a->json = true;
-		else if (opt == 'e' && strstr(cmd->usage, "--expires")) {
+		else if (opt == 'e') {
 			a->never = strcmp(optarg, "never") == 0;
 			if (!a->never &&
 			    (veil_duration_parse(optarg, &a->expires_in, &err) || a->expires_in <= 0))
 				return cli_usage_error(
 				        cmd, "--expires takes a duration such as 12h, 30d or 1y, or "
 				             "'never'");
-		} else if (opt == 'l' && strstr(cmd->usage, "--label")) {
+		} else if (opt == 'l') {
 			a->label = optarg;
-		} else if (opt == 'o' && strstr(cmd->usage, "--output"))
+		} else if (opt == 'o')
 			a->output = optarg;
-		else if (opt == 'p' && strstr(cmd->usage, "--principal"))
-			a->principal = optarg;
 		else
-			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
+			a->principal = optarg;
 	}
-	if (rc >= 0)
+	if (rc >= 0 || (rc = cli_positional(cmd, argc, argv, want_pos, want_pos)) >= 0)
 		return rc;
-	int left = argc - optind;
-	if (want_pos && left != 1)
-		return cli_usage_error(cmd, left ? "give exactly one argument" : "missing argument");
-	if (!want_pos && left)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	a->pos = want_pos ? argv[optind] : NULL;
 	if (a->label) {
 		size_t n = strlen(a->label);
@@ -236,16 +229,10 @@ int cmd_token_revoke(cli_global *g, int argc, char **argv)
 		else
 			st = a2;
 	}
-	if (!st && !(st = veil_catalog_begin(ws.catalog, &err))) {
-		st = veil_catalog_token_revoke(ws.catalog, a.pos, &err);
-		if (!st)
-			st = cli_audit(&ws, "token.revoke", t.principal, "ok",
-			               json_pack("{s:s}", "token_id", a.pos), &err);
-		if (!st)
-			st = veil_catalog_commit(ws.catalog, &err);
-		else
-			veil_catalog_rollback(ws.catalog);
-	}
+	if (!st && !(st = veil_catalog_begin(ws.catalog, &err)))
+		st = cli_commit_audited(&ws, veil_catalog_token_revoke(ws.catalog, a.pos, &err),
+		                        "token.revoke", t.principal, json_pack("{s:s}", "token_id", a.pos),
+		                        &err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);

@@ -156,7 +156,10 @@ const cli_command cli_commands[] = {
          "usage: veil audit proof inclusion INDEX [--size N] [-o FILE]\n"
          "       veil audit proof consistency OLD NEW [-o FILE]\n\n"
          "Writes a self-contained JSON proof relative to signed tree heads, which anyone\n"
-         "can check with the log's public key alone ('veil audit check-proof').\n" COMMON_HELP,
+         "can check with the log's public key alone ('veil audit check-proof').\n\n"
+         "Options:\n"
+         "  --size N            prove against the signed head of size N (default latest)\n"
+         "  -o, --output FILE   write the proof to FILE (default standard output)\n" COMMON_HELP,
          {{VEIL_VERB_READ, "audit-events"}}},
         {"audit check-proof", cmd_audit_check_proof, "check a proof with a public key alone",
          "usage: veil audit check-proof FILE --public-key HEX|FILE\n\n"

@@ -29,6 +29,35 @@ int cli_common_opt(cli_global *g, const cli_command *cmd, int opt)
 	}
 }
 
+/* Whether the command's usage text names option `opt` ("--json"): several
+ * commands share one option table, and each accepts only what its help
+ * promises. An option with no long name is the command's own choice. */
+static bool documented(const cli_command *cmd, const struct option *longopts, int opt)
+{
+	for (const struct option *o = longopts; o->name; o++) {
+		if (o->val != opt)
+			continue;
+		size_t n = strlen(o->name);
+		for (const char *p = strstr(cmd->usage, "--"); p; p = strstr(p + 2, "--")) {
+			char next = p[2 + n];
+			if (strncmp(p + 2, o->name, n) == 0 && !(next == '-' || (next >= 'a' && next <= 'z')))
+				return true;
+		}
+		return false;
+	}
+	return true;
+}
+
+int cli_positional(const cli_command *cmd, int argc, char **argv, int min, int max)
+{
+	int n = argc - optind;
+	if (n < min)
+		return cli_usage_error(cmd, n ? "too few arguments" : "missing argument");
+	if (n > max)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + max]);
+	return -1;
+}
+
 int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const char *shortopts,
             const struct option *longopts, int *rc)
 {
@@ -42,6 +71,10 @@ int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const 
 		if (opt == -1)
 			return -1;
 		int r = cli_common_opt(g, cmd, opt);
+		if (r < 0 && !documented(cmd, longopts, opt)) {
+			*rc = cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
+			return -1;
+		}
 		if (r < 0)
 			return opt;
 		if (r > 0 || opt == 'h') {
