@@ -198,8 +198,9 @@ static veil_status policy_name(const policy_args *a, char out[VEIL_CATALOG_NAME_
 	if (a->name)
 		snprintf(out, VEIL_CATALOG_NAME_MAX, "%s", a->name);
 	else {
-		const char *base = strrchr(a->pos, '/');
-		base = base ? base + 1 : a->pos;
+		const char *file = a->pos ? a->pos : "";
+		const char *base = strrchr(file, '/');
+		base = base ? base + 1 : file;
 		size_t n = strcspn(base, ".");
 		snprintf(out, VEIL_CATALOG_NAME_MAX, "%.*s", (int)(n < VEIL_CATALOG_NAME_MAX ? n : 64), base);
 	}
