@@ -41,3 +41,18 @@ t2=$(now)
 cmp -s "$work/in" "$work/out" || { echo "bench: round trip mismatch" >&2; exit 1; }
 report "veil data upload (${size_mb} MiB)" "$(rate "$t0" "$t1")"
 report "veil data download (${size_mb} MiB)" "$(rate "$t1" "$t2")"
+
+# The fixed cost of a command in a workspace: open, unlock the root (scrypt
+# at 2^14 here), authenticate the token, decide, sign the decision into the
+# audit log. Set against the same number of bare process starts (`veil
+# version`) in the same run.
+runs=${VEIL_BENCH_RUNS:-20}
+t0=$(now)
+for _ in $(seq "$runs"); do "$veil" version >/dev/null; done
+t1=$(now)
+for _ in $(seq "$runs"); do "$veil" -q data inspect bench >/dev/null; done
+t2=$(now)
+python3 -c "
+base = ($t1 - $t0) / $runs * 1000; cmd = ($t2 - $t1) / $runs * 1000
+print('%-34s %6.1f ms' % ('veil version (process start)', base))
+print('%-34s %6.1f ms  ratio to a bare start %.1f' % ('veil data inspect (authz + audit)', cmd, cmd / base))"
