@@ -332,6 +332,14 @@ static veil_status decide(cli_ws *ws, const cli_target *t, bool commit, veil_acc
 	if (missing && d->allowed) {
 		veil_err_set(err, VEIL_E_NOTFOUND, "no compartment named '%s'", t->compartment);
 		veil_err_hint(err, "'veil compartment list' shows the compartments");
+		/* The action of the refused request: its command, "data upload"
+		 * recorded as "data.upload" like the command's own events. */
+		char action[64];
+		snprintf(action, sizeof action, "%s", ws->g->cmd ? ws->g->cmd->name : "request");
+		for (char *c = action; *c; c++)
+			if (*c == ' ')
+				*c = '.';
+		cli_audit_refusal(ws, action, resource, err);
 		return VEIL_E_NOTFOUND;
 	}
 	return VEIL_OK;

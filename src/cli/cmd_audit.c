@@ -38,6 +38,7 @@ veil_status cli_audit_append(cli_ws *ws, const char *action, const char *resourc
 veil_status cli_commit_audited(cli_ws *ws, veil_status st, const char *action, const char *resource,
                                json_t *detail, veil_err *err)
 {
+	bool change_failed = st != VEIL_OK;
 	if (!st)
 		st = cli_audit(ws, action, resource, "ok", detail, err);
 	else
@@ -45,6 +46,10 @@ veil_status cli_commit_audited(cli_ws *ws, veil_status st, const char *action, c
 	if (!st)
 		return veil_catalog_commit(ws->catalog, err);
 	veil_catalog_rollback(ws->catalog);
+	/* A change refused for what it asked (an unknown member, a taken
+	 * name) is a refused request: recorded too. */
+	if (change_failed)
+		cli_audit_refusal(ws, action, resource, err);
 	return st;
 }
 

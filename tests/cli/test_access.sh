@@ -644,6 +644,20 @@ import json; ev=[e for e in json.load(open('$T/out')) if e['action']=='access.de
 assert len(ev) >= 10, len(ev)
 for e in ev:
     d=e['detail']; assert d['operation'] and d['verb'] in ('inspect','read','use','manage') and d['reason'], e"
+# ==== 8. refused for what they ask, after being allowed: recorded too ====
+new_events
+veil group add analysts no-such-principal
+expect_fail "adding an unknown principal to a group is refused" $E_NOTFOUND "no-such-principal"
+audit_check "... and recorded as a failed group.add" "
+assert any(e['action']=='group.add' and e['outcome']=='failed' and 'no-such-principal' in e['detail']['reason'] for e in ev), show()"
+echo "a,b" >"$T/lost.csv"
+veil data upload "$T/lost.csv" --name lost --owner o --compartment no-such-compartment
+expect_fail "an upload into an unknown compartment is refused" $E_NOTFOUND "no compartment named 'no-such-compartment'"
+audit_check "... and recorded as a failed data.upload" "
+assert any(e['action']=='data.upload' and e['outcome']=='failed' for e in ev), show()"
+veil data list --json
+check "... and stored nothing" sh -c "! grep -q '\"lost\"' '$T/out'"
+
 veil audit verify
 expect_rc "and the audit log still verifies" 0
 
