@@ -125,8 +125,6 @@ veil_status cli_authenticate(cli_ws *ws, veil_err *err)
 		st = check_token(ws, tok, len, err);
 	if (tok)
 		cli_secret_free(tok);
-	/* Counted as a decision either way: the command did not skip one. */
-	ws->g->decisions++;
 	if (st) {
 		memset(&ws->principal, 0, sizeof ws->principal);
 		ws->ngroups = 0;
@@ -294,6 +292,18 @@ static json_t *decision_detail(cli_ws *ws, const cli_target *t, const veil_acces
 	return o;
 }
 
+void cli_audit_missing(cli_ws *ws, const char *resource, const veil_err *why)
+{
+	/* The command's own action: "data upload" is recorded as
+	 * "data.upload", like the events of its successes. */
+	char action[64];
+	snprintf(action, sizeof action, "%s", ws->g->cmd ? ws->g->cmd->name : "request");
+	for (char *c = action; *c; c++)
+		if (*c == ' ')
+			*c = '.';
+	cli_audit_refusal(ws, action, resource, why);
+}
+
 static veil_status decide(cli_ws *ws, const cli_target *t, bool commit, veil_access_decision *d,
                           veil_err *err)
 {
@@ -332,14 +342,7 @@ static veil_status decide(cli_ws *ws, const cli_target *t, bool commit, veil_acc
 	if (missing && d->allowed) {
 		veil_err_set(err, VEIL_E_NOTFOUND, "no compartment named '%s'", t->compartment);
 		veil_err_hint(err, "'veil compartment list' shows the compartments");
-		/* The action of the refused request: its command, "data upload"
-		 * recorded as "data.upload" like the command's own events. */
-		char action[64];
-		snprintf(action, sizeof action, "%s", ws->g->cmd ? ws->g->cmd->name : "request");
-		for (char *c = action; *c; c++)
-			if (*c == ' ')
-				*c = '.';
-		cli_audit_refusal(ws, action, resource, err);
+		cli_audit_missing(ws, resource, err);
 		return VEIL_E_NOTFOUND;
 	}
 	return VEIL_OK;
@@ -361,13 +364,144 @@ veil_status cli_authorize(cli_ws *ws, const cli_target *t, veil_err *err)
 		return st;
 	if (d.allowed)
 		return VEIL_OK;
+	/* Without a deciding statement the reason would name the target's
+	 * compartment, which tells a principal without access where (and so
+	 * that) a resource exists. The audit event keeps the full reason. */
 	veil_err_set(err, VEIL_E_DENIED, "%s may not %s %s%s%s: %s", ws->principal.name,
-	             veil_verb_name(t->verb), t->type, t->name ? " " : "", t->name ? t->name : "", d.reason);
+	             veil_verb_name(t->verb), t->type, t->name ? " " : "", t->name ? t->name : "",
+	             d.by_statement ? d.reason : "no statement allows it");
 	veil_err_hint(err,
 	              "run 'veil policy explain --as %s --verb %s --resource %s%s%s' to see why, or ask an "
 	              "administrator for a policy that allows it",
 	              ws->principal.name, veil_verb_name(t->verb), t->type, t->name ? ":" : "",
 	              t->name ? t->name : "");
+	return VEIL_E_DENIED;
+}
+
+/* ---- the keeper rule ---- */
+
+typedef struct keeper_ctx {
+	cli_ws *ws;
+	const veil_policy_ref *refs;
+	size_t n;
+	const char *compartment;
+	int64_t now;
+	bool found;
+} keeper_ctx;
+
+static veil_status active_token(void *ctx, const veil_token_info *t, veil_err *err)
+{
+	(void)err;
+	keeper_ctx *k = ctx;
+	if (!t->revoked && (!t->expires || t->expires > k->now))
+		k->found = true;
+	return VEIL_OK;
+}
+
+/* Whether p may manage policies in `compartment` (NULL: tenancy) under refs. */
+static veil_status may_manage_policies(cli_ws *ws, const veil_policy_ref *refs, size_t n,
+                                       const veil_principal *p, const char *compartment, bool *ok,
+                                       veil_err *err)
+{
+	char groups[VEIL_CATALOG_GROUPS_PER_PRINCIPAL][VEIL_CATALOG_NAME_MAX];
+	size_t ng = 0;
+	cli_target t = {.verb = VEIL_VERB_MANAGE, .type = "policies", .compartment = compartment};
+	cli_request r;
+	veil_access_decision d = {0};
+	veil_status st = veil_catalog_groups_of(ws->catalog, p->name, groups, &ng, err);
+	if (!st)
+		st = cli_request_make(ws, p, (const char(*)[VEIL_CATALOG_NAME_MAX])groups, ng, &t, &r, err);
+	if (!st)
+		st = veil_access_decide(refs, n, &r.req, &d, NULL, NULL, err);
+	*ok = !st && d.allowed;
+	return st;
+}
+
+static veil_status check_one(void *ctx, const veil_principal *p, veil_err *err)
+{
+	keeper_ctx *k = ctx;
+	if (k->found || p->disabled)
+		return VEIL_OK;
+	bool ok = false;
+	veil_status st = may_manage_policies(k->ws, k->refs, k->n, p, NULL, &ok, err);
+	if (!st && ok && k->compartment)
+		st = may_manage_policies(k->ws, k->refs, k->n, p, k->compartment, &ok, err);
+	/* Last, as the dearest: does it hold a token it can act with? */
+	if (!st && ok)
+		st = veil_catalog_token_list(k->ws->catalog, p->name, active_token, k, err);
+	return st;
+}
+
+static veil_status find_keeper(cli_ws *ws, const veil_policy_ref *refs, size_t n, const char *compartment,
+                               bool *found, veil_err *err)
+{
+	veil_status st = VEIL_OK;
+	if (!refs && !(st = cli_policies_load(ws, err))) {
+		refs = ws->policies->refs;
+		n = ws->policies->n;
+	}
+	keeper_ctx k = {.ws = ws, .refs = refs, .n = n, .compartment = compartment, .now = veil_time_now()};
+	if (!st)
+		st = veil_catalog_principal_list(ws->catalog, check_one, &k, err);
+	*found = k.found;
+	return st;
+}
+
+veil_status cli_keeper_exists(cli_ws *ws, bool *exists, veil_err *err)
+{
+	return find_keeper(ws, NULL, 0, NULL, exists, err);
+}
+
+veil_status cli_check_keeper(cli_ws *ws, const veil_policy_ref *refs, size_t n, const char *compartment,
+                             veil_err *err)
+{
+	bool found = false;
+	veil_status st = find_keeper(ws, refs, n, compartment, &found, err);
+	if (st || found)
+		return st;
+	veil_err_set(
+	        err, VEIL_E_INVALID,
+	        "refused: afterwards no enabled principal with an active token could manage policies in %s",
+	        compartment && strcmp(compartment, VEIL_ACCESS_TENANCY) != 0 ? compartment : "tenancy");
+	veil_err_hint(err,
+	              "keep at least one administrator who can act (an enabled principal with a token, in a "
+	              "group allowed to manage policies)");
+	return VEIL_E_INVALID;
+}
+
+veil_status cli_may_act_for(cli_ws *ws, const char *target, veil_err *err)
+{
+	if (strcmp(target, ws->principal.name) == 0)
+		return VEIL_OK;
+	veil_principal p;
+	bool target_admin = false, actor_admin = false;
+	veil_status st = cli_policies_load(ws, err);
+	if (!st)
+		st = veil_catalog_principal_get(ws->catalog, target, &p, err);
+	if (!st)
+		st = may_manage_policies(ws, ws->policies->refs, ws->policies->n, &p, NULL, &target_admin,
+		                         err);
+	if (!st && target_admin)
+		st = may_manage_policies(ws, ws->policies->refs, ws->policies->n, &ws->principal, NULL,
+		                         &actor_admin, err);
+	if (st || !target_admin || actor_admin)
+		return st;
+	veil_err_set(
+	        err, VEIL_E_DENIED,
+	        "%s may not act for %s: %s administers the workspace (may manage policies in tenancy) and %s "
+	        "does not",
+	        ws->principal.name, target, target, ws->principal.name);
+	veil_err_hint(err, "only the administrator itself, or another administrator, may issue its tokens or "
+	                   "disable it");
+	char resource[2 * VEIL_CATALOG_NAME_MAX];
+	snprintf(resource, sizeof resource, "principals:%s", target);
+	veil_err e2;
+	veil_err_clear(&e2);
+	if (cli_audit(ws, "access.decide", resource, "denied",
+	              json_pack("{s:s, s:s, s:s}", "operation", ws->g->cmd ? ws->g->cmd->name : "?", "verb",
+	                        "manage", "reason", err->msg),
+	              &e2))
+		cli_warn("%s", e2.msg);
 	return VEIL_E_DENIED;
 }
 

@@ -200,6 +200,10 @@ veil_status cli_audit(cli_ws *ws, const char *action, const char *resource, cons
  * with the error message. A failure to record it is only a warning: the
  * request is refused either way. */
 void cli_audit_refusal(cli_ws *ws, const char *action, const char *resource, const veil_err *why);
+/* Records a request refused because what it names does not exist, after
+ * access to it was allowed: the command's action ("data.upload"), outcome
+ * "failed". */
+void cli_audit_missing(cli_ws *ws, const char *resource, const veil_err *why);
 /* Appends without committing: for a batch of decisions (a listing) that
  * the caller commits at once with veil_audit_commit. The first append
  * holds the log's lock until then, so keep batches short-lived. */
@@ -353,6 +357,32 @@ int cli_run_list(cli_global *g, bool json, veil_status (*fill)(struct cli_ws *, 
 const char *cli_json_str(json_t *o, const char *k);
 /* "a,b,c" from a JSON array of strings ("-" when empty). */
 void cli_json_join(json_t *arr, char *out, size_t n);
+
+/* Issuing a token for principal `target`, or disabling it, is acting for
+ * or against it. When the target administers the workspace (may manage
+ * policies in tenancy), only the target itself or another administrator
+ * may: otherwise `manage principals` alone would let its holder become an
+ * administrator by issuing one a token, or lock them out. Refused:
+ * VEIL_E_DENIED, audited as a denied decision. */
+veil_status cli_may_act_for(cli_ws *ws, const char *target, veil_err *err) VEIL_MUST_CHECK;
+/* The keeper rule: some enabled principal that holds an active token must
+ * still be able to manage policies in tenancy (and in `compartment`, when
+ * given) under `refs` (NULL: the policies in force), or nobody could ever
+ * repair the policies again. Reads the catalog as the caller's open
+ * transaction sees it, so a change can be checked before it commits.
+ * VEIL_E_INVALID when the rule would be broken. */
+veil_status cli_check_keeper(cli_ws *ws, const veil_policy_ref *refs, size_t n, const char *compartment,
+                             veil_err *err) VEIL_MUST_CHECK;
+/* Whether the rule holds now, without an error when it does not. */
+veil_status cli_keeper_exists(cli_ws *ws, bool *exists, veil_err *err) VEIL_MUST_CHECK;
+
+/* Makes key (KEK) `name` in `compartment`, bound to the request's region:
+ * the catalog records where it lives, the KMS makes version 1, the audit
+ * log says so, all or nothing on the catalog's side (a KEK whose catalog
+ * record was lost to a crash counts as in tenancy). The caller has
+ * authorized `manage keys`. VEIL_E_EXISTS when the name is taken. */
+veil_status cli_key_create(cli_ws *ws, const char *name, const char *compartment, const char *reason,
+                           veil_err *err) VEIL_MUST_CHECK;
 
 /* Releases a data key to this process: the KMS refuses a key held in
  * another region than the request's. */

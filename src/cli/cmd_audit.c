@@ -39,6 +39,9 @@ veil_status cli_commit_audited(cli_ws *ws, veil_status st, const char *action, c
                                json_t *detail, veil_err *err)
 {
 	bool change_failed = st != VEIL_OK;
+	/* No change may leave the workspace without an administrator. */
+	if (!st && (st = cli_check_keeper(ws, NULL, 0, NULL, err)))
+		change_failed = true;
 	if (!st)
 		st = cli_audit(ws, action, resource, "ok", detail, err);
 	else

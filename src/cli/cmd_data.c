@@ -124,13 +124,36 @@ typedef struct upload_args {
 static veil_status ensure_kek(cli_ws *ws, const char *owner, const char *compartment, veil_err *err)
 {
 	cli_resource r;
-	veil_status st = cli_authorize_resource(ws, "keys", owner, VEIL_VERB_USE, &r, err);
-	if (st != VEIL_E_NOTFOUND) {
-		if (!st)
-			cli_resource_free(&r);
+	veil_status st = cli_resource_find(ws, "keys", owner, VEIL_VERB_USE, &r, err);
+	bool found = !st && r.found;
+	char key_compartment[VEIL_CATALOG_NAME_MAX];
+	snprintf(key_compartment, sizeof key_compartment, "%s", found ? r.compartment : "");
+	if (found)
+		st = cli_authorize(ws, &r.t, err);
+	if (!st)
+		cli_resource_free(&r);
+	if (st)
 		return st;
+	if (found) {
+		/* A key from an unrelated compartment (made there by whoever
+		 * manages keys in it) must not protect this dataset: it has to
+		 * live where the dataset does, or above. */
+		char path[VEIL_CATALOG_COMPARTMENT_DEPTH][VEIL_CATALOG_NAME_MAX];
+		size_t n = 0;
+		if ((st = veil_catalog_compartment_path(ws->catalog, compartment, path, &n, err)))
+			return st;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(path[i], key_compartment) == 0)
+				return VEIL_OK;
+		veil_err_set(err, VEIL_E_INVALID,
+		             "key %s lives in compartment %s, which does not contain compartment %s where "
+		             "the dataset "
+		             "lives",
+		             owner, key_compartment, compartment);
+		veil_err_hint(err, "upload with an owner whose key lives in %s or above it", compartment);
+		cli_audit_refusal(ws, "data.upload", owner, err);
+		return VEIL_E_INVALID;
 	}
-	veil_err_clear(err);
 	cli_target t = {.verb = VEIL_VERB_MANAGE,
 	                .type = "keys",
 	                .name = owner,
@@ -139,18 +162,13 @@ static veil_status ensure_kek(cli_ws *ws, const char *owner, const char *compart
 	                .region = ws->request_region};
 	if ((st = cli_authorize(ws, &t, err)))
 		return st;
-	if ((st = veil_catalog_key_set_compartment(ws->catalog, owner, compartment, ws->principal.name, err)))
-		return st;
-	st = veil_kms_kek_create(ws->kms, owner, ws->request_region, err);
-	if (st == VEIL_E_EXISTS)
-		return VEIL_OK; /* a concurrent upload for the same new owner made (and audited) it */
-	if (st)
-		return st;
-	return cli_audit(ws, "key.create", owner, "ok",
-	                 json_pack("{s:i, s:s, s:s, s:s}", "version", 1, "reason", "first upload",
-	                           "compartment", compartment, "region",
-	                           ws->request_region ? ws->request_region : ""),
-	                 err);
+	st = cli_key_create(ws, owner, compartment, "first upload", err);
+	/* A concurrent upload for the same new owner made (and audited) it. */
+	if (st == VEIL_E_EXISTS) {
+		veil_err_clear(err);
+		return VEIL_OK;
+	}
+	return st;
 }
 
 /* Encrypts the file into the store. On success *v has size, sha256,
@@ -503,14 +521,21 @@ static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_versio
 	veil_dek_info di = {0};
 	veil_atomic_file out = {.fd = -1};
 	tap t = {.out_fd = STDOUT_FILENO};
-	bool audited = false;
 	veil_status st = check_key(ws, v, &di, err);
 	json_t *detail =
 	        json_pack("{s:s, s:s, s:I, s:s}", "dek_id", v->dek_id, "kek", di.kek_name, "kek_version",
 	                  (json_int_t)di.kek_version, "to", output ? "file" : "stdout");
 	if (!st && !output) {
-		st = cli_audit(ws, "data.download", ref, "ok", json_incref(detail), err);
-		audited = true;
+		/* Streaming cannot wait for the end before it is recorded, but the
+		 * key manager's own refusals (a key bound to another region) must
+		 * come before a record that says plaintext was released. */
+		uint8_t *probe = veil_secure_alloc(VEIL_KMS_DEK_LEN);
+		st = probe ? cli_release_dek(ws, v->dek_id, probe, err)
+		           : veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+		veil_secure_free(probe, VEIL_KMS_DEK_LEN);
+		if (!st) {
+			st = cli_audit(ws, "data.download", ref, "ok", json_incref(detail), err);
+		}
 	}
 	if (!st && output) {
 		st = veil_atomic_open(&out, output, 0600, err);
@@ -522,7 +547,7 @@ static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_versio
 		veil_hash_free(t.hash);
 	if (!st && t.out) {
 		st = cli_audit(ws, "data.download", ref, "ok", json_incref(detail), err);
-		audited = true;
+
 		if (!st)
 			st = veil_atomic_commit(&out, err);
 		else
@@ -530,7 +555,8 @@ static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_versio
 	} else if (t.out) {
 		veil_atomic_abort(&out);
 	}
-	if (st && !audited) {
+	/* Also after an "ok" for standard output: what was streamed stopped. */
+	if (st) {
 		veil_err aerr;
 		json_object_set_new(detail, "result", json_string(veil_status_str(st)));
 		if (cli_audit(ws, "data.download", ref, "failed", json_incref(detail), &aerr))

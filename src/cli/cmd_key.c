@@ -59,6 +59,22 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 	return -1;
 }
 
+veil_status cli_key_create(cli_ws *ws, const char *name, const char *compartment, const char *reason,
+                           veil_err *err)
+{
+	veil_status st = veil_catalog_begin(ws->catalog, err);
+	if (st)
+		return st;
+	st = veil_catalog_key_set_compartment(ws->catalog, name, compartment, ws->principal.name, err);
+	if (!st)
+		st = veil_kms_kek_create(ws->kms, name, ws->request_region, err);
+	return cli_commit_audited(ws, st, "key.create", name,
+	                          json_pack("{s:i, s:s, s:s, s:s}", "version", 1, "compartment", compartment,
+	                                    "region", ws->request_region ? ws->request_region : "", "reason",
+	                                    reason),
+	                          err);
+}
+
 int cmd_key_create(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("key create");
@@ -81,19 +97,8 @@ int cmd_key_create(cli_global *g, int argc, char **argv)
 	                .owner = a.name,
 	                .region = ws.request_region};
 	veil_status st = cli_authorize(&ws, &t, &err);
-	veil_kek_info existing;
-	if (!st && veil_kms_kek_get(ws.kms, a.name, &existing, NULL) == VEIL_OK)
-		st = veil_err_set(&err, VEIL_E_EXISTS, "key %s exists", a.name);
 	if (!st)
-		st = veil_catalog_key_set_compartment(ws.catalog, a.name, compartment, ws.principal.name,
-		                                      &err);
-	if (!st)
-		st = veil_kms_kek_create(ws.kms, a.name, ws.request_region, &err);
-	if (!st)
-		st = cli_audit(&ws, "key.create", a.name, "ok",
-		               json_pack("{s:i, s:s, s:s}", "version", 1, "compartment", compartment,
-		                         "region", ws.request_region ? ws.request_region : ""),
-		               &err);
+		st = cli_key_create(&ws, a.name, compartment, "key create", &err);
 	cli_ws_close(&ws);
 	if (st)
 		return cli_fail(&err);
@@ -129,7 +134,8 @@ static int load_keks(cli_global *g, veil_kek_info **keks, size_t *n, int64_t *pe
 	veil_status st = veil_kms_kek_list(ws.kms, keks, n, &err);
 	*period = ws.cfg.key_rotation;
 	size_t kept = 0;
-	g->decisions++; /* an empty key store shows nothing */
+	if (!st && *n == 0)
+		g->decisions++; /* an empty key store shows nothing */
 	for (size_t i = 0; !st && i < *n; i++) {
 		char compartment[VEIL_CATALOG_NAME_MAX];
 		bool ok = false;

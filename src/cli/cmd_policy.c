@@ -131,35 +131,8 @@ static bool compartment_within(void *ctx, const char *inner, const char *outer)
 	return false;
 }
 
-/* Whether some enabled principal could still manage policies in tenancy
- * with `refs` in force: a policy change must not lock everyone out. */
-typedef struct keeper_ctx {
-	cli_ws *ws;
-	const veil_policy_ref *refs;
-	size_t n;
-	bool found;
-} keeper_ctx;
-
-static veil_status check_keeper(void *ctx, const veil_principal *p, veil_err *err)
-{
-	keeper_ctx *k = ctx;
-	if (k->found || p->disabled)
-		return VEIL_OK;
-	char groups[VEIL_CATALOG_GROUPS_PER_PRINCIPAL][VEIL_CATALOG_NAME_MAX];
-	size_t ng = 0;
-	cli_target t = {.verb = VEIL_VERB_MANAGE, .type = "policies"};
-	cli_request r;
-	veil_access_decision d = {0};
-	veil_status st = veil_catalog_groups_of(k->ws->catalog, p->name, groups, &ng, err);
-	if (!st)
-		st = cli_request_make(k->ws, p, (const char(*)[VEIL_CATALOG_NAME_MAX])groups, ng, &t, &r,
-		                      err);
-	if (!st)
-		st = veil_access_decide(k->refs, k->n, &r.req, &d, NULL, NULL, err);
-	k->found = !st && d.allowed;
-	return st;
-}
-
+/* The policies in force with `pol` in place of policy `name`: a change
+ * must leave someone able to manage policies, there and in tenancy. */
 static veil_status keeps_a_keeper(cli_ws *ws, const char *name, const veil_policy *pol,
                                   const char *compartment, veil_err *err)
 {
@@ -175,19 +148,8 @@ static veil_status keeps_a_keeper(cli_ws *ws, const char *name, const veil_polic
 		if (strcmp(cur->refs[i].name, name) != 0)
 			refs[n++] = cur->refs[i];
 	refs[n++] = (veil_policy_ref){.policy = pol, .name = name, .version = 0, .attached_to = compartment};
-	keeper_ctx k = {.ws = ws, .refs = refs, .n = n};
-	st = veil_catalog_principal_list(ws->catalog, check_keeper, &k, err);
+	st = cli_check_keeper(ws, refs, n, compartment, err);
 	free(refs);
-	if (!st && !k.found) {
-		veil_err_set(
-		        err, VEIL_E_INVALID,
-		        "with this policy no enabled principal could manage policies in tenancy any more");
-		veil_err_hint(
-		        err,
-		        "keep a statement such as 'Allow group administrators to manage all-resources in "
-		        "tenancy' in some policy");
-		return VEIL_E_INVALID;
-	}
 	return st;
 }
 
@@ -219,24 +181,52 @@ int cmd_policy_apply(cli_global *g, int argc, char **argv)
 		return rc;
 	veil_err err;
 	veil_err_clear(&err);
-	char name[VEIL_CATALOG_NAME_MAX];
-	const char *compartment = a.compartment ? a.compartment : VEIL_ACCESS_TENANCY;
+	char name[VEIL_CATALOG_NAME_MAX], attached[VEIL_CATALOG_NAME_MAX];
 	veil_buf text = {0};
 	veil_policy *pol = NULL;
 	if (policy_name(&a, name, &err))
 		return cli_fail(&err);
+	cli_ws ws;
+	if (cli_ws_open(g, 0, &ws, &err))
+		return cli_fail(&err);
+	/* A new version of an existing policy is a change where it is
+	 * attached: authorized there, and it stays there. Moving it would let
+	 * whoever manages policies in one compartment replace a policy that
+	 * governs another (a tenancy Deny, say). */
+	cli_resource r;
+	veil_status st = cli_resource_find(&ws, "policies", name, VEIL_VERB_MANAGE, &r, &err);
+	bool exists = !st && r.found;
+	snprintf(attached, sizeof attached, "%s",
+	         exists          ? r.compartment
+	         : a.compartment ? a.compartment
+	                         : VEIL_ACCESS_TENANCY);
+	if (!st)
+		cli_resource_free(&r);
+	const char *compartment = attached;
 	cli_target t = {
 	        .verb = VEIL_VERB_MANAGE, .type = "policies", .name = name, .compartment = compartment};
-	cli_ws ws;
-	if (cli_ws_open_for(g, 0, &t, &ws, &err))
+	if (!st)
+		st = cli_authorize(&ws, &t, &err);
+	if (!st && exists && a.compartment && strcmp(a.compartment, attached) != 0) {
+		st = veil_err_set(&err, VEIL_E_INVALID, "policy %s is attached to %s; a policy does not move",
+		                  name, attached);
+		veil_err_hint(
+		        &err,
+		        "apply it without --compartment (or with --compartment %s), or under another name",
+		        attached);
+		cli_audit_refusal(&ws, "policy.apply", name, &err);
+	}
+	if (st) {
+		cli_ws_close(&ws);
 		return cli_fail(&err);
+	}
 	veil_access_names names = {.ctx = ws.catalog,
 	                           .group_exists = group_exists,
 	                           .compartment_exists = compartment_exists,
 	                           .compartment_within = compartment_within};
 	uint32_t version = 0;
 	bool changed = false;
-	veil_status st = veil_fs_read_file(a.pos, VEIL_POLICY_MAX_BYTES, &text, &err);
+	st = veil_fs_read_file(a.pos, VEIL_POLICY_MAX_BYTES, &text, &err);
 	if (st == VEIL_E_LIMIT)
 		veil_err_hint(&err, "a policy file holds at most %u bytes; split it into several policies",
 		              VEIL_POLICY_MAX_BYTES);

@@ -62,6 +62,15 @@ const char cli_admin_policy[] =
         "# Made with the first administrator. Administrators may do everything in the workspace.\n"
         "Allow group " CLI_ADMIN_GROUP " to manage all-resources in tenancy\n";
 
+/* The administrators group, made unless it exists (a recovery keeps it). */
+static veil_status group_create_or_keep(veil_catalog *cat, const char *by, veil_err *err)
+{
+	veil_group gr;
+	if (veil_catalog_group_get(cat, CLI_ADMIN_GROUP, &gr, NULL) == VEIL_OK)
+		return VEIL_OK;
+	return veil_catalog_group_create(cat, CLI_ADMIN_GROUP, by, err);
+}
+
 /* The first administrator: a user principal in the administrators group,
  * the policy that lets that group do everything, and a token. */
 veil_status cli_first_admin(veil_catalog *cat, const char *ws_id, const char *admin, char *token,
@@ -84,7 +93,7 @@ veil_status cli_first_admin(veil_catalog *cat, const char *ws_id, const char *ad
 	if ((st = veil_catalog_begin(cat, err)))
 		return st;
 	if (!(st = veil_catalog_principal_create(cat, &p, err)) &&
-	    !(st = veil_catalog_group_create(cat, CLI_ADMIN_GROUP, admin, err)) &&
+	    !(st = group_create_or_keep(cat, admin, err)) &&
 	    !(st = veil_catalog_group_add(cat, CLI_ADMIN_GROUP, admin, err)) &&
 	    !(st = veil_catalog_policy_put(cat, CLI_ADMIN_POLICY, VEIL_ACCESS_TENANCY, cli_admin_policy,
 	                                   sizeof cli_admin_policy - 1, admin, &version, &changed, err)) &&
@@ -95,9 +104,12 @@ veil_status cli_first_admin(veil_catalog *cat, const char *ws_id, const char *ad
 }
 
 /* `principal create NAME --first-admin`: a workspace made before access
- * control has no principal, so nobody could act in it. Whoever holds its
- * root key (who could read every key anyway) may then make the first
- * administrator, once: the moment a principal exists this is refused. */
+ * control has no principal, and one whose administrators are all gone
+ * (their tokens expired, say) has nobody who can repair its policies.
+ * Whoever holds the root key (who could read every key anyway) may then
+ * make a new administrator: a new principal in group administrators, the
+ * administrators policy restored to its original text, and a token. It is
+ * refused while anyone can still manage policies. */
 static int first_admin(cli_global *g, const char *name)
 {
 	veil_err err;
@@ -106,13 +118,14 @@ static int first_admin(cli_global *g, const char *name)
 	if (cli_ws_open(g, WS_NO_PRINCIPAL, &ws, &err))
 		return cli_fail(&err);
 	g->decisions++;
-	uint64_t n = 0;
+	bool keeper = false;
 	char *token = NULL;
 	char token_id[VEIL_TOKEN_ID_LEN + 1] = "";
-	veil_status st = veil_catalog_principal_count(ws.catalog, &n, &err);
-	if (!st && n) {
+	veil_status st = cli_keeper_exists(&ws, &keeper, &err);
+	if (!st && keeper) {
 		veil_err_set(&err, VEIL_E_DENIED,
-		             "this workspace has principals: --first-admin is only for one that has none");
+		             "this workspace has an administrator who can act: --first-admin is only for one "
+		             "that has none");
 		veil_err_hint(&err,
 		              "ask an administrator: 'veil principal create %s' then 'veil token issue %s'",
 		              name, name);
@@ -272,6 +285,8 @@ int cmd_principal_disable(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	cli_resource r;
 	veil_status st = cli_authorize_resource(&ws, "principals", a.pos[0], VEIL_VERB_MANAGE, &r, &err);
+	if (!st && (st = cli_may_act_for(&ws, a.pos[0], &err)))
+		cli_resource_free(&r);
 	if (!st) {
 		cli_resource_free(&r);
 		if (strcmp(a.pos[0], ws.principal.name) == 0) {

@@ -79,6 +79,8 @@ int cmd_token_issue(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	cli_resource r;
 	veil_status st = cli_authorize_resource(&ws, "principals", a.pos, VEIL_VERB_MANAGE, &r, &err);
+	if (!st)
+		st = cli_may_act_for(&ws, a.pos, &err);
 	char *token = NULL;
 	veil_token_info t = {0};
 	if (!st) {

@@ -17,8 +17,10 @@ int cli_run_list(cli_global *g, bool json, veil_status (*fill)(cli_ws *, cli_lis
 	/* The per-entry decisions were appended as one batch. */
 	if (!st)
 		st = veil_audit_commit(ws.audit, &err);
-	/* An empty listing has nothing to decide on and shows nothing. */
-	g->decisions++;
+	/* An empty listing has nothing to decide on and shows nothing; a
+	 * listing that shows entries must have decided on each. */
+	if (!st && json_array_size(c.arr) == 0)
+		g->decisions++;
 	cli_ws_close(&ws);
 	if (st) {
 		json_decref(c.arr);

@@ -165,6 +165,9 @@ veil_status cli_authorize_resource(cli_ws *ws, const char *type, const char *nam
 		goto fail;
 	if (!r->found) {
 		*err = r->missing;
+		char resource[2 * VEIL_CATALOG_REF_MAX];
+		snprintf(resource, sizeof resource, "%s:%s", type, name);
+		cli_audit_missing(ws, resource, err);
 		st = VEIL_E_NOTFOUND;
 		goto fail;
 	}

@@ -391,9 +391,9 @@ printf 'Allow group scientists to read keys in compartment nowhere\n' >"$T/b5"
 bad "an unknown compartment" $E_INVALID "line 1: compartment 'nowhere' does not exist" "$T/b5"
 printf 'Allow group scientists to read keys in compartment oncology\nAllow group scientists to read keys in compartment finance\n' >"$T/b6"
 bad "a statement outside the compartment the policy is attached to" $E_INVALID \
-	"line 2: compartment 'finance' is outside compartment 'clinical'" "$T/b6" --compartment clinical
+	"line 2: compartment 'finance' is outside compartment 'clinical'" "$T/b6" --compartment clinical --name clin
 printf 'Allow group scientists to read keys in tenancy\n' >"$T/b6b"
-bad "a tenancy statement in a policy attached below tenancy" $E_INVALID "line 1: .*tenancy.*outside" "$T/b6b" \
+bad "a tenancy statement in a policy attached below tenancy" $E_INVALID "line 1: .*tenancy.*outside" "$T/b6b" --name clin \
 	--compartment clinical
 "$PY" -S -c "
 s='Allow group scientists to read keys in tenancy\n'
@@ -404,7 +404,7 @@ bad "a NUL byte" $E_INVALID "line 2, column 1: a NUL byte" "$T/b8"
 printf 'Allow group scientists to read keys in tenancy\n' >"$T/b9"
 veil policy apply "$T/b9" --name administrators
 expect_fail "a policy that removes the last way to manage policies is refused" $E_INVALID \
-	"no enabled principal could manage policies"
+	"no enabled principal with an active token could manage policies"
 nbad=$((nbad + 1))
 check "lockout: stored policies unchanged" test "$(snapshot)" = "$before"
 veil policy apply "$T/b9" --name administrators --dry-run
@@ -660,5 +660,64 @@ check "... and stored nothing" sh -c "! grep -q '\"lost\"' '$T/out'"
 
 veil audit verify
 expect_rc "and the audit log still verifies" 0
+
+# ==== 9. no escalation, no lockout (found by an outside review) ====
+new_ws "$T/rv" --region eu-west || exit 1
+export VEIL_WORKSPACE="$T/rv"
+rm -f "$T/olga.tok" "$T/helpdesk.tok" "$T/w1.tok"
+quietly compartment create clinical
+quietly compartment create oncology --parent clinical
+quietly group create onc-admins
+user olga --group onc-admins
+printf 'Allow group onc-admins to manage all-resources in compartment oncology\n' >"$T/onc.policy"
+quietly policy apply "$T/onc.policy" --name onc --compartment oncology
+printf "Deny group onc-admins to manage datasets in tenancy where target.classification = 'restricted'\n" >"$T/guard.policy"
+quietly policy apply "$T/guard.policy" --name guard
+as "$T/olga.tok" policy apply "$T/onc.policy" --name guard --compartment oncology
+expect_fail "a compartment administrator cannot replace a tenancy policy by moving it" $E_DENIED "olga may not manage policies guard"
+veil policy show guard
+check "... the tenancy policy is intact" out_has "Deny group onc-admins"
+veil policy apply "$T/guard.policy" --name guard --compartment oncology
+expect_fail "even an administrator does not move a policy" $E_INVALID "attached to tenancy; a policy does not move"
+
+quietly group create helpdesk
+user helpdesk --group helpdesk
+printf 'Allow group helpdesk to manage principals in tenancy\n' >"$T/hd.policy"
+quietly policy apply "$T/hd.policy" --name helpdesk
+as "$T/helpdesk.tok" token issue admin --output "$T/stolen.tok"
+expect_fail "manage principals does not let you issue an administrator's token" $E_DENIED "administers the workspace"
+check "... and no token file appears" test ! -e "$T/stolen.tok"
+as "$T/helpdesk.tok" principal disable admin
+expect_fail "... nor disable an administrator" $E_DENIED "administers the workspace"
+as "$T/helpdesk.tok" token issue olga --expires 1h
+expect_rc "... while tokens for other principals are its job" 0
+
+veil group remove administrators admin
+expect_fail "removing the last administrator from its group is refused" $E_INVALID "no enabled principal with an active token"
+veil group list --json
+check "... and the group is unchanged" "$PY" -S -c "
+import json; g={x['name']: x['members'] for x in json.load(open('$T/out'))}
+assert g['administrators'] == ['admin'], g"
+admin_id=$("$VEIL_BIN" token list --principal admin --json | "$PY" -S -c "import json,sys; print(json.load(sys.stdin)[0]['id'])")
+veil token revoke "$admin_id"
+expect_fail "revoking the last administrator's only token is refused" $E_INVALID "no enabled principal with an active token"
+
+echo "scan,label" >"$T/onc.csv"
+as "$T/olga.tok" data upload "$T/onc.csv" --name oncdata --owner olga --compartment oncology
+expect_rc "a first upload in a compartment makes the owner's key there" 0
+as "$T/olga.tok" key create bob --compartment oncology
+expect_rc "a compartment administrator makes a key in its compartment" 0
+veil data upload "$T/onc.csv" --name bobdata --owner bob
+expect_fail "a tenancy dataset is never wrapped under a key from a sub-compartment" $E_INVALID "key bob lives in compartment oncology"
+
+quietly group create workers
+user w1 --kind worker --region us-east --group workers
+printf 'Allow group workers to manage datasets in tenancy\nAllow group workers to use keys in tenancy\n' >"$T/w.policy"
+quietly policy apply "$T/w.policy" --name workers
+as "$T/w1.tok" data download oncdata -o -
+expect_fail "a worker in another region streams nothing" $E_DENIED "may only be released in region 'eu-west'"
+veil audit log
+check "... and the log does not claim a download happened" sh -c "! awk '\$3 == \"w1\" && \$4 == \"data.download\" && \$5 == \"ok\"' '$T/out' | grep -q ."
+check "... it records the refusal" sh -c "awk '\$3 == \"w1\" && \$4 == \"data.download\" && \$5 == \"failed\"' '$T/out' | grep -q ."
 
 finish

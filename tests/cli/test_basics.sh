@@ -125,7 +125,7 @@ expect_rc "the new administrator can act" 0
 VEIL_TOKEN=$boss veil policy show administrators --workspace "$T/old"
 check "with the administrators policy" out_has "Allow group administrators to manage all-resources in tenancy"
 (unset VEIL_TOKEN_FILE; "$VEIL_BIN" principal create mallory --first-admin --workspace "$T/old" >"$T/out" 2>"$T/err"); RC=$?
-expect_fail "--first-admin is refused once a principal exists" $E_DENIED "has principals"
+expect_fail "--first-admin is refused while an administrator can act" $E_DENIED "has an administrator who can act"
 VEIL_TOKEN=$boss veil principal list --workspace "$T/old"
 check "and made no principal" sh -c "! grep -q mallory '$T/out'"
 VEIL_TOKEN=$boss veil audit log --workspace "$T/old"
