@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- authentication ---- */
 
@@ -31,6 +32,12 @@ static veil_status read_token(cli_global *g, char **tok, size_t *len, veil_err *
 		/* The argv copy is visible in /proc/PID/cmdline while veil runs. */
 		veil_wipe(g->token, strlen(g->token));
 		g->token = NULL;
+		/* An environment token is not used, and no child should see it. */
+		const char *env = getenv("VEIL_TOKEN");
+		if (env) {
+			veil_wipe((void *)env, strlen(env));
+			unsetenv("VEIL_TOKEN");
+		}
 		*tok = s;
 		*len = n;
 		return VEIL_OK;
@@ -43,6 +50,11 @@ static veil_status read_token(cli_global *g, char **tok, size_t *len, veil_err *
 		              "first administrator's token, 'veil token issue' makes more");
 		return VEIL_E_AUTH;
 	}
+	const char *file = getenv("VEIL_TOKEN_FILE");
+	struct stat sb;
+	if (!getenv("VEIL_TOKEN") && file && stat(file, &sb) == 0 && (sb.st_mode & 077))
+		cli_warn("the token file %s can be read by others (mode %04o): run 'chmod 600 %s'", file,
+		         (unsigned)(sb.st_mode & 07777), file);
 	return cli_read_secret("API token", "VEIL_TOKEN", "VEIL_TOKEN_FILE", false, tok, len, err);
 }
 

@@ -520,6 +520,14 @@ int cmd_policy_explain(cli_global *g, int argc, char **argv)
 		st = cli_resource_find(&ws, type, name, verb, &r, &err);
 	else if (!st)
 		r.t = (cli_target){.verb = verb, .type = type};
+	if (!st && a.compartment && r.found) {
+		veil_err_set(&err, VEIL_E_INVALID,
+		             "%s %s exists in compartment %s: --compartment is for a resource "
+		             "that does not exist yet",
+		             type, name, r.compartment);
+		st = veil_err_hint(&err,
+		                   "leave out --compartment to explain the decision enforcement would make");
+	}
 	if (!st && a.compartment)
 		r.t.compartment = a.compartment;
 	if (!st)
