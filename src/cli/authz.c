@@ -24,7 +24,8 @@ static veil_status read_token(cli_global *g, char **tok, size_t *len, veil_err *
 {
 	if (g->token) {
 		size_t n = strnlen(g->token, VEIL_TOKEN_LEN + 1);
-		char *s = veil_secure_alloc(VEIL_TOKEN_LEN + 2);
+		/* Freed by cli_secret_free like every secret read here. */
+		char *s = cli_secret_alloc();
 		if (!s)
 			return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory for the token");
 		memcpy(s, g->token, n);

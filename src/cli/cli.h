@@ -405,6 +405,8 @@ veil_status cli_first_admin(veil_catalog *cat, const char *ws_id, const char *ad
 veil_status cli_read_secret(const char *what, const char *env, const char *env_file, bool confirm, char **out,
                             size_t *len, veil_err *err) VEIL_MUST_CHECK;
 void cli_secret_free(char *s);
+/* A secret buffer of the size cli_secret_free expects (NULL on failure). */
+char *cli_secret_alloc(void);
 
 /* ---- progress (progress.c): a bar on stderr when it is a terminal and the
  * job has taken more than a second ---- */

@@ -122,6 +122,11 @@ veil_status cli_read_secret(const char *what, const char *env, const char *env_f
 	return VEIL_OK;
 }
 
+char *cli_secret_alloc(void)
+{
+	return veil_secure_alloc(SECRET_MAX);
+}
+
 void cli_secret_free(char *s)
 {
 	veil_secure_free(s, SECRET_MAX);
