@@ -44,16 +44,10 @@ static int parse(cli_global *g, const cli_command *cmd, int argc, char **argv, b
 				return cli_usage_error(cmd, "--version must be a whole number from 1 to %u",
 				                       UINT32_MAX);
 			a->version = (uint32_t)v;
-		} else
-			return cli_usage_error(cmd, "option not valid for 'veil %s'", cmd->name);
+		}
 	}
-	if (rc >= 0)
+	if (rc >= 0 || (rc = cli_positional(cmd, argc, argv, want_name, want_name)) >= 0)
 		return rc;
-	int left = argc - optind;
-	if (want_name && left != 1)
-		return cli_usage_error(cmd, left ? "give exactly one key name" : "a key name is required");
-	if (!want_name && left)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (want_name)
 		a->name = argv[optind];
 	return -1;
