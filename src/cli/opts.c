@@ -51,8 +51,13 @@ static bool documented(const cli_command *cmd, const struct option *longopts, in
 int cli_positional(const cli_command *cmd, int argc, char **argv, int min, int max)
 {
 	int n = argc - optind;
-	if (n < min)
-		return cli_usage_error(cmd, n ? "too few arguments" : "missing argument");
+	if (n < min) {
+		/* Name what is missing: the usage line says it ("veil key create NAME ..."). */
+		const char *u = cmd->usage, *nl = strchr(u, '\n');
+		int len = nl ? (int)(nl - u) : (int)strlen(u);
+		return cli_usage_error(cmd, "%s (%.*s)", n ? "too few arguments" : "missing argument", len,
+		                       u);
+	}
 	if (n > max)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + max]);
 	return -1;
