@@ -171,4 +171,110 @@ veil_status veil_obj_open(const uint8_t dek[VEIL_OBJ_DEK_LEN], const veil_obj_he
                           const veil_obj_opts *opts, veil_read_fn rd, void *rctx, veil_write_fn wr,
                           void *wctx, veil_obj_stats *stats, veil_err *err) VEIL_MUST_CHECK;
 
+/* ---- HPKE (RFC 9180), base mode (docs/formats/hpke.md) ----
+ * One suite family: KEM DHKEM(X25519, HKDF-SHA256), KDF HKDF-SHA256, and an
+ * AEAD chosen by its RFC 9180 identifier. veil's own choice is AES-256-GCM;
+ * the other two exist so that the RFC's Appendix A vectors prove the path it
+ * takes. A context is one direction of one session: a sender context only
+ * seals, a receiver context only opens, both export. The sequence number
+ * lives inside the context and is never chosen by the caller. */
+#define VEIL_HPKE_KEM_X25519_SHA256 0x0020u
+#define VEIL_HPKE_KDF_HKDF_SHA256   0x0001u
+#define VEIL_HPKE_AEAD_AES128_GCM   0x0001u
+#define VEIL_HPKE_AEAD_AES256_GCM   0x0002u
+#define VEIL_HPKE_AEAD_CHACHA20     0x0003u /* ChaCha20-Poly1305 */
+
+#define VEIL_HPKE_SK_LEN  32 /* Nsk: a raw X25519 private key */
+#define VEIL_HPKE_PK_LEN  32 /* Npk: a raw X25519 public key */
+#define VEIL_HPKE_ENC_LEN 32 /* Nenc: the encapsulated key (the sender's ephemeral public key) */
+#define VEIL_HPKE_TAG_LEN 16 /* Nt: the same for all three AEADs */
+/* enc || ciphertext || tag: what veil_hpke_seal_base adds to a message. */
+#define VEIL_HPKE_SEAL_OVERHEAD (VEIL_HPKE_ENC_LEN + VEIL_HPKE_TAG_LEN)
+#define VEIL_HPKE_INFO_MAX      1024u        /* bytes of info */
+#define VEIL_HPKE_EXP_CTX_MAX   1024u        /* bytes of exporter context */
+#define VEIL_HPKE_EXPORT_MAX    (255u * 32u) /* RFC 9180 5.3: L <= 255 * Nh */
+#define VEIL_HPKE_MSG_MAX       (1u << 30)   /* bytes of plaintext, and of aad, per message */
+#define VEIL_HPKE_IKM_MIN       32u          /* RFC 9180 7.1: ikm should hold Nsk bytes of entropy */
+#define VEIL_HPKE_IKM_MAX       1024u
+
+typedef struct veil_hpke_ctx veil_hpke_ctx;
+
+/* VEIL_OK for the one KEM and KDF above with any of the three AEADs,
+ * VEIL_E_UNSUPPORTED (naming the identifier) for anything else: for code
+ * that reads suite identifiers off the wire. */
+veil_status veil_hpke_suite_check(unsigned kem_id, unsigned kdf_id, unsigned aead_id,
+                                  veil_err *err) VEIL_MUST_CHECK;
+
+/* SetupBaseS (RFC 9180 5.1.1): a fresh ephemeral key pair, encapsulated to
+ * pkR. enc goes to the receiver; *out is a sender context, freed with
+ * veil_hpke_free. On error *out is NULL and enc is zeroed. A pkR that is a
+ * small-order point fails with VEIL_E_CRYPTO; an aead_id outside the three
+ * with VEIL_E_UNSUPPORTED. info may be NULL when info_len is 0. */
+veil_status veil_hpke_setup_sender(unsigned aead_id, const uint8_t pkR[VEIL_HPKE_PK_LEN], const uint8_t *info,
+                                   size_t info_len, uint8_t enc[VEIL_HPKE_ENC_LEN], veil_hpke_ctx **out,
+                                   veil_err *err) VEIL_MUST_CHECK;
+/* SetupBaseR (RFC 9180 5.1.1). skR should live in veil_secure_alloc memory;
+ * it is only read. A wrong skR, enc or info is not detected here: the
+ * context derives different keys and the first open fails with VEIL_E_AUTH.
+ * An enc that is a small-order point fails here with VEIL_E_CRYPTO. */
+veil_status veil_hpke_setup_receiver(unsigned aead_id, const uint8_t skR[VEIL_HPKE_SK_LEN],
+                                     const uint8_t enc[VEIL_HPKE_ENC_LEN], const uint8_t *info,
+                                     size_t info_len, veil_hpke_ctx **out, veil_err *err) VEIL_MUST_CHECK;
+/* ContextS.Seal: ct receives pt_len + VEIL_HPKE_TAG_LEN bytes (ct may equal
+ * pt for in-place work; no other overlap). Uses the context's sequence
+ * number and advances it. Only on a sender context. When the sequence
+ * number is spent (2^64 - 1 messages) it fails with VEIL_E_LIMIT; set up a
+ * new context. On error ct is wiped and the sequence number is unchanged. */
+veil_status veil_hpke_seal(veil_hpke_ctx *ctx, const uint8_t *aad, size_t aad_len, const uint8_t *pt,
+                           size_t pt_len, uint8_t *ct, veil_err *err) VEIL_MUST_CHECK;
+/* ContextR.Open: pt receives ct_len - VEIL_HPKE_TAG_LEN bytes (pt may equal
+ * ct). Messages must be opened in the order they were sealed. A modified
+ * ct or aad, another key, info or order: VEIL_E_AUTH, pt wiped, sequence
+ * number unchanged (the next message in order still opens). ct shorter
+ * than the tag: VEIL_E_INVALID. Only on a receiver context. */
+veil_status veil_hpke_open(veil_hpke_ctx *ctx, const uint8_t *aad, size_t aad_len, const uint8_t *ct,
+                           size_t ct_len, uint8_t *pt, veil_err *err) VEIL_MUST_CHECK;
+/* Context.Export (RFC 9180 5.3): L bytes (1..VEIL_HPKE_EXPORT_MAX) of
+ * secret bound to the session and exp_ctx. Either side; both get the same
+ * bytes. On error out is wiped. */
+veil_status veil_hpke_export(const veil_hpke_ctx *ctx, const uint8_t *exp_ctx, size_t exp_ctx_len, size_t L,
+                             uint8_t *out, veil_err *err) VEIL_MUST_CHECK;
+/* The sequence number the next seal or open will use. */
+uint64_t veil_hpke_seq(const veil_hpke_ctx *ctx);
+/* Moves the sequence number forward to seq (a receiver whose peer skipped
+ * messages; known-answer tests). Never backward, which would reuse a nonce:
+ * seq below the current one fails with VEIL_E_INVALID. */
+veil_status veil_hpke_skip_to(veil_hpke_ctx *ctx, uint64_t seq, veil_err *err) VEIL_MUST_CHECK;
+/* Wipes every key in the context and frees it. NULL ok. */
+void veil_hpke_free(veil_hpke_ctx *ctx);
+
+/* One message to pkR: out receives enc || ciphertext || tag, that is
+ * pt_len + VEIL_HPKE_SEAL_OVERHEAD bytes; wiped on error. out must not
+ * overlap pt. */
+veil_status veil_hpke_seal_base(unsigned aead_id, const uint8_t pkR[VEIL_HPKE_PK_LEN], const uint8_t *info,
+                                size_t info_len, const uint8_t *aad, size_t aad_len, const uint8_t *pt,
+                                size_t pt_len, uint8_t *out, veil_err *err) VEIL_MUST_CHECK;
+/* Opens what veil_hpke_seal_base made: pt receives in_len -
+ * VEIL_HPKE_SEAL_OVERHEAD bytes; wiped on error. Shorter input than the
+ * overhead: VEIL_E_INVALID; anything modified or a wrong key: VEIL_E_AUTH
+ * (VEIL_E_CRYPTO when enc is a small-order point). */
+veil_status veil_hpke_open_base(unsigned aead_id, const uint8_t skR[VEIL_HPKE_SK_LEN], const uint8_t *info,
+                                size_t info_len, const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                                size_t in_len, uint8_t *pt, veil_err *err) VEIL_MUST_CHECK;
+
+/* DeriveKeyPair (RFC 9180 7.1.3) for DHKEM(X25519, HKDF-SHA256): a key
+ * pair from ikm (VEIL_HPKE_IKM_MIN..VEIL_HPKE_IKM_MAX bytes), which must be
+ * secret and uniformly random. For a fresh random key pair use
+ * veil_x25519_keygen: HPKE's X25519 keys are plain X25519 keys. */
+veil_status veil_hpke_derive_keypair(const uint8_t *ikm, size_t ikm_len, uint8_t sk[VEIL_HPKE_SK_LEN],
+                                     uint8_t pk[VEIL_HPKE_PK_LEN], veil_err *err) VEIL_MUST_CHECK;
+/* KNOWN-ANSWER TESTS ONLY: veil_hpke_setup_sender with the ephemeral key
+ * pair derived from ikmE instead of drawn at random, so that the RFC's
+ * encryptions can be reproduced. Reusing ikmE reuses the ephemeral key and
+ * with it every key of the session: never call it in production code. */
+veil_status veil_hpke_setup_sender_derand(unsigned aead_id, const uint8_t pkR[VEIL_HPKE_PK_LEN],
+                                          const uint8_t *info, size_t info_len, const uint8_t *ikmE,
+                                          size_t ikmE_len, uint8_t enc[VEIL_HPKE_ENC_LEN],
+                                          veil_hpke_ctx **out, veil_err *err) VEIL_MUST_CHECK;
+
 #endif
