@@ -1,0 +1,22 @@
+/*
+ * Inside the attest module: the step of veil_snp_verify that compares what
+ * the VCEK certifies with what the report claims, exposed so that the unit
+ * tests can reach it with real VCEKs and edited reports (an edited report
+ * never gets past the signature, so veil_snp_verify alone cannot show that
+ * these checks refuse what they should). Not part of the public API.
+ */
+#ifndef VEIL_ATTEST_SNP_INT_H
+#define VEIL_ATTEST_SNP_INT_H
+
+#include "veil/attest.h"
+
+#include <openssl/x509.h>
+
+/* Checks the VCEK's SPL extensions against reported_tcb (decoded for
+ * `product`) and its hwID against chip_id. Fills res->reported_tcb and
+ * res->chip_id_masked. VEIL_E_DENIED on a mismatch, VEIL_E_INVALID for a
+ * missing, repeated or malformed extension. */
+veil_status snp_check_vcek_claims(const veil_snp_report *r, X509 *vcek, veil_snp_product product,
+                                  veil_snp_result *res, veil_err *err) VEIL_MUST_CHECK;
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * SEV-SNP verification: the report's ECDSA P-384 signature with the VCEK,
+ * the VCEK -> ASK -> ARK chain (RSA-PSS with SHA-384) ending in an ARK that
+ * is byte for byte one of the pinned ones (roots.c), and the VCEK's TCB and
+ * hwID extensions against the report's reported_tcb and chip_id.
+ *
+ * Order matters for the error a caller sees, not for safety: the chain is
+ * checked first (so "which ARK" is known and the TCB layout with it), then
+ * the signature, then the extensions. Every step must pass; nothing is
+ * cached between calls. OpenSSL 3 EVP and X509 only.
+ */
+#include "snp_int.h"
+
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+/* AMD's VCEK extensions (KDS specification, "VCEK certificate extensions"). */
+#define OID_PRODUCT_NAME "1.3.6.1.4.1.3704.1.2"
+#define OID_BOOTLOADER   "1.3.6.1.4.1.3704.1.3.1"
+#define OID_TEE          "1.3.6.1.4.1.3704.1.3.2"
+#define OID_SNP          "1.3.6.1.4.1.3704.1.3.3"
+#define OID_UCODE        "1.3.6.1.4.1.3704.1.3.8"
+#define OID_FMC          "1.3.6.1.4.1.3704.1.3.9"
+#define OID_HWID         "1.3.6.1.4.1.3704.1.4"
+
+static const veil_snp_product products[] = {VEIL_SNP_PRODUCT_MILAN, VEIL_SNP_PRODUCT_GENOA,
+                                            VEIL_SNP_PRODUCT_TURIN};
+
+typedef struct chain {
+	X509 *vcek, *ask, *ark;
+	veil_snp_product product;
+} chain;
+
+static void chain_free(chain *c)
+{
+	X509_free(c->vcek);
+	X509_free(c->ask);
+	X509_free(c->ark);
+}
+
+static X509 *pem_cert(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	return x;
+}
+
+static veil_status load_vcek(const uint8_t *der, size_t len, chain *c, veil_err *err)
+{
+	if (!der || len == 0 || len > VEIL_SNP_CERT_MAX)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "VCEK: %zu bytes (expected a DER certificate of at most %u)", len,
+		                    VEIL_SNP_CERT_MAX);
+	const unsigned char *p = der;
+	c->vcek = d2i_X509(NULL, &p, (long)len);
+	if (!c->vcek || p != der + len) {
+		ERR_clear_error();
+		return veil_err_set(err, VEIL_E_INVALID, "VCEK: not one DER X.509 certificate");
+	}
+	return VEIL_OK;
+}
+
+/* Reads exactly two PEM certificates; the self-issued one is the ARK. */
+static veil_status load_chain(const char *pem, size_t len, chain *c, veil_err *err)
+{
+	if (len == 0 || len > VEIL_SNP_CHAIN_MAX)
+		return veil_err_set(err, VEIL_E_INVALID, "ASK+ARK chain: %zu bytes (at most %u)", len,
+		                    VEIL_SNP_CHAIN_MAX);
+	X509 *x[3] = {NULL, NULL, NULL};
+	int n = 0;
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	if (!b)
+		return veil_err_set(err, VEIL_E_NOMEM, "ASK+ARK chain: out of memory");
+	while (n < 3 && (x[n] = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		n++;
+	BIO_free(b);
+	ERR_clear_error(); /* the end of the PEM reads as an error */
+	if (n != 2) {
+		for (int i = 0; i < n; i++)
+			X509_free(x[i]);
+		return veil_err_set(
+		        err, VEIL_E_INVALID,
+		        "ASK+ARK chain: %s%d certificates in the PEM, expected the ASK and the ARK",
+		        n == 3 ? "at least " : "", n);
+	}
+	int ark = X509_NAME_cmp(X509_get_subject_name(x[1]), X509_get_issuer_name(x[1])) == 0 ? 1 : 0;
+	c->ark = x[ark];
+	c->ask = x[1 - ark];
+	return VEIL_OK;
+}
+
+static bool same_der(X509 *a, X509 *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int la = i2d_X509(a, &da), lb = i2d_X509(b, &db);
+	bool eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
+/* Sets c->product to the pinned ARK the chain's ARK equals, byte for byte. */
+static veil_status match_pinned_ark(chain *c, veil_err *err)
+{
+	for (size_t i = 0; i < sizeof products / sizeof products[0]; i++) {
+		X509 *pin = pem_cert(veil_snp_pinned_ark_pem(products[i]));
+		if (!pin) {
+			ERR_clear_error();
+			return veil_err_set(err, VEIL_E_INTERNAL, "the pinned %s ARK does not parse",
+			                    veil_snp_product_name(products[i]));
+		}
+		bool eq = same_der(c->ark, pin);
+		X509_free(pin);
+		if (eq) {
+			c->product = products[i];
+			return VEIL_OK;
+		}
+	}
+	veil_err_set(err, VEIL_E_CORRUPT, "ARK: not one of the pinned AMD roots (Milan, Genoa, Turin)");
+	return veil_err_hint(err,
+	                     "the chain must end in AMD's own ARK; a chain from elsewhere is not trusted");
+}
+
+/* Without a chain from the caller: the pinned ASK whose subject issued the VCEK. */
+static veil_status use_pinned_chain(chain *c, veil_err *err)
+{
+	for (size_t i = 0; i < sizeof products / sizeof products[0]; i++) {
+		X509 *ask = pem_cert(veil_snp_pinned_ask_pem(products[i]));
+		X509 *ark = pem_cert(veil_snp_pinned_ark_pem(products[i]));
+		if (!ask || !ark) {
+			X509_free(ask);
+			X509_free(ark);
+			ERR_clear_error();
+			return veil_err_set(err, VEIL_E_INTERNAL, "the pinned %s roots do not parse",
+			                    veil_snp_product_name(products[i]));
+		}
+		if (X509_NAME_cmp(X509_get_issuer_name(c->vcek), X509_get_subject_name(ask)) == 0) {
+			c->ask = ask;
+			c->ark = ark;
+			c->product = products[i];
+			return VEIL_OK;
+		}
+		X509_free(ask);
+		X509_free(ark);
+	}
+	return veil_err_set(err, VEIL_E_CORRUPT, "VCEK: its issuer is none of the pinned AMD ASKs");
+}
+
+static veil_status check_validity(X509 *x, const char *what, int64_t now, veil_err *err)
+{
+	time_t t = (time_t)now;
+	/* X509_cmp_time: -1 when the certificate's time is at or before t, 1 after, 0 on error. */
+	if (X509_cmp_time(X509_get0_notBefore(x), &t) != -1)
+		return veil_err_set(err, VEIL_E_CORRUPT,
+		                    "%s: not valid yet (or its notBefore does not parse)", what);
+	if (X509_cmp_time(X509_get0_notAfter(x), &t) != 1)
+		return veil_err_set(err, VEIL_E_CORRUPT, "%s: expired (or its notAfter does not parse)",
+		                    what);
+	return VEIL_OK;
+}
+
+/* One link: `child` names `parent` as issuer and carries its signature. */
+static veil_status check_link(X509 *child, X509 *parent, const char *link, veil_err *err)
+{
+	if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(parent)) != 0)
+		return veil_err_set(err, VEIL_E_CORRUPT, "%s: the issuer name is not the issuer's subject",
+		                    link);
+	EVP_PKEY *k = X509_get0_pubkey(parent);
+	/* X509_verify reads the algorithm from the certificate, RSA-PSS parameters included. */
+	if (!k || X509_verify(child, k) != 1) {
+		ERR_clear_error();
+		return veil_err_set(err, VEIL_E_CORRUPT, "%s: the signature does not verify", link);
+	}
+	return VEIL_OK;
+}
+
+static veil_status check_chain(chain *c, int64_t now, veil_err *err)
+{
+	veil_status st;
+	if ((st = check_link(c->ark, c->ark, "ARK (self-signed)", err)) ||
+	    (st = check_link(c->ask, c->ark, "ASK -> ARK", err)) ||
+	    (st = check_link(c->vcek, c->ask, "VCEK -> ASK", err)))
+		return st;
+	if (X509_check_ca(c->ask) == 0 || X509_check_ca(c->ark) == 0)
+		return veil_err_set(err, VEIL_E_CORRUPT, "ASK or ARK: not a CA certificate");
+	if ((st = check_validity(c->ark, "ARK", now, err)) ||
+	    (st = check_validity(c->ask, "ASK", now, err)) ||
+	    (st = check_validity(c->vcek, "VCEK", now, err)))
+		return st;
+	return VEIL_OK;
+}
+
+/* R and S are little-endian in the report; EVP wants a DER ECDSA-Sig-Value. */
+static veil_status check_signature(const veil_snp_report *r, X509 *vcek, veil_err *err)
+{
+	EVP_PKEY *k = X509_get0_pubkey(vcek);
+	char group[32] = "";
+	if (!k || !EVP_PKEY_is_a(k, "EC") ||
+	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, NULL) ||
+	    strcmp(group, "secp384r1") != 0) {
+		ERR_clear_error();
+		return veil_err_set(err, VEIL_E_INVALID, "VCEK: its key is not an ECDSA P-384 key");
+	}
+	veil_status st = VEIL_E_CRYPTO;
+	unsigned char *der = NULL;
+	EVP_MD_CTX *md = NULL;
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *br = BN_lebin2bn(r->sig_r, VEIL_SNP_SIG_COMPONENT, NULL);
+	BIGNUM *bs = BN_lebin2bn(r->sig_s, VEIL_SNP_SIG_COMPONENT, NULL);
+	if (!sig || !br || !bs || !ECDSA_SIG_set0(sig, br, bs)) {
+		BN_free(br);
+		BN_free(bs);
+		veil_err_set(err, st, "report signature: cannot build the ECDSA signature");
+		goto done;
+	}
+	int der_len = i2d_ECDSA_SIG(sig, &der);
+	md = EVP_MD_CTX_new();
+	if (der_len <= 0 || !md || EVP_DigestVerifyInit_ex(md, NULL, "SHA384", NULL, NULL, k, NULL) != 1) {
+		veil_err_set(err, st, "report signature: cannot set up ECDSA P-384 verification");
+		goto done;
+	}
+	if (EVP_DigestVerify(md, der, (size_t)der_len, r->raw, VEIL_SNP_SIGNED_LEN) != 1) {
+		st = veil_err_set(err, VEIL_E_AUTH, "report signature: does not verify with the VCEK's key");
+		veil_err_hint(err, "the report was changed, or the VCEK is not the one of the chip and TCB "
+		                   "that signed it");
+		goto done;
+	}
+	st = VEIL_OK;
+done:
+	ERR_clear_error();
+	ECDSA_SIG_free(sig); /* owns br and bs after set0 */
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(md);
+	return st;
+}
+
+/* The extension's contents: 0 absent, 1 found once, -1 present twice or more. */
+static int find_ext(X509 *x, const char *oid, const unsigned char **data, int *len)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	if (!obj)
+		return -1;
+	int idx = X509_get_ext_by_OBJ(x, obj, -1);
+	int again = idx < 0 ? -1 : X509_get_ext_by_OBJ(x, obj, idx);
+	ASN1_OBJECT_free(obj);
+	if (idx < 0)
+		return 0;
+	if (again >= 0)
+		return -1;
+	const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(x, idx));
+	*data = ASN1_STRING_get0_data(v);
+	*len = ASN1_STRING_length(v);
+	return 1;
+}
+
+/* An SPL extension holds a DER INTEGER in 0..255. */
+static veil_status ext_spl(X509 *x, const char *oid, const char *name, uint8_t *out, veil_err *err)
+{
+	const unsigned char *d = NULL;
+	int len = 0;
+	int found = find_ext(x, oid, &d, &len);
+	if (found != 1)
+		return veil_err_set(err, VEIL_E_INVALID, "VCEK: the %s SPL extension (%s) is %s", name, oid,
+		                    found == 0 ? "missing" : "repeated");
+	const unsigned char *p = d;
+	ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &p, len);
+	int64_t v = -1;
+	bool ok = ai && p == d + len && ASN1_INTEGER_get_int64(&v, ai) == 1 && v >= 0 && v <= 255;
+	ASN1_INTEGER_free(ai);
+	ERR_clear_error();
+	if (!ok)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "VCEK: the %s SPL extension is not an integer 0..255", name);
+	*out = (uint8_t)v;
+	return VEIL_OK;
+}
+
+static veil_status spl_equal(X509 *x, const char *oid, const char *name, uint8_t reported, veil_err *err)
+{
+	uint8_t v = 0;
+	veil_status st = ext_spl(x, oid, name, &v, err);
+	if (st)
+		return st;
+	if (v != reported)
+		return veil_err_set(err, VEIL_E_DENIED,
+		                    "TCB: the VCEK is for %s SPL %u, the report's reported_tcb says %u", name,
+		                    (unsigned)v, (unsigned)reported);
+	return VEIL_OK;
+}
+
+static veil_status check_tcb(const veil_snp_report *r, X509 *vcek, veil_snp_product product,
+                             veil_snp_tcb *tcb, veil_err *err)
+{
+	veil_snp_tcb_decode(r->reported_tcb, product, tcb);
+	if (!tcb->reserved_zero)
+		return veil_err_set(err, VEIL_E_DENIED,
+		                    "TCB: reported_tcb has non-zero reserved bytes for a %s processor, which "
+		                    "no VCEK certifies",
+		                    veil_snp_product_name(product));
+	veil_status st;
+	if ((st = spl_equal(vcek, OID_BOOTLOADER, "boot loader", tcb->bootloader, err)) ||
+	    (st = spl_equal(vcek, OID_TEE, "TEE", tcb->tee, err)) ||
+	    (st = spl_equal(vcek, OID_SNP, "SNP", tcb->snp, err)) ||
+	    (st = spl_equal(vcek, OID_UCODE, "microcode", tcb->microcode, err)))
+		return st;
+	if (product == VEIL_SNP_PRODUCT_TURIN)
+		return spl_equal(vcek, OID_FMC, "FMC", tcb->fmc, err);
+	return VEIL_OK;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+/* hwID is the chip id (64 bytes; 8 on Turin, the rest of chip_id zero). A
+ * chip_id of zeros means the host set MASK_CHIP_ID: nothing to compare. */
+static veil_status check_hwid(const veil_snp_report *r, X509 *vcek, bool *masked, veil_err *err)
+{
+	const unsigned char *d = NULL;
+	int len = 0;
+	int found = find_ext(vcek, OID_HWID, &d, &len);
+	if (found != 1)
+		return veil_err_set(err, VEIL_E_INVALID, "VCEK: the hwID extension (%s) is %s", OID_HWID,
+		                    found == 0 ? "missing" : "repeated");
+	/* Some KDS certificates wrap the bytes in an inner OCTET STRING. */
+	if (len == 2 + VEIL_SNP_CHIP_ID_LEN && d[0] == 0x04 && d[1] == VEIL_SNP_CHIP_ID_LEN) {
+		d += 2;
+		len -= 2;
+	}
+	if (len < 1 || len > VEIL_SNP_CHIP_ID_LEN)
+		return veil_err_set(err, VEIL_E_INVALID, "VCEK: the hwID extension holds %d bytes (1..64)",
+		                    len);
+	*masked = all_zero(r->chip_id, sizeof r->chip_id);
+	if (*masked)
+		return VEIL_OK;
+	if (memcmp(r->chip_id, d, (size_t)len) != 0 ||
+	    !all_zero(r->chip_id + len, sizeof r->chip_id - (size_t)len))
+		return veil_err_set(err, VEIL_E_DENIED,
+		                    "hwID: the VCEK was issued to another chip than the "
+		                    "report's chip_id");
+	return VEIL_OK;
+}
+
+/* The VCEK's product name (an IA5String, "Milan-B0"), printable ASCII only; "" when absent. */
+static void vcek_product(X509 *vcek, char out[VEIL_SNP_VCEK_PRODUCT_MAX])
+{
+	const unsigned char *d = NULL;
+	int len = 0;
+	out[0] = '\0';
+	if (find_ext(vcek, OID_PRODUCT_NAME, &d, &len) != 1 || len < 2 || d[0] != 0x16 || d[1] != len - 2 ||
+	    len - 2 >= VEIL_SNP_VCEK_PRODUCT_MAX)
+		return;
+	for (int i = 2; i < len; i++)
+		if (d[i] < 0x20 || d[i] > 0x7e)
+			return;
+	memcpy(out, d + 2, (size_t)(len - 2));
+	out[len - 2] = '\0';
+}
+
+veil_status snp_check_vcek_claims(const veil_snp_report *r, X509 *vcek, veil_snp_product product,
+                                  veil_snp_result *res, veil_err *err)
+{
+	veil_status st = check_tcb(r, vcek, product, &res->reported_tcb, err);
+	return st ? st : check_hwid(r, vcek, &res->chip_id_masked, err);
+}
+
+static veil_status check_signer(const veil_snp_report *r, veil_err *err)
+{
+	if (r->key_info & VEIL_SNP_KEYINFO_MASK_CHIP_KEY)
+		return veil_err_set(err, VEIL_E_UNSUPPORTED,
+		                    "report: MASK_CHIP_KEY is set, so the firmware did not sign it");
+	if (r->signing_key == VEIL_SNP_SIGNING_VLEK)
+		return veil_err_set(err, VEIL_E_UNSUPPORTED,
+		                    "report: signed by a VLEK, which veil does not "
+		                    "verify yet (only VCEK)");
+	if (r->signing_key != VEIL_SNP_SIGNING_VCEK)
+		return veil_err_set(err, VEIL_E_UNSUPPORTED, "report: signing key %u is not a VCEK",
+		                    r->signing_key);
+	return VEIL_OK;
+}
+
+veil_status veil_snp_verify(const veil_snp_report *report, const uint8_t *vcek_der, size_t vcek_len,
+                            const char *chain_pem, size_t chain_len, int64_t now, veil_snp_result *out,
+                            veil_err *err)
+{
+	memset(out, 0, sizeof *out);
+	/* Only the raw bytes count: the fields are read again from them, so a
+	 * caller's edit of a parsed field cannot pass for a signed one. */
+	veil_snp_report *r = OPENSSL_malloc(sizeof *r);
+	if (!r)
+		return veil_err_set(err, VEIL_E_NOMEM, "SEV-SNP verify: out of memory");
+	chain c = {0};
+	veil_snp_result res = {0};
+	veil_status st = veil_snp_report_parse(report->raw, sizeof report->raw, r, err);
+	if (st || (st = check_signer(r, err)) || (st = load_vcek(vcek_der, vcek_len, &c, err)))
+		goto done;
+	if (chain_pem)
+		st = load_chain(chain_pem, chain_len, &c, err);
+	else
+		st = use_pinned_chain(&c, err);
+	if (st || (chain_pem && (st = match_pinned_ark(&c, err))) || (st = check_chain(&c, now, err)) ||
+	    (st = check_signature(r, c.vcek, err)) ||
+	    (st = snp_check_vcek_claims(r, c.vcek, c.product, &res, err)))
+		goto done;
+	res.product = c.product;
+	res.debug = r->debug;
+	vcek_product(c.vcek, res.vcek_product);
+	*out = res;
+done:
+	chain_free(&c);
+	OPENSSL_free(r);
+	return st;
+}
