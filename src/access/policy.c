@@ -101,6 +101,11 @@ static veil_status bad_byte(parser *ps)
 		return FAIL_AT(ps, ps->line, ps->col, "a NUL byte is not allowed in a policy");
 	if (c == '\r')
 		return FAIL_AT(ps, ps->line, ps->col, "a carriage return must be followed by a line feed");
+	if (ps->pos == 0 && ps->len >= 3 && memcmp(ps->s, "\xef\xbb\xbf", 3) == 0) {
+		set_at(ps, 1, 1, "the file starts with a UTF-8 byte order mark");
+		veil_err_hint(ps->err, "save it as plain ASCII, without a byte order mark");
+		return VEIL_E_INVALID;
+	}
 	set_at(ps, ps->line, ps->col, "byte 0x%02x is not allowed in a policy", c);
 	veil_err_hint(ps->err, "policies are printable ASCII, with tabs and line breaks (LF or CRLF)");
 	return VEIL_E_INVALID;

@@ -351,6 +351,10 @@ static void test_parse_nul(void **state)
 	         "line 1, column 62: a NUL byte is not allowed in a policy"},
 	        {"Allow any-user to read keys in tenancy\n# x\0y\n", 46,
 	         "line 2, column 4: a NUL byte is not allowed in a policy"},
+	        /* Not a NUL, but the same table: a byte order mark is named as one. */
+	        {"\xef\xbb\xbf"
+	         "Allow any-user to read keys in tenancy\n",
+	         42, "line 1, column 1: the file starts with a UTF-8 byte order mark"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		veil_policy *p = NULL;
