@@ -149,4 +149,107 @@ veil_status veil_snp_verify(const veil_snp_report *report, const uint8_t *vcek_d
 const char *veil_snp_pinned_ark_pem(veil_snp_product p);
 const char *veil_snp_pinned_ask_pem(veil_snp_product p);
 
+/* ---- claims: what verified evidence says, whatever the TEE ---- */
+/* The release policy judges these, never a TEE's own report, so that one
+ * policy covers SEV-SNP, TDX, vTPM and the simulated TEE. A zeroed struct
+ * claims nothing (no TEE, no measurement, debug unknown, no time): every
+ * clause that needs a claim then fails, but veil_attest_claims_init also
+ * sets vmpl to -1. */
+typedef enum veil_tee {
+	VEIL_TEE_UNKNOWN = 0,
+	VEIL_TEE_SEV_SNP,
+	VEIL_TEE_TDX,
+	VEIL_TEE_VTPM,
+	VEIL_TEE_SIM,
+} veil_tee;
+
+/* "sev-snp", "tdx", "vtpm", "sim" (the policy's spelling) or "unknown". */
+const char *veil_tee_name(veil_tee t);
+
+/* Zero means unknown, so a struct nobody filled fails closed. */
+typedef enum veil_attest_debug {
+	VEIL_DEBUG_UNKNOWN = 0,
+	VEIL_DEBUG_OFF,
+	VEIL_DEBUG_ON,
+} veil_attest_debug;
+
+#define VEIL_ATTEST_MEASUREMENT_MAX 64 /* SNP and TDX: 48; room for a SHA-512 PCR digest */
+#define VEIL_ATTEST_TCB_MAX         8
+#define VEIL_ATTEST_TCB_NAME_MAX    16
+#define VEIL_ATTEST_REGION_MAX      65 /* a veil name (64) and its NUL */
+
+typedef struct veil_attest_tcb_part {
+	char name[VEIL_ATTEST_TCB_NAME_MAX]; /* "bootloader", "tee", "snp", "microcode", "fmc" */
+	uint64_t value;
+} veil_attest_tcb_part;
+
+typedef struct veil_attest_claims {
+	veil_tee tee;
+	bool simulated; /* produced by the simulated TEE (also implied by tee == VEIL_TEE_SIM) */
+	uint8_t measurement[VEIL_ATTEST_MEASUREMENT_MAX];
+	size_t measurement_len; /* 0: no measurement claimed */
+	veil_attest_debug debug;
+	int32_t vmpl; /* SNP's VMPL; -1 where the TEE has none or it is unknown */
+	size_t ntcb;
+	veil_attest_tcb_part tcb[VEIL_ATTEST_TCB_MAX]; /* names unique */
+	int64_t evidence_time;               /* when the evidence was made (s since the epoch); 0: unknown */
+	char region[VEIL_ATTEST_REGION_MAX]; /* the worker's, as the caller knows it; "": unknown */
+} veil_attest_claims;
+
+/* Sets *c to "nothing claimed": zeroes it and sets vmpl to -1. */
+void veil_attest_claims_init(veil_attest_claims *c);
+
+/* Fills claims from a report that veil_snp_verify accepted and its result:
+ * tee sev-snp, not simulated, the measurement (48 bytes), debug (on if the
+ * result or the report says so), the report's vmpl, and the reported TCB
+ * decoded for the verified product (bootloader, tee, snp, microcode, and
+ * fmc for Turin). evidence_time and region come from the caller (an SNP
+ * report carries neither); region may be NULL (unknown) and must be a valid
+ * veil name otherwise. VEIL_E_INVALID for a result with no product (not a
+ * verified one) or a bad region. On error *out claims nothing. */
+veil_status veil_attest_claims_from_snp(const veil_snp_report *report, const veil_snp_result *res,
+                                        int64_t evidence_time, const char *region, veil_attest_claims *out,
+                                        veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- key-release policies (docs/formats/release-policy.md) ---- */
+#define VEIL_RELEASE_POLICY_MAX_BYTES (64u << 10)
+#define VEIL_RELEASE_MEASUREMENTS_MAX 256
+#define VEIL_RELEASE_FAILURES_MAX     16 /* every clause can fail at once: 7 + VEIL_ATTEST_TCB_MAX */
+#define VEIL_RELEASE_CLAUSE_MAX       24
+#define VEIL_RELEASE_REASON_MAX       256
+
+typedef struct veil_release_policy veil_release_policy;
+
+/* Parses a release policy: one YAML document, at most
+ * VEIL_RELEASE_POLICY_MAX_BYTES, read strictly (unknown or repeated keys,
+ * wrong types, anchors, aliases, tags and further documents are refused).
+ * Errors: VEIL_E_INVALID with "line L, column C: " and what was wrong,
+ * VEIL_E_UNSUPPORTED (with the position) for a version other than 1,
+ * VEIL_E_LIMIT for a text too large or too many entries, VEIL_E_NOMEM. The
+ * caller frees *out with veil_release_policy_free; on error *out is NULL. */
+veil_status veil_release_policy_parse(const char *text, size_t len, veil_release_policy **out,
+                                      veil_err *err) VEIL_MUST_CHECK;
+void veil_release_policy_free(veil_release_policy *p); /* NULL ok */
+
+typedef struct veil_release_failure {
+	char clause[VEIL_RELEASE_CLAUSE_MAX]; /* stable: "tee", "simulated", "measurement", "debug", "vmpl",
+	                                         "tcb.<component>", "max_age", "region" */
+	char reason[VEIL_RELEASE_REASON_MAX]; /* for people: "tcb.snp is 7, the policy needs at least 8" */
+} veil_release_failure;
+
+typedef struct veil_release_result {
+	bool allowed;
+	size_t nfailed;                                         /* allowed == (nfailed == 0) */
+	veil_release_failure failed[VEIL_RELEASE_FAILURES_MAX]; /* in the order of the list above */
+} veil_release_result;
+
+/* Evaluates every clause of p against the claims at `now` (seconds since
+ * the epoch) and records each one that fails; a clause whose claim is
+ * missing fails. Returns VEIL_OK only when nothing failed; VEIL_E_DENIED
+ * when something did, with err naming the failed clauses and *out holding
+ * all of them. Other errors (VEIL_E_INVALID for NULL arguments) leave *out
+ * denying with no clause. */
+veil_status veil_release_policy_eval(const veil_release_policy *p, const veil_attest_claims *claims,
+                                     int64_t now, veil_release_result *out, veil_err *err) VEIL_MUST_CHECK;
+
 #endif

@@ -1,0 +1,87 @@
+/*
+ * TEE-neutral claims (include/veil/attest.h): what a verifier hands to the
+ * release policy. Each evidence format gets one function that turns its
+ * verified report into claims; this file holds the SEV-SNP one. Nothing
+ * here verifies anything: the input must already have passed its verifier.
+ */
+#include "veil/attest.h"
+
+#include <assert.h>
+#include <string.h>
+
+const char *veil_tee_name(veil_tee t)
+{
+	switch (t) {
+	case VEIL_TEE_UNKNOWN:
+		return "unknown";
+	case VEIL_TEE_SEV_SNP:
+		return "sev-snp";
+	case VEIL_TEE_TDX:
+		return "tdx";
+	case VEIL_TEE_VTPM:
+		return "vtpm";
+	case VEIL_TEE_SIM:
+		return "sim";
+	}
+	return "unknown";
+}
+
+void veil_attest_claims_init(veil_attest_claims *c)
+{
+	memset(c, 0, sizeof *c);
+	c->vmpl = -1;
+}
+
+static void add_tcb(veil_attest_claims *c, const char *name, uint64_t value)
+{
+	/* Callers add at most five names, all shorter than the field. */
+	veil_attest_tcb_part *t = &c->tcb[c->ntcb++];
+	size_t n = strlen(name);
+	memcpy(t->name, name, n + 1);
+	t->value = value;
+}
+
+veil_status veil_attest_claims_from_snp(const veil_snp_report *report, const veil_snp_result *res,
+                                        int64_t evidence_time, const char *region, veil_attest_claims *out,
+                                        veil_err *err)
+{
+	veil_attest_claims_init(out);
+	if (!report || !res)
+		return veil_err_set(err, VEIL_E_INVALID, "no SEV-SNP report or verification result");
+	/* veil_snp_verify zeroes the result on failure: no product means it did not succeed. */
+	if (res->product == VEIL_SNP_PRODUCT_UNKNOWN)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the SEV-SNP result is not from a successful verification");
+	if (report->vmpl > INT32_MAX)
+		return veil_err_set(err, VEIL_E_INVALID, "the SEV-SNP report's VMPL %u is out of range",
+		                    (unsigned)report->vmpl);
+	if (region) {
+		veil_status st = veil_name_check(region, "region", err);
+		if (st)
+			return st;
+	}
+
+	veil_attest_claims c;
+	veil_attest_claims_init(&c);
+	c.tee = VEIL_TEE_SEV_SNP;
+	static_assert(VEIL_SNP_MEASUREMENT_LEN <= VEIL_ATTEST_MEASUREMENT_MAX, "an SNP measurement fits");
+	memcpy(c.measurement, report->measurement, VEIL_SNP_MEASUREMENT_LEN);
+	c.measurement_len = VEIL_SNP_MEASUREMENT_LEN;
+	/* Either saying debug is enough: a disagreement can only mean an edited struct. */
+	c.debug = (res->debug || report->debug) ? VEIL_DEBUG_ON : VEIL_DEBUG_OFF;
+	c.vmpl = (int32_t)report->vmpl;
+	const veil_snp_tcb *t = &res->reported_tcb;
+	if (res->product == VEIL_SNP_PRODUCT_TURIN)
+		add_tcb(&c, "fmc", t->fmc);
+	add_tcb(&c, "bootloader", t->bootloader);
+	add_tcb(&c, "tee", t->tee);
+	add_tcb(&c, "snp", t->snp);
+	add_tcb(&c, "microcode", t->microcode);
+	c.evidence_time = evidence_time;
+	if (region) {
+		static_assert(VEIL_ATTEST_REGION_MAX > 64, "a veil name fits");
+		memcpy(c.region, region, strlen(region) + 1);
+	}
+	*out = c;
+	return VEIL_OK;
+}
