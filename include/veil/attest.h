@@ -252,4 +252,68 @@ typedef struct veil_release_result {
 veil_status veil_release_policy_eval(const veil_release_policy *p, const veil_attest_claims *claims,
                                      int64_t now, veil_release_result *out, veil_err *err) VEIL_MUST_CHECK;
 
+/* ---- the simulated TEE (src/attest/sim.c, docs/formats/sev-snp.md) ---- */
+/* For machines without a TEE: SEV-SNP-format reports signed by a
+ * workspace-local simulated VCEK -> ASK -> ARK chain, so that the real
+ * parser, signature, chain and TCB checks run. Nothing about it is secret
+ * from the host, so it proves nothing: its ARK is never pinned, it is
+ * trusted only when a caller passes it to veil_snp_verify_sim, and its
+ * claims (tee "sim", simulated) pass a release policy only with
+ * `tee: [sim]` and `allow_simulated: true`. */
+#define VEIL_SIM_PRODUCT_NAME "Sim" /* the VCEK's product-name extension */
+#define VEIL_SIM_RSA_BITS     3072  /* ARK and ASK; AMD's are 4096 */
+#define VEIL_SIM_VALID_DAYS   3650  /* every certificate, from an hour before `now` */
+
+typedef struct veil_sim_chain {
+	veil_buf vcek_der;  /* the simulated VCEK (ECDSA P-384), DER */
+	veil_buf chain_pem; /* ASK then ARK, PEM: what veil_snp_verify reads as chain_pem */
+	veil_buf ark_pem;   /* the ARK alone, PEM: the trust anchor veil_snp_verify_sim uses */
+	uint8_t *vcek_key;  /* the VCEK's private key, PKCS#8 DER, in veil_secure_alloc memory */
+	size_t vcek_key_len;
+} veil_sim_chain;
+
+/* Makes a fresh chain: ARK and ASK RSA-VEIL_SIM_RSA_BITS keys (the ARK
+ * self-signed, the ASK and VCEK signed with RSA-PSS SHA-384, salt 48, as
+ * AMD's), a VCEK with a random 64-byte hwID, product name "Sim" and the SPL
+ * extensions of `tcb` (a TCB_VERSION in the Milan/Genoa layout: bytes 2..5
+ * must be zero, VEIL_E_INVALID otherwise), every certificate valid from an
+ * hour before `now` for VEIL_SIM_VALID_DAYS. Subject names say "veil
+ * simulated TEE - not a real AMD key". The caller frees *out with
+ * veil_sim_chain_free; on error *out is empty. */
+veil_status veil_sim_chain_create(uint64_t tcb, int64_t now, veil_sim_chain *out,
+                                  veil_err *err) VEIL_MUST_CHECK;
+void veil_sim_chain_free(veil_sim_chain *c); /* wipes the key; NULL ok */
+
+/* Writes a version 2 report with these fields, signed with the chain's VCEK
+ * key (ECDSA P-384, SHA-384, over 0x000..0x29F; R and S little-endian):
+ * current, reported, committed and launch TCB all `tcb` (verification
+ * refuses a tcb other than the VCEK's, as with a real chip), chip_id the
+ * VCEK's hwID, signing key VCEK, a random report_id, policy as given (the
+ * caller sets bit 17, which the ABI reserves as 1, and DEBUG if it wants).
+ * VEIL_E_INVALID for a chain whose key does not match its VCEK. On error
+ * out is zeroed. */
+veil_status veil_sim_report(const veil_sim_chain *chain,
+                            const uint8_t measurement[static VEIL_SNP_MEASUREMENT_LEN],
+                            const uint8_t report_data[static VEIL_SNP_REPORT_DATA_LEN], uint64_t policy,
+                            uint32_t vmpl, uint64_t tcb, uint8_t out[static VEIL_SNP_REPORT_LEN],
+                            veil_err *err) VEIL_MUST_CHECK;
+
+/* veil_snp_verify's checks, in the same code, with one change: the chain
+ * must end in chain->ark_pem (byte for byte) instead of a pinned AMD ARK.
+ * Only chain's public parts are read. On success the result's product is
+ * VEIL_SNP_PRODUCT_UNKNOWN (no AMD product: the TCB is read in the
+ * Milan/Genoa layout) and vcek_product is "Sim", so that
+ * veil_attest_claims_from_snp refuses it; use veil_attest_claims_from_sim.
+ * Errors as veil_snp_verify's. On error *out is zeroed. */
+veil_status veil_snp_verify_sim(const veil_snp_report *report, const veil_sim_chain *chain, int64_t now,
+                                veil_snp_result *out, veil_err *err) VEIL_MUST_CHECK;
+
+/* Claims from a report that veil_snp_verify_sim accepted: as
+ * veil_attest_claims_from_snp's, but tee VEIL_TEE_SIM and simulated true.
+ * VEIL_E_INVALID for a result that is not a simulated one or a bad region.
+ * On error *out claims nothing. */
+veil_status veil_attest_claims_from_sim(const veil_snp_report *report, const veil_snp_result *res,
+                                        int64_t evidence_time, const char *region, veil_attest_claims *out,
+                                        veil_err *err) VEIL_MUST_CHECK;
+
 #endif

@@ -19,4 +19,14 @@
 veil_status snp_check_vcek_claims(const veil_snp_report *r, X509 *vcek, veil_snp_product product,
                                   veil_snp_result *res, veil_err *err) VEIL_MUST_CHECK;
 
+/* veil_snp_verify with one difference: the chain (required) must end in the
+ * ARK anchor_pem (one PEM certificate, byte for byte) instead of a pinned AMD
+ * root, and the result's product is then VEIL_SNP_PRODUCT_UNKNOWN (TCB read
+ * in the Milan/Genoa layout). Every other step is the same code. Only the
+ * simulated TEE (sim.c) calls it, with the workspace's own simulated ARK. */
+veil_status snp_verify_anchored(const veil_snp_report *report, const uint8_t *vcek_der, size_t vcek_len,
+                                const char *chain_pem, size_t chain_len, const char *anchor_pem,
+                                size_t anchor_len, int64_t now, veil_snp_result *out,
+                                veil_err *err) VEIL_MUST_CHECK;
+
 #endif

@@ -8,6 +8,10 @@
  * checked first (so "which ARK" is known and the TCB layout with it), then
  * the signature, then the extensions. Every step must pass; nothing is
  * cached between calls. OpenSSL 3 EVP and X509 only.
+ *
+ * The simulated TEE (sim.c) runs this same code through snp_verify_anchored,
+ * with its own ARK passed in place of the pinned ones; veil_snp_verify
+ * itself only ever trusts the pinned roots.
  */
 #include "snp_int.h"
 
@@ -394,9 +398,34 @@ static veil_status check_signer(const veil_snp_report *r, veil_err *err)
 	return VEIL_OK;
 }
 
-veil_status veil_snp_verify(const veil_snp_report *report, const uint8_t *vcek_der, size_t vcek_len,
-                            const char *chain_pem, size_t chain_len, int64_t now, veil_snp_result *out,
-                            veil_err *err)
+/* Sets c->product to UNKNOWN after checking that the chain's ARK is, byte for
+ * byte, the anchor the caller trusts instead of the pinned roots. */
+static veil_status match_anchor(chain *c, const char *anchor_pem, size_t anchor_len, veil_err *err)
+{
+	if (anchor_len == 0 || anchor_len > VEIL_SNP_CERT_MAX)
+		return veil_err_set(err, VEIL_E_INVALID, "trusted ARK: %zu bytes (at most %u)", anchor_len,
+		                    VEIL_SNP_CERT_MAX);
+	BIO *b = BIO_new_mem_buf(anchor_pem, (int)anchor_len);
+	X509 *anchor = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	if (!anchor) {
+		ERR_clear_error();
+		return veil_err_set(err, VEIL_E_INVALID, "trusted ARK: not a PEM certificate");
+	}
+	bool eq = same_der(c->ark, anchor);
+	X509_free(anchor);
+	if (!eq)
+		return veil_err_set(err, VEIL_E_CORRUPT, "ARK: not the trusted root the caller gave");
+	c->product = VEIL_SNP_PRODUCT_UNKNOWN;
+	return VEIL_OK;
+}
+
+/* The one verification path. anchor_pem NULL: the chain must end in a pinned
+ * AMD ARK (or, without a chain, the pinned ASKs are used). Otherwise the
+ * chain is required and must end in exactly that ARK. */
+static veil_status verify(const veil_snp_report *report, const uint8_t *vcek_der, size_t vcek_len,
+                          const char *chain_pem, size_t chain_len, const char *anchor_pem, size_t anchor_len,
+                          int64_t now, veil_snp_result *out, veil_err *err)
 {
 	memset(out, 0, sizeof *out);
 	/* Only the raw bytes count: the fields are read again from them, so a
@@ -411,10 +440,15 @@ veil_status veil_snp_verify(const veil_snp_report *report, const uint8_t *vcek_d
 		goto done;
 	if (chain_pem)
 		st = load_chain(chain_pem, chain_len, &c, err);
+	else if (anchor_pem)
+		st = veil_err_set(err, VEIL_E_INVALID, "ASK+ARK chain: required with a trusted ARK");
 	else
 		st = use_pinned_chain(&c, err);
-	if (st || (chain_pem && (st = match_pinned_ark(&c, err))) || (st = check_chain(&c, now, err)) ||
-	    (st = check_signature(r, c.vcek, err)) ||
+	if (st)
+		goto done;
+	if (chain_pem)
+		st = anchor_pem ? match_anchor(&c, anchor_pem, anchor_len, err) : match_pinned_ark(&c, err);
+	if (st || (st = check_chain(&c, now, err)) || (st = check_signature(r, c.vcek, err)) ||
 	    (st = snp_check_vcek_claims(r, c.vcek, c.product, &res, err)))
 		goto done;
 	res.product = c.product;
@@ -425,4 +459,23 @@ done:
 	chain_free(&c);
 	OPENSSL_free(r);
 	return st;
+}
+
+veil_status veil_snp_verify(const veil_snp_report *report, const uint8_t *vcek_der, size_t vcek_len,
+                            const char *chain_pem, size_t chain_len, int64_t now, veil_snp_result *out,
+                            veil_err *err)
+{
+	return verify(report, vcek_der, vcek_len, chain_pem, chain_len, NULL, 0, now, out, err);
+}
+
+veil_status snp_verify_anchored(const veil_snp_report *report, const uint8_t *vcek_der, size_t vcek_len,
+                                const char *chain_pem, size_t chain_len, const char *anchor_pem,
+                                size_t anchor_len, int64_t now, veil_snp_result *out, veil_err *err)
+{
+	if (!anchor_pem) {
+		memset(out, 0, sizeof *out);
+		return veil_err_set(err, VEIL_E_INVALID, "no trusted ARK given");
+	}
+	return verify(report, vcek_der, vcek_len, chain_pem, chain_len, anchor_pem, anchor_len, now, out,
+	              err);
 }
