@@ -41,29 +41,24 @@ static void add_tcb(veil_attest_claims *c, const char *name, uint64_t value)
 	t->value = value;
 }
 
-veil_status veil_attest_claims_from_snp(const veil_snp_report *report, const veil_snp_result *res,
-                                        int64_t evidence_time, const char *region, veil_attest_claims *out,
-                                        veil_err *err)
+/* What an SNP-format report says, for a real or a simulated chain: the
+ * callers have checked which verification the result comes from. */
+static veil_status from_report(const veil_snp_report *report, const veil_snp_result *res, veil_tee tee,
+                               int64_t evidence_time, const char *region, veil_attest_claims *out,
+                               veil_err *err)
 {
-	veil_attest_claims_init(out);
-	if (!report || !res)
-		return veil_err_set(err, VEIL_E_INVALID, "no SEV-SNP report or verification result");
-	/* veil_snp_verify zeroes the result on failure: no product means it did not succeed. */
-	if (res->product == VEIL_SNP_PRODUCT_UNKNOWN)
-		return veil_err_set(err, VEIL_E_INVALID,
-		                    "the SEV-SNP result is not from a successful verification");
 	if (report->vmpl > INT32_MAX)
-		return veil_err_set(err, VEIL_E_INVALID, "the SEV-SNP report's VMPL %u is out of range",
+		return veil_err_set(err, VEIL_E_INVALID, "the report's VMPL %u is out of range",
 		                    (unsigned)report->vmpl);
 	if (region) {
 		veil_status st = veil_name_check(region, "region", err);
 		if (st)
 			return st;
 	}
-
 	veil_attest_claims c;
 	veil_attest_claims_init(&c);
-	c.tee = VEIL_TEE_SEV_SNP;
+	c.tee = tee;
+	c.simulated = tee == VEIL_TEE_SIM;
 	static_assert(VEIL_SNP_MEASUREMENT_LEN <= VEIL_ATTEST_MEASUREMENT_MAX, "an SNP measurement fits");
 	memcpy(c.measurement, report->measurement, VEIL_SNP_MEASUREMENT_LEN);
 	c.measurement_len = VEIL_SNP_MEASUREMENT_LEN;
@@ -84,4 +79,33 @@ veil_status veil_attest_claims_from_snp(const veil_snp_report *report, const vei
 	}
 	*out = c;
 	return VEIL_OK;
+}
+
+veil_status veil_attest_claims_from_snp(const veil_snp_report *report, const veil_snp_result *res,
+                                        int64_t evidence_time, const char *region, veil_attest_claims *out,
+                                        veil_err *err)
+{
+	veil_attest_claims_init(out);
+	if (!report || !res)
+		return veil_err_set(err, VEIL_E_INVALID, "no SEV-SNP report or verification result");
+	/* veil_snp_verify zeroes the result on failure: no product means it did not succeed. */
+	if (res->product == VEIL_SNP_PRODUCT_UNKNOWN)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the SEV-SNP result is not from a successful verification");
+	return from_report(report, res, VEIL_TEE_SEV_SNP, evidence_time, region, out, err);
+}
+
+veil_status veil_attest_claims_from_sim(const veil_snp_report *report, const veil_snp_result *res,
+                                        int64_t evidence_time, const char *region, veil_attest_claims *out,
+                                        veil_err *err)
+{
+	veil_attest_claims_init(out);
+	if (!report || !res)
+		return veil_err_set(err, VEIL_E_INVALID, "no simulated report or verification result");
+	/* veil_snp_verify_sim leaves product UNKNOWN and names the VCEK "Sim"; a zeroed result names nothing.
+	 */
+	if (res->product != VEIL_SNP_PRODUCT_UNKNOWN || strcmp(res->vcek_product, VEIL_SIM_PRODUCT_NAME) != 0)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "the result is not from a successful simulated verification");
+	return from_report(report, res, VEIL_TEE_SIM, evidence_time, region, out, err);
 }
