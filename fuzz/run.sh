@@ -20,10 +20,14 @@ declare -A max_len=(
 	[object_header]=4096 [object_open]=260 [yaml_config]=4096 [parse_small]=128
 	[audit_proof]=8192 [audit_event]=4096 [audit_files]=4096 [sealed_root]=256 [policy]=4096
 	[snp_report]=1400 [release_policy]=4096
+	# tdx targets
+	# tpm targets
+	# producer targets
+	# worker targets
 )
 # libFuzzer dictionaries: tokens a mutation is unlikely to spell by chance
 declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict)
-all="object_header object_open yaml_config parse_small audit_proof audit_event audit_files sealed_root policy snp_report release_policy"
+all=$(printf '%s\n' "${!max_len[@]}" | sort | tr '\n' ' ')
 targets=${*:-$all}
 for t in $targets; do
 	[ -n "${max_len[$t]:-}" ] || { echo "fuzz/run.sh: no target '$t' (targets: $all)" >&2; exit 2; }

@@ -316,4 +316,9 @@ veil_status veil_attest_claims_from_sim(const veil_snp_report *report, const vei
                                         int64_t evidence_time, const char *region, veil_attest_claims *out,
                                         veil_err *err) VEIL_MUST_CHECK;
 
+/* The other evidence formats and the producers, each in a header of its own. */
+#include "veil/attest_tdx.h"
+#include "veil/attest_tpm.h"
+#include "veil/attest_producer.h"
+
 #endif
