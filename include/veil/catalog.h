@@ -22,7 +22,7 @@
 
 /* The schema version this code writes; a catalog with a higher one is
  * refused. */
-#define VEIL_CATALOG_SCHEMA_VERSION 4
+#define VEIL_CATALOG_SCHEMA_VERSION 5
 
 /* Field sizes include the NUL. */
 #define VEIL_CATALOG_NAME_MAX        65 /* names: 1..64 chars, see veil_name_check */
@@ -291,8 +291,9 @@ veil_status veil_catalog_key_compartment(veil_catalog *c, const char *key, char 
 /* Policies: named, versioned texts attached to a compartment. Each apply
  * stores a new version; old versions stay for history and audit. */
 #define VEIL_CATALOG_POLICY_MAX_BYTES (64u * 1024u)
+#define VEIL_CATALOG_SCOPE_MAX (VEIL_CATALOG_NAME_MAX + 12) /* "compartment:" + a name */
 typedef struct veil_policy_record {
-	char name[VEIL_CATALOG_NAME_MAX];
+	char name[VEIL_CATALOG_SCOPE_MAX]; /* a policy name, or a release policy's scope */
 	uint32_t version;
 	char compartment[VEIL_CATALOG_NAME_MAX]; /* attached to */
 	char *text; /* owned, NUL-terminated; free with veil_policy_record_free */
@@ -317,6 +318,19 @@ typedef veil_status (*veil_policy_record_fn)(void *ctx, const veil_policy_record
 veil_status veil_catalog_policy_list(veil_catalog *c, veil_policy_record_fn cb, void *ctx,
                                      veil_err *err) VEIL_MUST_CHECK;
 void veil_policy_record_free(veil_policy_record *p); /* NULL ok; zeroes */
+
+/* ---- key-release policies (docs/formats/release-policy.md) ----
+ * Stored and versioned exactly as access policies, in a table of their own:
+ * the record's name is the scope, "compartment:C" or "key:K" (C and K
+ * veil names), and its compartment is where the policy is attached (C
+ * itself, or the compartment of key K), which must exist. The text is
+ * stored as given; veil/attest.h parses it. */
+veil_status veil_catalog_release_policy_put(veil_catalog *c, const char *scope, const char *compartment,
+                                            const char *text, size_t len, const char *applied_by,
+                                            uint32_t *version, bool *changed, veil_err *err) VEIL_MUST_CHECK;
+/* version 0: the current one; VEIL_E_NOTFOUND when the scope has none. */
+veil_status veil_catalog_release_policy_get(veil_catalog *c, const char *scope, uint32_t version,
+                                            veil_policy_record *out, veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- maintenance ---- */
 /* Writes a consistent copy of the catalog to dest_path (mode 0600) with the

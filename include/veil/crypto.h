@@ -13,6 +13,7 @@
 
 #define VEIL_SHA256_LEN       32
 #define VEIL_SHA384_LEN       48
+#define VEIL_SHA512_LEN       64
 #define VEIL_AES256_KEY_LEN   32
 #define VEIL_GCM_NONCE_LEN    12
 #define VEIL_GCM_TAG_LEN      16
@@ -41,7 +42,7 @@ bool veil_ct_equal(const void *a, const void *b, size_t n);
 veil_status veil_random(void *buf, size_t n, veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- hashes ---- */
-typedef enum { VEIL_HASH_SHA256, VEIL_HASH_SHA384 } veil_hash_alg;
+typedef enum { VEIL_HASH_SHA256, VEIL_HASH_SHA384, VEIL_HASH_SHA512 } veil_hash_alg;
 size_t veil_hash_len(veil_hash_alg alg);
 veil_status veil_hash(veil_hash_alg alg, const void *data, size_t n, uint8_t *out,
                       veil_err *err) VEIL_MUST_CHECK;
@@ -55,6 +56,9 @@ veil_status veil_hash_init(veil_hash_ctx **ctx, veil_hash_alg alg, veil_err *err
 veil_status veil_hash_update(veil_hash_ctx *ctx, const void *data, size_t n, veil_err *err) VEIL_MUST_CHECK;
 veil_status veil_hash_final(veil_hash_ctx *ctx, uint8_t *out, veil_err *err) VEIL_MUST_CHECK;
 void veil_hash_free(veil_hash_ctx *ctx);
+/* The digest of a whole file (a worker binary, to measure it); VEIL_E_IO or
+ * VEIL_E_NOTFOUND naming the path when it cannot be read. */
+veil_status veil_hash_file(veil_hash_alg alg, const char *path, uint8_t *out, veil_err *err) VEIL_MUST_CHECK;
 
 /* HMAC-SHA-256. */
 veil_status veil_hmac_sha256(const uint8_t *key, size_t keylen, const void *data, size_t n,

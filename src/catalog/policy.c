@@ -15,10 +15,34 @@
 
 #include "veil/crypto.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_SELECT "SELECT name, version, compartment, text, sha256, applied, applied_by FROM policies "
+/* Access policies and key-release policies are stored the same way, each
+ * in a table of its own; `what` names one in messages. */
+typedef struct ptable {
+	const char *table, *what;
+} ptable;
+static const ptable access_table = {"policies", "policy"};
+static const ptable release_table = {"release_policies", "release policy"};
+
+#define SQL_MAX 512
+#define COLUMNS "name, version, compartment, text, sha256, applied, applied_by"
+
+/* SQL for table t: fmt has one %s per mention of the table. */
+static veil_status sql_for(const ptable *t, char out[SQL_MAX], veil_err *err, const char *fmt, ...)
+        VEIL_PRINTF(4, 5);
+static veil_status sql_for(const ptable *t, char out[SQL_MAX], veil_err *err, const char *fmt, ...)
+{
+	(void)t; /* the callers pass t->table among the arguments */
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, SQL_MAX, fmt, ap);
+	va_end(ap);
+	return n < 0 || n >= SQL_MAX ? veil_err_set(err, VEIL_E_INTERNAL, "policy SQL too long") : VEIL_OK;
+}
 
 static veil_status text_sha256(const char *text, size_t len, char hex[VEIL_CATALOG_HEX_MAX], veil_err *err)
 {
@@ -31,11 +55,12 @@ static veil_status text_sha256(const char *text, size_t len, char hex[VEIL_CATAL
 
 /* Copies the current row into out; out->text is allocated (free with
  * veil_policy_record_free, also on error). */
-static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_policy_record *out, veil_err *err)
+static veil_status read_row(veil_catalog *c, const ptable *tab, sqlite3_stmt *s, veil_policy_record *out,
+                            veil_err *err)
 {
 	memset(out, 0, sizeof *out);
 	veil_status st;
-	if ((st = vcat_col_text(c, s, 0, out->name, sizeof out->name, false, "policy name", err)) ||
+	if ((st = vcat_col_text(c, s, 0, out->name, sizeof out->name, false, tab->what, err)) ||
 	    (st = vcat_col_text(c, s, 2, out->compartment, sizeof out->compartment, false, "compartment",
 	                        err)) ||
 	    (st = vcat_col_text(c, s, 4, out->sha256, sizeof out->sha256, false, "policy SHA-256", err)) ||
@@ -61,8 +86,8 @@ static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_policy_record
 		return st;
 	if (strcmp(hex, out->sha256) != 0) {
 		veil_err_set(err, VEIL_E_CORRUPT,
-		             "catalog %s: version %u of policy %s does not match its SHA-256", c->path,
-		             out->version, out->name);
+		             "catalog %s: version %u of %s %s does not match its SHA-256", c->path,
+		             out->version, tab->what, out->name);
 		veil_err_hint(
 		        err,
 		        "the catalog was changed outside veil; restore catalog.db from a backup, or apply "
@@ -72,11 +97,25 @@ static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_policy_record
 	return VEIL_OK;
 }
 
-static veil_status check_put(const char *name, const char *compartment, const char *text, size_t len,
-                             const char *applied_by, veil_err *err)
+/* A release policy's scope: "compartment:" or "key:" and a veil name. */
+static veil_status check_scope(const char *scope, veil_err *err)
+{
+	const char *rest = NULL;
+	if (scope && strncmp(scope, "compartment:", 12) == 0)
+		rest = scope + 12;
+	else if (scope && strncmp(scope, "key:", 4) == 0)
+		rest = scope + 4;
+	if (!rest)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "a release policy's scope is compartment:NAME or key:NAME");
+	return vcat_check_name(rest, "release policy scope", err);
+}
+
+static veil_status check_put(const ptable *t, const char *name, const char *compartment, const char *text,
+                             size_t len, const char *applied_by, veil_err *err)
 {
 	veil_status st;
-	if ((st = vcat_check_name(name, "policy name", err)) ||
+	if ((st = t == &release_table ? check_scope(name, err) : vcat_check_name(name, "policy name", err)) ||
 	    (st = vcat_check_name(compartment, "compartment name", err)) ||
 	    (st = vcat_check_name(applied_by, "principal name", err)))
 		return st;
@@ -94,17 +133,18 @@ static veil_status check_put(const char *name, const char *compartment, const ch
 
 /* The current version of name (0 when there is none) and whether it has
  * exactly this compartment and text. */
-static veil_status current(veil_catalog *c, const char *name, const char *compartment, const char *text,
-                           size_t len, uint32_t *version, bool *same, veil_err *err)
+static veil_status current(veil_catalog *c, const ptable *t, const char *name, const char *compartment,
+                           const char *text, size_t len, uint32_t *version, bool *same, veil_err *err)
 {
 	*version = 0;
 	*same = false;
 	sqlite3_stmt *s;
-	veil_status st = vcat_prepare(c,
-	                              "SELECT version, compartment = ?2 AND text = ?3 FROM policies "
-	                              "WHERE name = ?1 ORDER BY version DESC LIMIT 1",
-	                              &s, err);
-	if (st)
+	char sql[SQL_MAX];
+	veil_status st = sql_for(t, sql, err,
+	                         "SELECT version, compartment = ?2 AND text = ?3 FROM %s "
+	                         "WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+	                         t->table);
+	if (st || (st = vcat_prepare(c, sql, &s, err)))
 		return st;
 	bool bound = vcat_bind_text(s, 1, name) && vcat_bind_text(s, 2, compartment) &&
 	             sqlite3_bind_text(s, 3, text, (int)len, SQLITE_TRANSIENT) == SQLITE_OK;
@@ -122,31 +162,30 @@ static veil_status current(veil_catalog *c, const char *name, const char *compar
 	return st;
 }
 
-static veil_status put_in_tx(veil_catalog *c, const char *name, const char *compartment, const char *text,
-                             size_t len, const char *applied_by, uint32_t *version, bool *changed,
-                             veil_err *err)
+static veil_status put_in_tx(veil_catalog *c, const ptable *t, const char *name, const char *compartment,
+                             const char *text, size_t len, const char *applied_by, uint32_t *version,
+                             bool *changed, veil_err *err)
 {
 	char hex[VEIL_CATALOG_HEX_MAX];
 	uint32_t cur;
 	bool same;
 	veil_status st;
 	if ((st = vcat_need_compartment(c, compartment, err)) ||
-	    (st = current(c, name, compartment, text, len, &cur, &same, err)))
+	    (st = current(c, t, name, compartment, text, len, &cur, &same, err)))
 		return st;
 	if (same) {
 		*version = cur;
 		return VEIL_OK;
 	}
 	if (cur == UINT32_MAX)
-		return veil_err_set(err, VEIL_E_LIMIT, "policy %s has no version numbers left", name);
+		return veil_err_set(err, VEIL_E_LIMIT, "%s %s has no version numbers left", t->what, name);
 	if ((st = text_sha256(text, len, hex, err)))
 		return st;
 	sqlite3_stmt *s;
-	if ((st = vcat_prepare(
-	             c,
-	             "INSERT INTO policies (name, version, compartment, text, sha256, applied, applied_by) "
-	             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	             &s, err)))
+	char sql[SQL_MAX];
+	if ((st = sql_for(t, sql, err, "INSERT INTO %s (" COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	                  t->table)) ||
+	    (st = vcat_prepare(c, sql, &s, err)))
 		return st;
 	bool bound = vcat_bind_text(s, 1, name) && vcat_bind_int(s, 2, (int64_t)cur + 1) &&
 	             vcat_bind_text(s, 3, compartment) &&
@@ -162,19 +201,19 @@ static veil_status put_in_tx(veil_catalog *c, const char *name, const char *comp
 	return st;
 }
 
-veil_status veil_catalog_policy_put(veil_catalog *c, const char *name, const char *compartment,
-                                    const char *text, size_t len, const char *applied_by, uint32_t *version,
-                                    bool *changed, veil_err *err)
+static veil_status put(veil_catalog *c, const ptable *t, const char *name, const char *compartment,
+                       const char *text, size_t len, const char *applied_by, uint32_t *version, bool *changed,
+                       veil_err *err)
 {
 	*version = 0;
 	*changed = false;
-	veil_status st = check_put(name, compartment, text, len, applied_by, err);
+	veil_status st = check_put(t, name, compartment, text, len, applied_by, err);
 	bool own;
 	if (st || (st = vcat_tx_begin(c, &own, err)))
 		return st;
 	uint32_t v = 0;
 	bool ch = false;
-	st = put_in_tx(c, name, compartment, text, len, applied_by, &v, &ch, err);
+	st = put_in_tx(c, t, name, compartment, text, len, applied_by, &v, &ch, err);
 	if ((st = vcat_tx_end(c, own, st, err)))
 		return st;
 	*version = v;
@@ -182,12 +221,28 @@ veil_status veil_catalog_policy_put(veil_catalog *c, const char *name, const cha
 	return VEIL_OK;
 }
 
+veil_status veil_catalog_policy_put(veil_catalog *c, const char *name, const char *compartment,
+                                    const char *text, size_t len, const char *applied_by, uint32_t *version,
+                                    bool *changed, veil_err *err)
+{
+	return put(c, &access_table, name, compartment, text, len, applied_by, version, changed, err);
+}
+
+veil_status veil_catalog_release_policy_put(veil_catalog *c, const char *scope, const char *compartment,
+                                            const char *text, size_t len, const char *applied_by,
+                                            uint32_t *version, bool *changed, veil_err *err)
+{
+	return put(c, &release_table, scope, compartment, text, len, applied_by, version, changed, err);
+}
+
 /* Why (name, version) was not found: no such policy, or no such version. */
-static veil_status no_version(veil_catalog *c, const char *name, uint32_t version, veil_err *err)
+static veil_status no_version(veil_catalog *c, const ptable *t, const char *name, uint32_t version,
+                              veil_err *err)
 {
 	sqlite3_stmt *s;
-	veil_status st = vcat_prepare(c, "SELECT max(version) FROM policies WHERE name = ?1", &s, err);
-	if (st)
+	char sql[SQL_MAX];
+	veil_status st = sql_for(t, sql, err, "SELECT max(version) FROM %s WHERE name = ?1", t->table);
+	if (st || (st = vcat_prepare(c, sql, &s, err)))
 		return st;
 	int rc = vcat_bind_text(s, 1, name) ? sqlite3_step(s) : SQLITE_NOMEM;
 	int64_t latest = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0; /* NULL reads as 0 */
@@ -195,36 +250,53 @@ static veil_status no_version(veil_catalog *c, const char *name, uint32_t versio
 	if (rc != SQLITE_ROW)
 		return vcat_db_err(c, rc, "cannot look up a policy", err);
 	if (latest == 0)
-		return vcat_missing("policy", name, err);
-	veil_err_set(err, VEIL_E_NOTFOUND, "policy %s has no version %u (latest is %lld)", name, version,
+		return vcat_missing(t->what, name, err);
+	veil_err_set(err, VEIL_E_NOTFOUND, "%s %s has no version %u (latest is %lld)", t->what, name, version,
 	             (long long)latest);
 	return VEIL_E_NOTFOUND;
+}
+
+static veil_status get(veil_catalog *c, const ptable *t, const char *name, uint32_t version,
+                       veil_policy_record *out, veil_err *err)
+{
+	memset(out, 0, sizeof *out);
+	veil_status st =
+	        t == &release_table ? check_scope(name, err) : vcat_check_name(name, "policy name", err);
+	if (st)
+		return st;
+	sqlite3_stmt *s;
+	char sql[SQL_MAX];
+	st = version ? sql_for(t, sql, err, "SELECT " COLUMNS " FROM %s WHERE name = ?1 AND version = ?2",
+	                       t->table)
+	             : sql_for(t, sql, err,
+	                       "SELECT " COLUMNS " FROM %s WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+	                       t->table);
+	if (st || (st = vcat_prepare(c, sql, &s, err)))
+		return st;
+	bool bound = vcat_bind_text(s, 1, name) && (!version || vcat_bind_int(s, 2, version));
+	int rc = bound ? sqlite3_step(s) : SQLITE_NOMEM;
+	if (rc == SQLITE_ROW)
+		st = read_row(c, t, s, out, err);
+	else if (rc != SQLITE_DONE)
+		st = vcat_db_err(c, rc, "cannot look up a policy", err);
+	sqlite3_finalize(s);
+	if (!st && rc == SQLITE_DONE)
+		st = no_version(c, t, name, version, err);
+	if (st)
+		veil_policy_record_free(out);
+	return st;
 }
 
 veil_status veil_catalog_policy_get(veil_catalog *c, const char *name, uint32_t version,
                                     veil_policy_record *out, veil_err *err)
 {
-	memset(out, 0, sizeof *out);
-	veil_status st = vcat_check_name(name, "policy name", err);
-	if (st)
-		return st;
-	sqlite3_stmt *s;
-	const char *sql = version ? ROW_SELECT "WHERE name = ?1 AND version = ?2"
-	                          : ROW_SELECT "WHERE name = ?1 ORDER BY version DESC LIMIT 1";
-	if ((st = vcat_prepare(c, sql, &s, err)))
-		return st;
-	bool bound = vcat_bind_text(s, 1, name) && (!version || vcat_bind_int(s, 2, version));
-	int rc = bound ? sqlite3_step(s) : SQLITE_NOMEM;
-	if (rc == SQLITE_ROW)
-		st = read_row(c, s, out, err);
-	else if (rc != SQLITE_DONE)
-		st = vcat_db_err(c, rc, "cannot look up a policy", err);
-	sqlite3_finalize(s);
-	if (!st && rc == SQLITE_DONE)
-		st = no_version(c, name, version, err);
-	if (st)
-		veil_policy_record_free(out);
-	return st;
+	return get(c, &access_table, name, version, out, err);
+}
+
+veil_status veil_catalog_release_policy_get(veil_catalog *c, const char *scope, uint32_t version,
+                                            veil_policy_record *out, veil_err *err)
+{
+	return get(c, &release_table, scope, version, out, err);
 }
 
 typedef struct list_ctx {
@@ -236,7 +308,7 @@ static veil_status list_row(veil_catalog *c, sqlite3_stmt *s, void *ctx, veil_er
 {
 	list_ctx *l = ctx;
 	veil_policy_record p;
-	veil_status st = read_row(c, s, &p, err);
+	veil_status st = read_row(c, &access_table, s, &p, err);
 	if (!st)
 		st = l->cb(l->ctx, &p, err);
 	veil_policy_record_free(&p);
@@ -249,10 +321,11 @@ static veil_status list_row(veil_catalog *c, sqlite3_stmt *s, void *ctx, veil_er
 veil_status veil_catalog_policy_list(veil_catalog *c, veil_policy_record_fn cb, void *ctx, veil_err *err)
 {
 	sqlite3_stmt *s;
-	veil_status st = vcat_prepare(c,
-	                              ROW_SELECT "WHERE version = (SELECT max(q.version) FROM policies q "
-	                                         "WHERE q.name = policies.name) ORDER BY name",
-	                              &s, err);
+	veil_status st =
+	        vcat_prepare(c,
+	                     "SELECT " COLUMNS " FROM policies WHERE version = (SELECT max(q.version) "
+	                     "FROM policies q WHERE q.name = policies.name) ORDER BY name",
+	                     &s, err);
 	if (st)
 		return st;
 	list_ctx l = {cb, ctx};

@@ -151,6 +151,22 @@ static const step steps[] = {
          "ALTER TABLE datasets ADD COLUMN compartment TEXT NOT NULL DEFAULT 'tenancy'"
          "  CHECK (length(compartment) BETWEEN 1 AND 64);"
          "ALTER TABLE datasets ADD COLUMN region TEXT NOT NULL DEFAULT '' CHECK (length(region) <= 64);"},
+        {5, "key-release policies",
+         /* The same shape as policies: versioned texts, never changed. The
+          * name is the scope, "compartment:C" or "key:K"; compartment is
+          * where the policy is attached (C, or K's compartment), which is
+          * where changing it is authorized. */
+         "CREATE TABLE release_policies ("
+         "  name TEXT NOT NULL CHECK (length(name) BETWEEN 5 AND 76"
+         "    AND (name GLOB 'compartment:?*' OR name GLOB 'key:?*')),"
+         "  version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"
+         "  compartment TEXT NOT NULL REFERENCES compartments (name),"
+         "  text TEXT NOT NULL CHECK (length(CAST(text AS BLOB)) <= 65536),"
+         "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),"
+         "  applied INTEGER NOT NULL CHECK (applied >= 0),"
+         "  applied_by TEXT NOT NULL CHECK (length(applied_by) BETWEEN 1 AND 64),"
+         "  PRIMARY KEY (name, version)"
+         ") STRICT;"},
 };
 
 #define NSTEPS (sizeof steps / sizeof steps[0])

@@ -261,6 +261,12 @@ veil_status cli_hash_file(const char *path, char hex[2 * VEIL_SHA256_LEN + 1], v
 veil_status cli_copy_file(const char *src, const char *dst, char hex[2 * VEIL_SHA256_LEN + 1],
                           veil_err *err) VEIL_MUST_CHECK;
 
+/* The catalog row's data key must be wrapped under the dataset owner's key
+ * (cmd_data.c): else an edited catalog could point one owner's dataset at
+ * another's object and key. VEIL_E_CORRUPT with a hint otherwise. */
+veil_status cli_check_dataset_key(cli_ws *ws, const veil_dataset_version *v, veil_dek_info *di,
+                                  veil_err *err) VEIL_MUST_CHECK;
+
 /* Removes a folder tree (cmd_init.c); used to undo a failed init, backup or restore. */
 void cli_remove_tree(const char *dir);
 

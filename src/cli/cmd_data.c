@@ -493,7 +493,7 @@ out:
 /* The catalog row names a data key; that key must be wrapped under the
  * dataset owner's key, or an edited catalog could point one owner's
  * dataset at another owner's object and key. */
-static veil_status check_key(cli_ws *ws, const veil_dataset_version *v, veil_dek_info *di, veil_err *err)
+veil_status cli_check_dataset_key(cli_ws *ws, const veil_dataset_version *v, veil_dek_info *di, veil_err *err)
 {
 	veil_status st = veil_kms_dek_info(ws->kms, v->dek_id, di, err);
 	if (st)
@@ -521,7 +521,7 @@ static veil_status download(cli_global *g, cli_ws *ws, const veil_dataset_versio
 	veil_dek_info di = {0};
 	veil_atomic_file out = {.fd = -1};
 	tap t = {.out_fd = STDOUT_FILENO};
-	veil_status st = check_key(ws, v, &di, err);
+	veil_status st = cli_check_dataset_key(ws, v, &di, err);
 	json_t *detail =
 	        json_pack("{s:s, s:s, s:I, s:s}", "dek_id", v->dek_id, "kek", di.kek_name, "kek_version",
 	                  (json_int_t)di.kek_version, "to", output ? "file" : "stdout");

@@ -38,5 +38,12 @@ int cmd_policy_list(cli_global *g, int argc, char **argv);
 int cmd_policy_show(cli_global *g, int argc, char **argv);
 int cmd_policy_explain(cli_global *g, int argc, char **argv);
 int cmd_policy_operations(cli_global *g, int argc, char **argv);
+int cmd_data_verify(cli_global *g, int argc, char **argv);
+int cmd_attest_measure(cli_global *g, int argc, char **argv);
+int cmd_attest_verify(cli_global *g, int argc, char **argv);
+int cmd_attest_evidence(cli_global *g, int argc, char **argv);
+int cmd_attest_policy_check(cli_global *g, int argc, char **argv);
+int cmd_attest_policy_set(cli_global *g, int argc, char **argv);
+int cmd_attest_policy_show(cli_global *g, int argc, char **argv);
 
 #endif

@@ -331,6 +331,101 @@ const cli_command cli_commands[] = {
          "  --verbose          every statement considered and why it did not apply\n"
          "  --json             the same as JSON\n" TOKEN_HELP COMMON_HELP,
          {{VEIL_VERB_READ, "policies"}}},
+        {"data verify",
+         cmd_data_verify,
+         "decrypt a dataset inside the trusted worker and check it",
+         "usage: veil data verify NAME[@VERSION] [--json]\n\n"
+         "Starts the trusted worker (veil-worker), which gets the dataset's data key\n"
+         "only after its attestation evidence passes the key's release policy, then\n"
+         "decrypts the stored object inside the TEE and checks it against the size and\n"
+         "SHA-256 recorded at upload. No plaintext and no data key reach this process.\n"
+         "The release and the check are audited (key.release, data.verify).\n\n"
+         "The TEE is $VEIL_TEE: sim (default; a simulated TEE that proves nothing),\n"
+         "sev-snp or tdx. The worker is $VEIL_WORKER, else veil-worker beside veil.\n\n"
+         "Options:\n"
+         "  --json   print the result as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_USE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"attest measure", cmd_attest_measure, "print the measurement of the trusted worker",
+         "usage: veil attest measure [--worker PATH] [--json]\n\n"
+         "Prints the SHA-384 of the worker executable (default: the one veil starts):\n"
+         "the measurement a simulated report of it carries, and what a release\n"
+         "policy's 'measurements' list must hold for it to get keys. Needs no\n"
+         "workspace. Builds are reproducible: the same source gives the same value.\n\n"
+         "Options:\n"
+         "  --worker PATH   measure this executable instead\n"
+         "  --json          print it as JSON\n"
+         "  -h, --help      show this help\n",
+         NO_WORKSPACE},
+        {"attest verify", cmd_attest_verify, "verify attestation evidence offline",
+         "usage: veil attest verify FILE [--certs DIR] [--policy FILE] [options]\n\n"
+         "Verifies the evidence in FILE down to its pinned root and prints its claims\n"
+         "(TEE, measurement, debug, VMPL, TCB, report data). No network and no\n"
+         "workspace are needed. With --policy, also evaluates that key-release policy\n"
+         "and lists every clause that fails; the exit status is then 1 when it would\n"
+         "refuse release. docs/attestation.md explains the checks.\n\n"
+         "Options:\n"
+         "  --tee T             sim or sev-snp (default: from the evidence)\n"
+         "  --certs DIR         certificates: vcek.der (or vlek.der) and chain.pem\n"
+         "                      (ASK+ARK; default: the pinned ones); for sim also\n"
+         "                      ark.pem, a workspace's attest/sim/ folder\n"
+         "  --policy FILE       a key-release policy to evaluate (docs/formats/release-policy.md)\n"
+         "  --at TIME           verify as of TIME (RFC 3339; default now)\n"
+         "  --region R          the region to claim for the evidence's worker\n"
+         "  --report-data HEX   the 64 bytes the evidence must carry as report data\n"
+         "  --json              print the claims as JSON\n"
+         "  -h, --help          show this help\n",
+         NO_WORKSPACE},
+        {"attest policy check", cmd_attest_policy_check, "evaluate a key-release policy against evidence",
+         "usage: veil attest policy check --policy FILE EVIDENCE [options]\n\n"
+         "Verifies EVIDENCE as 'veil attest verify' does, then evaluates the key-release\n"
+         "policy FILE against its claims and prints every clause that fails. Exits 0\n"
+         "when the policy would release keys, 1 when it would refuse.\n\n"
+         "Options:\n"
+         "  --policy FILE       the key-release policy (required)\n"
+         "  --tee T             sim or sev-snp (default: from the evidence)\n"
+         "  --certs DIR         certificates, as for 'veil attest verify'\n"
+         "  --at TIME           evaluate as of TIME (RFC 3339; default now)\n"
+         "  --region R          the region to claim for the evidence's worker\n"
+         "  --report-data HEX   the 64 bytes the evidence must carry as report data\n"
+         "  --json              print the result as JSON\n"
+         "  -h, --help          show this help\n",
+         NO_WORKSPACE},
+        {"attest policy set",
+         cmd_attest_policy_set,
+         "set the key-release policy of a compartment or key",
+         "usage: veil attest policy set FILE [--compartment C | --key K]\n\n"
+         "Validates the key-release policy FILE (docs/formats/release-policy.md) and\n"
+         "stores it as the next version of the policy of compartment C (default\n"
+         "tenancy) or of key K. A data key is released to a worker only when the\n"
+         "policy of its key, else of the nearest compartment above the key, allows the\n"
+         "worker's verified evidence; with no policy nothing is released.\n\n"
+         "Options:\n"
+         "  --compartment C   the policy of compartment C\n"
+         "  --key K           the policy of key K (it overrides its compartment's)\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "policies"}}},
+        {"attest policy show",
+         cmd_attest_policy_show,
+         "print a key-release policy",
+         "usage: veil attest policy show [--compartment C | --key K] [--version N] [--json]\n\n"
+         "Prints the key-release policy of compartment C (default tenancy) or key K.\n\n"
+         "Options:\n"
+         "  --compartment C   of compartment C\n"
+         "  --key K           of key K\n"
+         "  --version N       that version (default: the current one)\n"
+         "  --json            print it with its version and who set it\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "policies"}}},
+        {"attest evidence",
+         cmd_attest_evidence,
+         "get and verify evidence from this machine's trusted worker",
+         "usage: veil attest evidence [-o FILE] [--nonce HEX] [--json]\n\n"
+         "Starts the trusted worker, has it produce evidence bound to a nonce (random,\n"
+         "or --nonce), verifies it as the key broker would and prints its claims;\n"
+         "with -o, writes the raw evidence to FILE for 'veil attest verify'.\n\n"
+         "Options:\n"
+         "  -o, --output FILE   write the evidence here\n"
+         "  --nonce HEX         32 bytes (64 hex digits) to bind instead of a random nonce\n"
+         "  --json              print the claims as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "workspace"}}},
         {"policy operations", cmd_policy_operations, "list what each command needs",
          "usage: veil policy operations [--json]\n\n"
          "Prints, for every veil command, the verb and resource type it asks the\n"

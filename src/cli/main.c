@@ -43,13 +43,14 @@ static int help(int argc, char **argv)
 		return 0;
 	}
 	char name[64];
-	snprintf(name, sizeof name, "%s%s%s", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	snprintf(name, sizeof name, "%s%s%s%s%s", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "",
+	         argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
 	const cli_command *c = cli_find(name);
 	if (c) {
 		cli_print_help(c);
 		return 0;
 	}
-	if (argc == 1 && group_help(argv[0], stdout))
+	if (argc <= 2 && group_help(name, stdout))
 		return 0;
 	return cli_usage_error(NULL, "'%s' is not a veil command", name);
 }
@@ -104,16 +105,30 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "help") == 0)
 		return help(argc - i - 1, argv + i + 1);
 
+	/* The longest command name that the words spell: three words
+	 * ("attest policy set"), then two, then one. */
 	const cli_command *cmd = NULL;
-	int words = 1;
-	if (i + 1 < argc) {
+	int words = 3;
+	for (; words >= 1 && !cmd; words--) {
+		if (i + words > argc)
+			continue;
 		char name[64];
-		snprintf(name, sizeof name, "%s %s", argv[i], argv[i + 1]);
-		if ((cmd = cli_find(name)))
-			words = 2;
+		if (words == 3)
+			snprintf(name, sizeof name, "%s %s %s", argv[i], argv[i + 1], argv[i + 2]);
+		else if (words == 2)
+			snprintf(name, sizeof name, "%s %s", argv[i], argv[i + 1]);
+		else
+			snprintf(name, sizeof name, "%s", argv[i]);
+		cmd = cli_find(name);
 	}
-	if (!cmd)
-		cmd = cli_find(argv[i]);
+	words++; /* the loop stepped once past the match */
+	if (!cmd && i + 1 < argc && argv[i + 1][0] != '-') {
+		/* "veil attest policy": the subcommands of a two-word group. */
+		char group[64];
+		snprintf(group, sizeof group, "%s %s", argv[i], argv[i + 1]);
+		if (i + 2 >= argc && group_help(group, stdout))
+			return VEIL_EXIT_USAGE;
+	}
 	if (!cmd) {
 		if (group_help(argv[i], stdout)) {
 			bool asked = i + 1 < argc &&

@@ -2,6 +2,9 @@
  * SHA-256 and SHA-384, one-shot and streaming, and HMAC-SHA-256: the hashes
  * behind content addresses, the audit log's Merkle tree and HKDF.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "veil/crypto.h"
 
 #include "crypto_int.h"
@@ -22,6 +25,8 @@ static const EVP_MD *md_of(veil_hash_alg alg)
 		return EVP_sha256();
 	case VEIL_HASH_SHA384:
 		return EVP_sha384();
+	case VEIL_HASH_SHA512:
+		return EVP_sha512();
 	}
 	return NULL;
 }
@@ -33,6 +38,8 @@ size_t veil_hash_len(veil_hash_alg alg)
 		return VEIL_SHA256_LEN;
 	case VEIL_HASH_SHA384:
 		return VEIL_SHA384_LEN;
+	case VEIL_HASH_SHA512:
+		return VEIL_SHA512_LEN;
 	}
 	return 0;
 }
@@ -40,7 +47,7 @@ size_t veil_hash_len(veil_hash_alg alg)
 static veil_status bad_alg(veil_err *err, veil_hash_alg alg)
 {
 	veil_err_set(err, VEIL_E_INVALID, "unknown hash algorithm %d", (int)alg);
-	veil_err_hint(err, "use VEIL_HASH_SHA256 or VEIL_HASH_SHA384");
+	veil_err_hint(err, "use VEIL_HASH_SHA256, VEIL_HASH_SHA384 or VEIL_HASH_SHA512");
 	return VEIL_E_INVALID;
 }
 
@@ -110,6 +117,33 @@ void veil_hash_free(veil_hash_ctx *ctx)
 		return;
 	EVP_MD_CTX_free(ctx->md);
 	OPENSSL_free(ctx);
+}
+
+veil_status veil_hash_file(veil_hash_alg alg, const char *path, uint8_t *out, veil_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot read %s", path);
+	veil_hash_ctx *h = NULL;
+	veil_status st = veil_hash_init(&h, alg, err);
+	uint8_t buf[64 << 10];
+	while (!st) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			st = veil_err_errno(err, VEIL_E_IO, errno, "cannot read %s", path);
+		else if (n == 0)
+			break;
+		else
+			st = veil_hash_update(h, buf, (size_t)n, err);
+	}
+	close(fd);
+	if (st) {
+		veil_hash_free(h);
+		return st;
+	}
+	return veil_hash_final(h, out, err);
 }
 
 veil_status veil_hmac_sha256(const uint8_t *key, size_t keylen, const void *data, size_t n,

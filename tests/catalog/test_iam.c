@@ -181,7 +181,7 @@ static void test_migration_from_v3(void **state)
 	assert_int_equal(veil_catalog_open(old, false, &c, &e), VEIL_OK);
 	uint32_t version = 0;
 	assert_int_equal(veil_catalog_schema_version(c, &version, &e), VEIL_OK);
-	assert_int_equal(version, 4);
+	assert_int_equal(version, VEIL_CATALOG_SCHEMA_VERSION);
 	assert_int_equal(veil_catalog_integrity_check(c, &e), VEIL_OK);
 
 	/* the old rows are all there, the dataset now in tenancy, region unrecorded */
@@ -224,7 +224,7 @@ static void test_migration_from_v3(void **state)
 	/* reopening applies nothing twice */
 	assert_int_equal(veil_catalog_open(old, false, &c, &e), VEIL_OK);
 	veil_catalog_close(c);
-	assert_int_equal(raw_int(old, "SELECT count(*) FROM schema_migrations"), 4);
+	assert_int_equal(raw_int(old, "SELECT count(*) FROM schema_migrations"), VEIL_CATALOG_SCHEMA_VERSION);
 	assert_int_equal(raw_int(old, "SELECT count(*) FROM compartments"), 1);
 }
 
@@ -746,7 +746,7 @@ static void test_tokens(void **state)
 /* ---- policies ---- */
 
 typedef struct policies {
-	char name[4][VEIL_CATALOG_NAME_MAX];
+	char name[4][VEIL_CATALOG_SCOPE_MAX];
 	uint32_t version[4];
 	char text[4][64];
 	size_t n;
@@ -757,7 +757,7 @@ static veil_status collect_policy(void *ctx, const veil_policy_record *p, veil_e
 	policies *x = ctx;
 	if (x->n == 4)
 		return veil_err_set(err, VEIL_E_LIMIT, "too many");
-	snprintf(x->name[x->n], VEIL_CATALOG_NAME_MAX, "%s", p->name);
+	snprintf(x->name[x->n], VEIL_CATALOG_SCOPE_MAX, "%s", p->name);
 	x->version[x->n] = p->version;
 	snprintf(x->text[x->n], 64, "%s", p->text);
 	assert_int_equal(strlen(p->text), p->len);
@@ -912,6 +912,68 @@ static void test_policies(void **state)
 	memset(&x, 0, sizeof x);
 	assert_int_equal(veil_catalog_policy_list(f->c, collect_policy, &x, &e), VEIL_E_CORRUPT);
 	veil_policy_record_free(NULL);
+}
+
+/* Key-release policies: stored and versioned as access policies, in their
+ * own table, under a scope; the two never see each other's rows. */
+static void test_release_policies(void **state)
+{
+	fixture *f = *state;
+	veil_err e;
+	uint32_t version = 0;
+	bool changed = false;
+	assert_int_equal(veil_catalog_compartment_create(f->c, "oncology", "tenancy", NULL, "admin", &e),
+	                 VEIL_OK);
+	const char *v1 = "version: 1\ntee: [sim]\n", *v2 = "version: 1\ntee: [sev-snp]\n";
+	assert_int_equal(veil_catalog_release_policy_put(f->c, "compartment:oncology", "oncology", v1,
+	                                                 strlen(v1), "admin", &version, &changed, &e),
+	                 VEIL_OK);
+	assert_int_equal(version, 1);
+	assert_true(changed);
+	assert_int_equal(veil_catalog_release_policy_put(f->c, "compartment:oncology", "oncology", v1,
+	                                                 strlen(v1), "admin", &version, &changed, &e),
+	                 VEIL_OK);
+	assert_false(changed);
+	assert_int_equal(veil_catalog_release_policy_put(f->c, "compartment:oncology", "oncology", v2,
+	                                                 strlen(v2), "bob", &version, &changed, &e),
+	                 VEIL_OK);
+	assert_int_equal(version, 2);
+	veil_policy_record p;
+	assert_int_equal(veil_catalog_release_policy_get(f->c, "compartment:oncology", 0, &p, &e), VEIL_OK);
+	assert_string_equal(p.name, "compartment:oncology");
+	assert_string_equal(p.text, v2);
+	assert_string_equal(p.applied_by, "bob");
+	veil_policy_record_free(&p);
+	assert_int_equal(veil_catalog_release_policy_get(f->c, "compartment:oncology", 1, &p, &e), VEIL_OK);
+	assert_string_equal(p.text, v1);
+	veil_policy_record_free(&p);
+	assert_int_equal(veil_catalog_release_policy_get(f->c, "compartment:oncology", 3, &p, &e),
+	                 VEIL_E_NOTFOUND);
+	assert_non_null(strstr(e.msg, "latest is 2"));
+	assert_int_equal(veil_catalog_release_policy_get(f->c, "key:alice", 0, &p, &e), VEIL_E_NOTFOUND);
+
+	/* a scope names its kind; the attachment compartment must exist */
+	const char *bad[] = {"oncology", "compartment:", "key:", "key:Bad Name", "dataset:x", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(veil_catalog_release_policy_put(f->c, bad[i], "tenancy", v1, strlen(v1),
+		                                                 "admin", &version, &changed, &e),
+		                 VEIL_E_INVALID);
+	assert_int_equal(veil_catalog_release_policy_put(f->c, "key:alice", "nowhere", v1, strlen(v1),
+	                                                 "admin", &version, &changed, &e),
+	                 VEIL_E_NOTFOUND);
+
+	/* access policies do not see release policies, nor the other way round */
+	assert_int_equal(veil_catalog_policy_get(f->c, "oncology", 0, &p, &e), VEIL_E_NOTFOUND);
+	assert_int_equal(
+	        veil_catalog_policy_put(f->c, "base", "tenancy", "abc", 3, "admin", &version, &changed, &e),
+	        VEIL_OK);
+	assert_int_equal(veil_catalog_release_policy_get(f->c, "key:base", 0, &p, &e), VEIL_E_NOTFOUND);
+
+	/* a text edited outside veil is reported, not enforced */
+	raw_sql(f->path, "UPDATE release_policies SET text = 'version: 1' WHERE version = 2");
+	assert_int_equal(veil_catalog_release_policy_get(f->c, "compartment:oncology", 0, &p, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "release policy compartment:oncology"));
 }
 
 /* ---- keys in compartments (key.c) ---- */
@@ -1159,6 +1221,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_group_limit, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_release_policies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_key_compartment, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_dataset_compartment, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_callbacks, setup, teardown),

@@ -31,6 +31,10 @@ NOBODY=$(token_of nobody)
 WALKER=$(token_of walker)
 check "test principals and tokens exist" test ${#NOBODY} -eq 118 -a ${#WALKER} -eq 118
 printf 'Allow group spares to inspect datasets in tenancy\n' >"$T/p.policy"
+# data verify needs its key released to the (simulated) worker
+printf 'version: 1\ntee: [sim, sev-snp]\nallow_simulated: true\nmeasurements: [%s]\nmax_age: 5m\n' \
+	"$("$VEIL_BIN" attest measure 2>/dev/null)" >"$T/rp.yaml"
+veil attest policy set "$T/rp.yaml"
 
 # log_size: how many events the log holds (read as the administrator; the
 # plain log is one line per event: index time actor action outcome ...).
@@ -87,6 +91,10 @@ declare -A ARGS=(
 	["policy list"]=""
 	["policy show"]="administrators"
 	["policy explain"]="--as nobody --verb read --resource datasets:d"
+	["data verify"]="d"
+	["attest policy set"]="$T/rp.yaml --key o"
+	["attest policy show"]=""
+	["attest evidence"]=""
 )
 n=0
 # args_for CMD: the arguments, made fresh where the command needs it.
@@ -186,7 +194,7 @@ done
 
 # The commands that run without a workspace, and only those, skip the
 # authorization point: written out by hand so that a change shows here.
-check "only init, audit check-proof, policy operations and version need no principal" \
-	test "${exempt[*]}" = "init audit check-proof policy operations version"
+check "only init, audit check-proof, attest measure|verify|policy check, policy operations and version need no principal" \
+	test "${exempt[*]}" = "init audit check-proof attest measure attest verify attest policy check policy operations version"
 
 finish

@@ -52,7 +52,8 @@ static void assert_failed(veil_status st, veil_status want, const veil_err *e)
 
 /* FIPS 180-4 examples (NIST CSRC "Cryptographic Standards and Guidelines:
  * Examples with Intermediate Values", SHA256.pdf, SHA2_Additional and
- * SHA384.pdf): "abc", the two-block message, and the empty string. */
+ * SHA384.pdf, SHA512.pdf): "abc", the two-block message, and the empty
+ * string. */
 static const struct {
 	veil_hash_alg alg;
 	const char *msg;
@@ -66,13 +67,19 @@ static const struct {
          "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"},
         {VEIL_HASH_SHA384, "",
          "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b"},
+        {VEIL_HASH_SHA512, "abc",
+         "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454"
+         "d4423643ce80e2a9ac94fa54ca49f"},
+        {VEIL_HASH_SHA512, "",
+         "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b"
+         "931bd47417a81a538327af927da3e"},
 };
 
 static void test_sha_kat(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof sha_kat / sizeof sha_kat[0]; i++) {
-		uint8_t want[VEIL_SHA384_LEN], got[VEIL_SHA384_LEN];
+		uint8_t want[VEIL_SHA512_LEN], got[VEIL_SHA512_LEN];
 		size_t n = unhex(sha_kat[i].digest, want, sizeof want);
 		assert_int_equal(n, veil_hash_len(sha_kat[i].alg));
 		const char *m = sha_kat[i].msg;
@@ -108,9 +115,9 @@ static void test_sha_streaming(void **state)
 	assert_non_null(data);
 	for (size_t i = 0; i < total; i++)
 		data[i] = (uint8_t)(i * 131 + 7);
-	veil_hash_alg algs[] = {VEIL_HASH_SHA256, VEIL_HASH_SHA384};
-	for (size_t a = 0; a < 2; a++) {
-		uint8_t one[VEIL_SHA384_LEN], streamed[VEIL_SHA384_LEN];
+	veil_hash_alg algs[] = {VEIL_HASH_SHA256, VEIL_HASH_SHA384, VEIL_HASH_SHA512};
+	for (size_t a = 0; a < sizeof algs / sizeof algs[0]; a++) {
+		uint8_t one[VEIL_SHA512_LEN], streamed[VEIL_SHA512_LEN];
 		assert_int_equal(veil_hash(algs[a], data, total, one, NULL), VEIL_OK);
 		veil_hash_ctx *c = NULL;
 		assert_int_equal(veil_hash_init(&c, algs[a], NULL), VEIL_OK);

@@ -1,0 +1,180 @@
+/*
+ * Starting and stopping the trusted worker (docs/formats/worker-protocol.md).
+ * The worker runs as a child on one end of a socket pair; the host keeps
+ * the other. The host is untrusted by design: nothing here gives the
+ * worker anything but ciphertext, wrapped keys and metadata, and the
+ * worker's word about itself (its measurement in hello) is only shown,
+ * never believed: the broker believes only verified evidence.
+ */
+#include "hostworker.h"
+#include "simtee.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORKER_TIMEOUT_MS (120 * 1000)
+#define WORKER_FD         3 /* where the child finds its end of the socket */
+
+static bool executable(const char *p)
+{
+	return access(p, X_OK) == 0;
+}
+
+veil_status cli_worker_path(char out[4096], veil_err *err)
+{
+	const char *env = getenv("VEIL_WORKER");
+	if (env && *env) {
+		if (!executable(env))
+			return veil_err_set(err, VEIL_E_NOTFOUND,
+			                    "$VEIL_WORKER names %s, which is not an executable", env);
+		return veil_fmt(out, 4096, err, "%s", env);
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			const char *cands[] = {"veil-worker", "../worker/veil-worker",
+			                       "../libexec/veil-worker"};
+			for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+				char p[4096];
+				if (!veil_fmt(p, sizeof p, NULL, "%s/%s", self, cands[i]) && executable(p)) {
+					char *real = realpath(p, NULL);
+					veil_status st = veil_fmt(out, 4096, err, "%s", real ? real : p);
+					free(real);
+					return st;
+				}
+			}
+		}
+	}
+	veil_err_set(err, VEIL_E_NOTFOUND, "cannot find the trusted worker executable veil-worker");
+	return veil_err_hint(err, "install veil-worker beside veil, or name it with $VEIL_WORKER");
+}
+
+static veil_status spawn(cli_worker *w, veil_err *err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot make the worker's socket");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return veil_err_errno(err, VEIL_E_IO, errno, "cannot start the worker");
+	}
+	if (pid == 0) {
+		/* The child: its end of the socket on fd 3 (dup2 clears CLOEXEC). */
+		if (dup2(sv[1], WORKER_FD) < 0)
+			_exit(127);
+		char *argv[] = {w->path, "--fd", "3", NULL};
+		execv(w->path, argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	w->pid = pid;
+	w->conn.fd = sv[0];
+	w->conn.timeout_ms = WORKER_TIMEOUT_MS;
+	return VEIL_OK;
+}
+
+static veil_status choose_tee(cli_worker *w, veil_err *err)
+{
+	const char *tee = getenv("VEIL_TEE");
+	if (!tee || !*tee)
+		tee = "sim";
+	if (strcmp(tee, "sim") != 0 && strcmp(tee, "sev-snp") != 0 && strcmp(tee, "tdx") != 0) {
+		veil_err_set(err, VEIL_E_INVALID, "$VEIL_TEE is '%s'", tee);
+		return veil_err_hint(err, "set it to sim, sev-snp or tdx (or unset it for sim)");
+	}
+	snprintf(w->tee, sizeof w->tee, "%s", tee);
+	return VEIL_OK;
+}
+
+static veil_status hello(cli_ws *ws, cli_worker *w, veil_err *err)
+{
+	veil_proto_out o;
+	veil_proto_out_init(&o, VEIL_MSG_HELLO);
+	veil_status st;
+	if (!(st = veil_proto_add_text(&o, VEIL_F_TEE, w->tee, err)) &&
+	    !(st = veil_proto_add_text(&o, VEIL_F_WORKSPACE, ws->cfg.workspace_id, err)) &&
+	    strcmp(w->tee, "sim") == 0 &&
+	    !(st = veil_proto_add(&o, VEIL_F_CERTS, w->sim.vcek_der.data, w->sim.vcek_der.len, err)) &&
+	    !(st = veil_proto_add_u64(&o, VEIL_F_SIM_TCB, CLI_SIM_TCB, err)))
+		st = veil_proto_add(&o, VEIL_F_SIM_KEY, w->sim.vcek_key, w->sim.vcek_key_len, err);
+	if (!st)
+		st = veil_proto_send(&w->conn, &o, err);
+	veil_proto_out_free(&o);
+	veil_proto_msg m;
+	if (!st && (st = veil_proto_expect(&w->conn, VEIL_MSG_HELLO_OK, &m, err)) == VEIL_OK) {
+		const veil_proto_field *f = veil_proto_get(&m, VEIL_F_MEASUREMENT, 0);
+		veil_hex_encode(f->value, f->len, w->measurement);
+		char tee[16];
+		if (!(st = veil_proto_get_text(&m, VEIL_F_TEE, 0, tee, sizeof tee, err)) &&
+		    strcmp(tee, w->tee) != 0)
+			st = veil_err_set(err, VEIL_E_INVALID, "the worker answered for TEE %s, not %s", tee,
+			                  w->tee);
+		veil_proto_msg_free(&m);
+	}
+	return st;
+}
+
+veil_status cli_worker_start(cli_ws *ws, cli_worker *w, veil_err *err)
+{
+	memset(w, 0, sizeof *w);
+	w->conn.fd = -1;
+	veil_status st;
+	if ((st = choose_tee(w, err)) || (st = cli_worker_path(w->path, err)))
+		return st;
+	if (strcmp(w->tee, "sim") == 0) {
+		if ((st = cli_sim_load(ws, &w->sim, err)))
+			return st;
+		cli_warn("using the simulated TEE: its attestation proves nothing about this machine "
+		         "(docs/attestation.md)");
+	}
+	if (!(st = spawn(w, err)) && (st = hello(ws, w, err)))
+		veil_err_wrap(err, "the trusted worker %s did not start", w->path);
+	if (st)
+		cli_worker_stop(w);
+	return st;
+}
+
+void cli_worker_stop(cli_worker *w)
+{
+	if (w->conn.fd >= 0) {
+		veil_proto_out o;
+		veil_proto_out_init(&o, VEIL_MSG_BYE);
+		veil_err ignored;
+		w->conn.timeout_ms = 2000;
+		(void)!veil_proto_send(&w->conn, &o, &ignored);
+		close(w->conn.fd);
+		w->conn.fd = -1;
+	}
+	if (w->pid > 0) {
+		/* A worker that does not exit within 5 s of bye is ended. */
+		for (int i = 0; i < 500; i++) {
+			pid_t r = waitpid(w->pid, NULL, WNOHANG);
+			if (r == w->pid || (r < 0 && errno != EINTR))
+				break;
+			if (i == 499) {
+				kill(w->pid, SIGKILL);
+				while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+					;
+				break;
+			}
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		w->pid = 0;
+	}
+	veil_sim_chain_free(&w->sim);
+}

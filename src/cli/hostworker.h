@@ -1,0 +1,43 @@
+/* The host's side of a trusted-worker session (hostworker.c, keybroker.c). */
+#ifndef VEIL_CLI_HOSTWORKER_H
+#define VEIL_CLI_HOSTWORKER_H
+
+#include <sys/types.h>
+
+#include "cli.h"
+#include "veil/broker.h"
+#include "veil/proto.h"
+
+typedef struct cli_worker {
+	pid_t pid;
+	veil_proto_conn conn;
+	char tee[16];                 /* the evidence this session expects: "sim", "sev-snp" */
+	char measurement[2 * 64 + 1]; /* what the worker says it measured itself as (hex) */
+	veil_sim_chain sim;           /* tee sim: the workspace's simulated chain */
+	char path[4096];              /* the executable started */
+} cli_worker;
+
+/* The worker executable: $VEIL_WORKER, else veil-worker beside this veil,
+ * else ../worker/veil-worker from it (the build tree), else the installed
+ * libexec one. VEIL_E_NOTFOUND with a hint when none is there. */
+veil_status cli_worker_path(char out[4096], veil_err *err) VEIL_MUST_CHECK;
+
+/* Starts the worker on a socket pair and says hello. The TEE is
+ * $VEIL_TEE (sim, sev-snp or tdx), default sim; for sim the workspace's
+ * simulated chain is loaded (made on first use) and a notice printed.
+ * Needs WS_KMS and WS_AUDIT. On error nothing is left running. */
+veil_status cli_worker_start(cli_ws *ws, cli_worker *w, veil_err *err) VEIL_MUST_CHECK;
+
+/* Answers the worker's key request for a job that needs exactly the keys
+ * `ids` (n of them): challenge, evidence checked by the broker, the
+ * release policy of every key evaluated, keys wrapped to the attested
+ * worker. Every release and refusal is audited (key.release). A refusal
+ * is also sent to the worker, and is VEIL_E_DENIED here. */
+veil_status cli_worker_release(cli_ws *ws, cli_worker *w, const char *const *ids, size_t n,
+                               veil_err *err) VEIL_MUST_CHECK;
+
+/* Says bye, waits for the worker to exit (killing it if it does not), and
+ * frees everything. Safe on a worker that never started. */
+void cli_worker_stop(cli_worker *w);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Evidence producers, as the worker sees them. The measurement a simulated
+ * report carries is the SHA-384 of the worker's own executable, so that a
+ * different worker binary gets a different measurement (and, under a policy
+ * that lists the built one, no keys); on real hardware the measurement is
+ * the one the platform computed at launch, and the worker has no say in it.
+ */
+#include <string.h>
+
+#include "worker.h"
+
+veil_status worker_measure_self(uint8_t out[static VEIL_SNP_MEASUREMENT_LEN], veil_err *err)
+{
+	veil_status st = veil_hash_file(VEIL_HASH_SHA384, "/proc/self/exe", out, err);
+	if (st)
+		veil_err_wrap(err, "cannot measure the worker");
+	return st;
+}
+
+/* Guest policy of a simulated report: bit 17 (reserved, must be 1), SMT
+ * allowed, no debug, no migration agent. */
+#define SIM_GUEST_POLICY ((UINT64_C(1) << 17) | VEIL_SNP_POLICY_SMT)
+
+static veil_status sim_evidence(worker *w, const uint8_t report_data[static VEIL_PROTO_BINDING_LEN],
+                                veil_buf *evidence, veil_err *err)
+{
+	uint8_t report[VEIL_SNP_REPORT_LEN];
+	veil_status st = veil_sim_report(&w->sim, w->measurement, report_data, SIM_GUEST_POLICY, 0,
+	                                 w->sim_tcb, report, err);
+	if (!st)
+		st = veil_buf_append(evidence, report, sizeof report, err);
+	return st;
+}
+
+static veil_status tsm_evidence(worker *w, const uint8_t report_data[static VEIL_PROTO_BINDING_LEN],
+                                veil_buf *evidence, veil_buf *certs, veil_err *err)
+{
+	(void)w;
+	(void)report_data;
+	(void)evidence;
+	(void)certs;
+	veil_err_set(err, VEIL_E_UNSUPPORTED, "this worker has no producer for %s evidence yet", w->tee);
+	return veil_err_hint(err, "use the simulated TEE (tee: sim) on this machine");
+}
+
+veil_status worker_evidence(worker *w, const uint8_t report_data[static VEIL_PROTO_BINDING_LEN],
+                            veil_buf *evidence, veil_buf *certs, veil_err *err)
+{
+	if (strcmp(w->tee, "sim") == 0)
+		return sim_evidence(w, report_data, evidence, err);
+	return tsm_evidence(w, report_data, evidence, certs, err);
+}

@@ -1,0 +1,53 @@
+/*
+ * veil-worker internals: one session with the host over an inherited
+ * socket (docs/formats/worker-protocol.md). The worker is the only process
+ * that holds plaintext data keys and plaintext data; it links base, crypto,
+ * proto and attest only (tests/worker/link-allowlist.txt says which shared
+ * libraries that may pull in).
+ */
+#ifndef VEIL_WORKER_H
+#define VEIL_WORKER_H
+
+#include "veil/attest.h"
+#include "veil/crypto.h"
+#include "veil/proto.h"
+
+#define WORKER_TEE_MAX 16
+
+typedef struct worker {
+	veil_proto_conn conn;
+	char tee[WORKER_TEE_MAX]; /* what this session's evidence comes from: "sim", "sev-snp", "tdx" */
+	uint8_t measurement[VEIL_SNP_MEASUREMENT_LEN]; /* SHA-384 of this executable */
+	veil_sim_chain sim;                            /* sim only: the VCEK and its key, from hello */
+	uint64_t sim_tcb;
+} worker;
+
+/* SHA-384 of the running executable: what a simulated report claims as its
+ * measurement (docs/formats/worker-protocol.md, "Measurement"). */
+veil_status worker_measure_self(uint8_t out[static VEIL_SNP_MEASUREMENT_LEN], veil_err *err) VEIL_MUST_CHECK;
+
+/* Evidence for this TEE whose report data is `report_data`; certs gets
+ * what the verifier needs with it (may stay empty). */
+veil_status worker_evidence(worker *w, const uint8_t report_data[static VEIL_PROTO_BINDING_LEN],
+                            veil_buf *evidence, veil_buf *certs, veil_err *err) VEIL_MUST_CHECK;
+
+/* The key-release exchange for n data keys (ids): request, challenge,
+ * evidence bound to a fresh X25519 key, wrapped keys. deks receives n keys
+ * of VEIL_PROTO_DEK_LEN bytes in veil_secure_alloc memory of the caller. */
+/* Sends an EVIDENCE message answering nonce for public key pub. */
+veil_status worker_send_evidence(worker *w, const uint8_t nonce[static VEIL_PROTO_NONCE_LEN],
+                                 const uint8_t pub[static 32], veil_err *err) VEIL_MUST_CHECK;
+veil_status worker_get_keys(worker *w, const char *const *ids, size_t n, uint8_t *deks,
+                            veil_err *err) VEIL_MUST_CHECK;
+
+/* Jobs: each runs one JOB message to its RESULT. */
+veil_status worker_job_verify(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
+/* Evidence alone, for `veil attest evidence`: bound to the job's nonce and
+ * a fresh key pair whose private half is thrown away at once. */
+veil_status worker_job_evidence(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
+
+/* The message loop: hello, then jobs until bye. Returns when the session
+ * ends; VEIL_OK only for a clean bye. */
+veil_status worker_session(worker *w, veil_err *err) VEIL_MUST_CHECK;
+
+#endif
