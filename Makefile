@@ -4,7 +4,7 @@ BUILD ?= build
 MESON ?= meson
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps demo check test bench lint format coverage sanitize clang fuzz clean
+.PHONY: all deps demo check test bench lint format coverage sanitize clang fuzz clean reproducible-check
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j$(JOBS)
@@ -43,6 +43,10 @@ clang: deps
 fuzz:
 	scripts/deps.sh fuzz
 	fuzz/run.sh $(FUZZ_SECONDS)
+
+# Builds veil-worker twice in two folders and checks the binaries are identical.
+reproducible-check: deps
+	scripts/reproducible-check.sh
 
 lint: deps all
 	scripts/lint.sh $(BUILD)

@@ -7,10 +7,10 @@
  *
  * Invariants (abort on violation):
  *  1. A failure is reported in err with a message and leaves the report
- *     zeroed; a wrong length is VEIL_E_INVALID, a version other than 2 or 3
+ *     zeroed; a wrong length is VEIL_E_INVALID, a version outside 2..5
  *     or an algorithm other than 1 is VEIL_E_UNSUPPORTED.
  *  2. A parsed report is the input: 1184 bytes, raw equal to them, version
- *     2 or 3, algorithm 1, the fields read back from their offsets, debug
+ *     2..5, algorithm 1, the fields read back from their offsets, debug
  *     exactly policy bit 19.
  *  3. Verification succeeds only for the two genuine reports (by SHA-256),
  *     each with its own VCEK, and then says debug exactly as the report.
@@ -218,7 +218,8 @@ static void check_parsed(const veil_snp_report *r, const uint8_t *data, size_t s
 	if (!data)
 		return;
 	FUZZ_CHECK(memcmp(r->raw, data, size) == 0, "raw differs from the input");
-	FUZZ_CHECK(r->version == 2 || r->version == 3, "unknown version accepted");
+	FUZZ_CHECK(r->version >= VEIL_SNP_REPORT_VERSION_MIN && r->version <= VEIL_SNP_REPORT_VERSION_MAX,
+	           "unknown version accepted");
 	FUZZ_CHECK(r->signature_algo == VEIL_SNP_SIG_ALGO_P384, "unknown algorithm accepted");
 	FUZZ_CHECK(r->policy == le64(data + 0x08), "policy not read from 0x08");
 	FUZZ_CHECK(r->reported_tcb == le64(data + 0x180), "reported_tcb not read from 0x180");

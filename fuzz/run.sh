@@ -20,10 +20,10 @@ declare -A max_len=(
 	[object_header]=4096 [object_open]=260 [yaml_config]=4096 [parse_small]=128
 	[audit_proof]=8192 [audit_event]=4096 [audit_files]=4096 [sealed_root]=256 [policy]=4096
 	[snp_report]=1400 [release_policy]=4096
-	# tdx targets
-	# tpm targets
-	# producer targets
-	# worker targets
+	[tdx_quote]=8192
+	[tpm_quote]=12000
+	[snp_certtable]=8192
+	[worker_frame]=4096
 )
 # libFuzzer dictionaries: tokens a mutation is unlikely to spell by chance
 declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict)

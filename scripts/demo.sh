@@ -77,6 +77,7 @@ cat >"$scratch/oncology.policy" <<'POLICY'
 # ML engineers work with oncology data inside the TEE; plaintext never leaves.
 Allow group ml-engineers to use datasets in compartment oncology
   where target.region = request.region
+Allow group ml-engineers to use keys in compartment oncology
 Deny group ml-engineers to manage datasets in compartment oncology
 POLICY
 cat "$scratch/oncology.policy"
@@ -86,7 +87,39 @@ printf '$ VEIL_TOKEN=<dana> veil data download patients -o ...\n'
 if VEIL_TOKEN=$dana "$veil" data download patients -o "$scratch/dana.csv"; then echo "NOT REFUSED" >&2; exit 1; fi
 run policy explain --as dana --verb manage --resource datasets:patients || echo "(exit $?: denied)"
 
-step "8. Tampering is detected: flip one byte of a stored object"
+step "8. The trusted worker: data keys only for attested code"
+echo "Dana's job runs in veil-worker (here in the simulated TEE, which says so)."
+echo "Its measurement, and a key-release policy for the oncology compartment:"
+run attest measure
+measurement=$("$veil" attest measure 2>/dev/null)
+cat >"$scratch/release.yaml" <<RELEASE
+version: 1
+tee: [sim]
+allow_simulated: true   # a development machine: no SEV-SNP or TDX here
+measurements: [$measurement]
+debug: forbidden
+vmpl: 0
+max_age: 5m
+RELEASE
+cat "$scratch/release.yaml"
+printf '$ VEIL_TOKEN=<dana> veil data verify patients   # before any release policy\n'
+if VEIL_TOKEN=$dana "$veil" data verify patients; then echo "NOT REFUSED" >&2; exit 1; fi
+run attest policy set "$scratch/release.yaml" --compartment oncology
+printf '$ VEIL_TOKEN=<dana> veil data verify patients\n'
+VEIL_TOKEN=$dana "$veil" data verify patients
+echo "A worker that differs by one byte has another measurement, and gets no key:"
+worker=$("$veil" attest measure --json 2>/dev/null | sed -n 's/.*"worker": "\(.*\)".*/\1/p')
+cp "$worker" "$scratch/other-worker" && printf 'x' >>"$scratch/other-worker"
+printf '$ VEIL_WORKER=other-worker VEIL_TOKEN=<dana> veil data verify patients\n'
+if VEIL_WORKER=$scratch/other-worker VEIL_TOKEN=$dana "$veil" data verify patients; then
+	echo "NOT REFUSED" >&2
+	exit 1
+fi
+echo "Evidence from this machine's worker, verified offline against the policy:"
+run attest evidence -o "$scratch/evidence.bin"
+run attest verify "$scratch/evidence.bin" --tee sim --certs "$ws/attest/sim" --policy "$scratch/release.yaml"
+
+step "9. Tampering is detected: flip one byte of a stored object"
 obj=$("$veil" data inspect patients@2 --json | sed -n 's/.*"object_id": "\([0-9a-f]*\)".*/\1/p')
 f="$ws/objects/${obj:0:2}/${obj:2}"
 cp "$f" "$scratch/good-object"
@@ -95,7 +128,7 @@ if "$veil" data download patients@2 -o "$scratch/tampered.csv"; then echo "NOT D
 [ ! -e "$scratch/tampered.csv" ] && echo "refused, and no partial output was written"
 cp "$scratch/good-object" "$f"
 
-step "9. The audit log: every change and key use, in a signed Merkle tree"
+step "10. The audit log: every change, key use and key release, in a signed Merkle tree"
 run audit log
 run audit verify
 run audit proof inclusion 2 -o "$scratch/proof.json"
@@ -103,7 +136,7 @@ echo "An outside auditor checks it with the public key they kept from step 1, no
 run audit check-proof "$scratch/proof.json" --public-key "$logkey"
 run audit verify --public-key "$logkey"
 
-step "10. A consistent backup, restored and verified"
+step "11. A consistent backup, restored and verified"
 run backup "$scratch/backup"
 run restore "$scratch/backup" "$scratch/restored"
 VEIL_WORKSPACE="$scratch/restored" "$veil" audit verify

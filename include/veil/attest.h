@@ -2,19 +2,23 @@
  * veil attest: evidence of what runs inside a TEE, verified down to a pinned
  * root (docs/formats/sev-snp.md). This first piece is AMD SEV-SNP: the
  * attestation report parser and the verifier of its signature, its VCEK ->
- * ASK -> ARK chain (the ARK pinned in src/attest/roots.c) and of the VCEK's
- * TCB and hardware-id extensions against the report.
+ * ASK -> ARK or VLEK -> ASVK -> ARK chain (the ARKs pinned in
+ * src/attest/roots.c) and of the signing key's TCB extensions (and, for a
+ * VCEK, its hardware id) against the report.
  *
  * Layer 2: uses base and crypto only.
  *
  * What a successful veil_snp_verify establishes:
  *  1. bytes 0x000..0x29F of the report were signed (ECDSA P-384, SHA-384) by
- *     the private key of the VCEK given;
- *  2. that VCEK was issued by an ASK that one of AMD's pinned ARKs (Milan,
- *     Genoa, Turin) issued, every certificate valid at `now`;
- *  3. the VCEK was made for the TCB the report claims (reported_tcb) and for
- *     the chip the report names (chip_id), unless the firmware masked the
- *     chip id (all zeros), which the result says.
+ *     the private key of the certificate given: a VCEK (chip-specific) or a
+ *     VLEK (AMD's key for one cloud provider), as the report's key_info says;
+ *  2. that certificate was issued by an ASK (VCEK) or ASVK (VLEK) that one
+ *     of AMD's pinned ARKs (Milan, Genoa, Turin) issued, every certificate
+ *     valid at `now`;
+ *  3. the key was certified for the TCB the report claims (reported_tcb)
+ *     and, for a VCEK, for the chip the report names (chip_id), unless the
+ *     firmware masked the chip id (all zeros). A VLEK names no chip, so a
+ *     VLEK-signed report is not tied to one; the result says which.
  * It does not judge the claims (debug, measurement, TCB minimums, VMPL):
  * that is the release policy's job, from the parsed report and the result.
  */
@@ -39,6 +43,10 @@
 #define VEIL_SNP_POLICY_DEBUG    (UINT64_C(1) << 19)
 #define VEIL_SNP_POLICY_MIGRATE  (UINT64_C(1) << 18)
 #define VEIL_SNP_POLICY_SMT      (UINT64_C(1) << 16)
+/* The report versions veil reads: 2 to 5 share one layout (3 added the
+ * CPUID fields, 4 nothing veil reads, 5 the mitigation vectors). */
+#define VEIL_SNP_REPORT_VERSION_MIN 2
+#define VEIL_SNP_REPORT_VERSION_MAX 5
 /* key_info (0x48): bit 0 AUTHOR_KEY_EN, bit 1 MASK_CHIP_KEY, bits 4:2 SIGNING_KEY. */
 #define VEIL_SNP_KEYINFO_AUTHOR_KEY_EN 0x1u
 #define VEIL_SNP_KEYINFO_MASK_CHIP_KEY 0x2u
@@ -70,7 +78,7 @@ typedef struct veil_snp_tcb {
 void veil_snp_tcb_decode(uint64_t raw, veil_snp_product p, veil_snp_tcb *out);
 
 typedef struct veil_snp_report {
-	uint32_t version; /* 2 or 3 */
+	uint32_t version; /* VEIL_SNP_REPORT_VERSION_MIN..MAX */
 	uint32_t guest_svn;
 	uint64_t policy;
 	uint8_t family_id[VEIL_SNP_ID_LEN];
@@ -95,6 +103,8 @@ typedef struct veil_snp_report {
 	uint8_t current_build, current_minor, current_major;
 	uint8_t committed_build, committed_minor, committed_major;
 	uint64_t launch_tcb;
+	uint64_t launch_mit_vector;            /* 0x1F8, version 5 (0 before): mitigations at launch */
+	uint64_t current_mit_vector;           /* 0x200, version 5 (0 before): mitigations now */
 	uint8_t sig_r[VEIL_SNP_SIG_COMPONENT]; /* little-endian, as in the report */
 	uint8_t sig_s[VEIL_SNP_SIG_COMPONENT];
 	bool debug;                       /* policy bit 19: the host can read and change the guest's memory */
@@ -102,12 +112,12 @@ typedef struct veil_snp_report {
 } veil_snp_report;
 
 /* Parses an attestation report of exactly VEIL_SNP_REPORT_LEN bytes.
- * Refuses: another length (VEIL_E_INVALID), a version other than 2 or 3 or a
- * signature algorithm other than 1 (VEIL_E_UNSUPPORTED), non-zero bytes in
- * the unsigned tail after S (VEIL_E_INVALID: nothing authenticates them, so
- * only one spelling of a report is accepted). Parsing checks no signature:
- * the fields are claims until veil_snp_verify succeeds. On error *out is
- * zeroed. */
+ * Refuses: another length (VEIL_E_INVALID), a version outside
+ * VEIL_SNP_REPORT_VERSION_MIN..MAX or a signature algorithm other than 1
+ * (VEIL_E_UNSUPPORTED), non-zero bytes in the unsigned tail after S
+ * (VEIL_E_INVALID: nothing authenticates them, so only one spelling of a
+ * report is accepted). Parsing checks no signature: the fields are claims
+ * until veil_snp_verify succeeds. On error *out is zeroed. */
 veil_status veil_snp_report_parse(const uint8_t *bytes, size_t len, veil_snp_report *out,
                                   veil_err *err) VEIL_MUST_CHECK;
 
@@ -115,39 +125,53 @@ veil_status veil_snp_report_parse(const uint8_t *bytes, size_t len, veil_snp_rep
 #define VEIL_SNP_VCEK_PRODUCT_MAX 32
 typedef struct veil_snp_result {
 	veil_snp_product product;                     /* from the pinned ARK that anchors the chain */
-	char vcek_product[VEIL_SNP_VCEK_PRODUCT_MAX]; /* the VCEK's product name ("Milan-B0"); may be "" */
+	char vcek_product[VEIL_SNP_VCEK_PRODUCT_MAX]; /* the signing key's product name ("Milan-B0") or "" */
 	veil_snp_tcb reported_tcb;                    /* decoded for product */
 	bool debug;                                   /* the claim `debug = true` when policy bit 19 is set */
 	bool chip_id_masked;                          /* chip_id all zero: hwID could not be compared */
+	unsigned signing_key; /* VEIL_SNP_SIGNING_VCEK or VEIL_SNP_SIGNING_VLEK: the key that signed */
+	bool chip_bound;      /* the VCEK's hwID equals chip_id: false for a VLEK (no chip) or a masked id */
 } veil_snp_result;
 
 /* Certificates larger than this are refused before parsing. */
 #define VEIL_SNP_CERT_MAX  (16u << 10)
 #define VEIL_SNP_CHAIN_MAX (64u << 10)
 
-/* Verifies a parsed report with its VCEK (DER) and the ASK+ARK chain (PEM,
- * the two certificates AMD's KDS serves as cert_chain, in either order).
- * chain_pem may be NULL: the pinned ASK of each product is tried instead.
+/* Verifies a parsed report with its signing key's certificate (DER) and the
+ * intermediate+ARK chain (PEM, the two certificates AMD's KDS serves as
+ * cert_chain, in either order). Which key signed is the report's key_info:
+ * for VEIL_SNP_SIGNING_VCEK vcek_der is the VCEK and the chain ASK+ARK; for
+ * VEIL_SNP_SIGNING_VLEK vcek_der is the VLEK and the chain ASVK+ARK (KDS
+ * .../vlek/v1/<product>/cert_chain). chain_pem may be NULL: the pinned ASK
+ * (or ASVK) of each product is tried instead. A VLEK is issued to a cloud
+ * provider, not to a chip: it has no hwID, and chip_id is not compared
+ * (the result's chip_bound is false); its TCB extensions are checked as a
+ * VCEK's.
  * `now` (seconds since the epoch) is the time every certificate must be
  * valid at. Only report->raw is read (parsed again): a field edited after
  * parsing counts for nothing.
  *
  * Errors, each naming the link that failed:
- *  - VEIL_E_INVALID: malformed certificate or chain, wrong key type;
+ *  - VEIL_E_INVALID: malformed certificate or chain, wrong key type, a
+ *    certificate with a hwID (a VCEK) for a VLEK-signed report;
  *  - VEIL_E_CORRUPT: a certificate not signed by its issuer, an ARK that is
  *    not pinned, names that do not chain, a certificate not valid at `now`;
- *  - VEIL_E_AUTH: the report's signature does not verify with the VCEK;
- *  - VEIL_E_DENIED: the VCEK's TCB or hwID does not match the report;
- *  - VEIL_E_UNSUPPORTED: a report signed by a VLEK or by no key.
+ *  - VEIL_E_AUTH: the report's signature does not verify with the VCEK's
+ *    (or VLEK's) key;
+ *  - VEIL_E_DENIED: the key's TCB, or the VCEK's hwID, does not match the report;
+ *  - VEIL_E_UNSUPPORTED: a report signed by no key (SIGNING_KEY 7,
+ *    MASK_CHIP_KEY) or by a key the ABI does not define (2..6).
  * On error *out is zeroed. */
 veil_status veil_snp_verify(const veil_snp_report *report, const uint8_t *vcek_der, size_t vcek_len,
                             const char *chain_pem, size_t chain_len, int64_t now, veil_snp_result *out,
                             veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- the pinned AMD roots (src/attest/roots.c) ---- */
-/* The PEM of product p's ARK and of its VCEK-signing ASK; NULL for UNKNOWN. */
+/* The PEM of product p's ARK, of its VCEK-signing ASK and of its
+ * VLEK-signing ASVK (the same ARK issued both); NULL for UNKNOWN. */
 const char *veil_snp_pinned_ark_pem(veil_snp_product p);
 const char *veil_snp_pinned_ask_pem(veil_snp_product p);
+const char *veil_snp_pinned_asvk_pem(veil_snp_product p);
 
 /* ---- claims: what verified evidence says, whatever the TEE ---- */
 /* The release policy judges these, never a TEE's own report, so that one

@@ -19,13 +19,17 @@
 
 /* Evidence as it arrives: the raw report or quote and what came with it. */
 typedef struct veil_evidence {
-	const char *tee; /* "sim", "sev-snp" (for now; tdx and vtpm follow) */
+	const char *tee; /* "sim", "sev-snp", "tdx" */
 	const uint8_t *data;
 	size_t len;
 	const uint8_t *vcek_der; /* SEV-SNP: the VCEK (DER) */
 	size_t vcek_len;
 	const char *chain_pem; /* SEV-SNP: ASK + ARK (PEM); NULL: the pinned ones */
 	size_t chain_len;
+	/* SEV-SNP: the certificate table the platform returned with the report
+	 * (configfs-tsm auxblob), used when vcek_der is NULL. */
+	const uint8_t *certtable;
+	size_t certtable_len;
 } veil_evidence;
 
 /* What the verifier trusts besides the pinned vendor roots. */

@@ -12,10 +12,12 @@
 
 #include <openssl/x509.h>
 
-/* Checks the VCEK's SPL extensions against reported_tcb (decoded for
- * `product`) and its hwID against chip_id. Fills res->reported_tcb and
- * res->chip_id_masked. VEIL_E_DENIED on a mismatch, VEIL_E_INVALID for a
- * missing, repeated or malformed extension. */
+/* Checks the signing key's SPL extensions against reported_tcb (decoded for
+ * `product`) and, when the report says a VCEK signed it, the VCEK's hwID
+ * against chip_id (a VLEK has none: nothing is compared). Fills
+ * res->reported_tcb, res->chip_id_masked and res->chip_bound.
+ * VEIL_E_DENIED on a mismatch, VEIL_E_INVALID for a missing, repeated or
+ * malformed extension. */
 veil_status snp_check_vcek_claims(const veil_snp_report *r, X509 *vcek, veil_snp_product product,
                                   veil_snp_result *res, veil_err *err) VEIL_MUST_CHECK;
 

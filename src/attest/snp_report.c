@@ -1,9 +1,9 @@
 /*
  * The SEV-SNP ATTESTATION_REPORT parser: 1184 little-endian bytes into a
  * veil_snp_report, at the offsets of the SNP firmware ABI specification
- * (docs/formats/sev-snp.md has the table). It checks shape only (length,
- * version, signature algorithm, the unsigned tail); whether anything in it
- * is true is veil_snp_verify's question.
+ * (docs/formats/sev-snp.md has the table), for report versions 2 to 5. It
+ * checks shape only (length, version, signature algorithm, the unsigned
+ * tail); whether anything in it is true is veil_snp_verify's question.
  */
 #include "veil/attest.h"
 
@@ -38,6 +38,8 @@ enum {
 	OFF_CURRENT_BUILD = 0x1E8, /* build, minor, major, reserved */
 	OFF_COMMITTED_BUILD = 0x1EC,
 	OFF_LAUNCH_TCB = 0x1F0,
+	OFF_LAUNCH_MIT = 0x1F8, /* version 5 */
+	OFF_CURRENT_MIT = 0x200,
 	OFF_SIG_R = VEIL_SNP_SIG_OFF,
 	OFF_SIG_S = VEIL_SNP_SIG_OFF + VEIL_SNP_SIG_COMPONENT,
 	OFF_SIG_TAIL = VEIL_SNP_SIG_OFF + 2 * VEIL_SNP_SIG_COMPONENT,
@@ -47,6 +49,7 @@ static_assert(OFF_MEASUREMENT == OFF_REPORT_DATA + VEIL_SNP_REPORT_DATA_LEN, "re
 static_assert(OFF_HOST_DATA == OFF_MEASUREMENT + VEIL_SNP_MEASUREMENT_LEN, "measurement is 48 bytes");
 static_assert(OFF_COMMITTED_TCB == OFF_CHIP_ID + VEIL_SNP_CHIP_ID_LEN, "chip_id is 64 bytes");
 static_assert(VEIL_SNP_SIGNED_LEN == VEIL_SNP_SIG_OFF, "the signature covers everything before it");
+static_assert(OFF_CURRENT_MIT + 8 <= VEIL_SNP_SIGNED_LEN, "the mitigation vectors are signed");
 static_assert(OFF_SIG_TAIL < VEIL_SNP_REPORT_LEN, "R and S fit in the signature field");
 
 static uint32_t le32(const uint8_t *p)
@@ -131,6 +134,10 @@ static void copy_fields(const uint8_t *b, veil_snp_report *r)
 	r->committed_minor = b[OFF_COMMITTED_BUILD + 1];
 	r->committed_major = b[OFF_COMMITTED_BUILD + 2];
 	r->launch_tcb = le64(b + OFF_LAUNCH_TCB);
+	if (r->version >= 5) {
+		r->launch_mit_vector = le64(b + OFF_LAUNCH_MIT);
+		r->current_mit_vector = le64(b + OFF_CURRENT_MIT);
+	}
 	memcpy(r->sig_r, b + OFF_SIG_R, sizeof r->sig_r);
 	memcpy(r->sig_s, b + OFF_SIG_S, sizeof r->sig_s);
 	r->debug = (r->policy & VEIL_SNP_POLICY_DEBUG) != 0;
@@ -146,10 +153,16 @@ veil_status veil_snp_report_parse(const uint8_t *bytes, size_t len, veil_snp_rep
 		return veil_err_hint(err, "pass the raw report as the firmware returns it (not hex, not a "
 		                          "certificate table)");
 	}
+	/* Versions 2 to 5 share one layout: 3 filled three reserved bytes with
+	 * the CPUID family, model and stepping, 4 changed nothing veil reads, 5
+	 * filled two reserved words with the mitigation vectors. A later version
+	 * may move what veil reads, so it is refused until someone reads its
+	 * specification. */
 	uint32_t version = le32(bytes + OFF_VERSION);
-	if (version != 2 && version != 3)
+	if (version < VEIL_SNP_REPORT_VERSION_MIN || version > VEIL_SNP_REPORT_VERSION_MAX)
 		return veil_err_set(err, VEIL_E_UNSUPPORTED,
-		                    "SEV-SNP report: version %u (veil reads 2 and 3)", (unsigned)version);
+		                    "SEV-SNP report: version %u (veil reads %d to %d)", (unsigned)version,
+		                    VEIL_SNP_REPORT_VERSION_MIN, VEIL_SNP_REPORT_VERSION_MAX);
 	uint32_t algo = le32(bytes + OFF_SIG_ALGO);
 	if (algo != VEIL_SNP_SIG_ALGO_P384)
 		return veil_err_set(err, VEIL_E_UNSUPPORTED,

@@ -1,8 +1,11 @@
 /*
- * SEV-SNP verification: the report's ECDSA P-384 signature with the VCEK,
- * the VCEK -> ASK -> ARK chain (RSA-PSS with SHA-384) ending in an ARK that
- * is byte for byte one of the pinned ones (roots.c), and the VCEK's TCB and
- * hwID extensions against the report's reported_tcb and chip_id.
+ * SEV-SNP verification: the report's ECDSA P-384 signature with the key its
+ * key_info names, the VCEK -> ASK -> ARK or VLEK -> ASVK -> ARK chain
+ * (RSA-PSS with SHA-384) ending in an ARK that is byte for byte one of the
+ * pinned ones (roots.c), and the key's TCB extensions against the report's
+ * reported_tcb and, for a VCEK, its hwID against chip_id. A VLEK is AMD's
+ * key for one cloud provider's fleet, not for one chip: it has no hwID, and
+ * a VLEK-signed report says nothing about which chip ran the guest.
  *
  * Order matters for the error a caller sees, not for safety: the chain is
  * checked first (so "which ARK" is known and the TCB layout with it), then
@@ -40,10 +43,24 @@
 static const veil_snp_product products[] = {VEIL_SNP_PRODUCT_MILAN, VEIL_SNP_PRODUCT_GENOA,
                                             VEIL_SNP_PRODUCT_TURIN};
 
+/* vcek and ask name the signing key and its issuer whichever they are: a
+ * VLEK and its ASVK when signing_key is VEIL_SNP_SIGNING_VLEK. */
 typedef struct chain {
 	X509 *vcek, *ask, *ark;
 	veil_snp_product product;
+	unsigned signing_key;
 } chain;
+
+static bool is_vlek(unsigned signing_key)
+{
+	return signing_key == VEIL_SNP_SIGNING_VLEK;
+}
+
+/* The names the errors use, so that a VLEK failure does not say VCEK. */
+static const char *key_name(unsigned signing_key)
+{
+	return is_vlek(signing_key) ? "VLEK" : "VCEK";
+}
 
 static void chain_free(chain *c)
 {
@@ -62,15 +79,16 @@ static X509 *pem_cert(const char *pem)
 
 static veil_status load_vcek(const uint8_t *der, size_t len, chain *c, veil_err *err)
 {
+	const char *who = key_name(c->signing_key);
 	if (!der || len == 0 || len > VEIL_SNP_CERT_MAX)
 		return veil_err_set(err, VEIL_E_INVALID,
-		                    "VCEK: %zu bytes (expected a DER certificate of at most %u)", len,
+		                    "%s: %zu bytes (expected a DER certificate of at most %u)", who, len,
 		                    VEIL_SNP_CERT_MAX);
 	const unsigned char *p = der;
 	c->vcek = d2i_X509(NULL, &p, (long)len);
 	if (!c->vcek || p != der + len) {
 		ERR_clear_error();
-		return veil_err_set(err, VEIL_E_INVALID, "VCEK: not one DER X.509 certificate");
+		return veil_err_set(err, VEIL_E_INVALID, "%s: not one DER X.509 certificate", who);
 	}
 	return VEIL_OK;
 }
@@ -136,11 +154,14 @@ static veil_status match_pinned_ark(chain *c, veil_err *err)
 	                     "the chain must end in AMD's own ARK; a chain from elsewhere is not trusted");
 }
 
-/* Without a chain from the caller: the pinned ASK whose subject issued the VCEK. */
+/* Without a chain from the caller: the pinned ASK (ASVK for a VLEK) whose
+ * subject issued the signing key. */
 static veil_status use_pinned_chain(chain *c, veil_err *err)
 {
+	bool vlek = is_vlek(c->signing_key);
 	for (size_t i = 0; i < sizeof products / sizeof products[0]; i++) {
-		X509 *ask = pem_cert(veil_snp_pinned_ask_pem(products[i]));
+		X509 *ask = pem_cert(vlek ? veil_snp_pinned_asvk_pem(products[i])
+		                          : veil_snp_pinned_ask_pem(products[i]));
 		X509 *ark = pem_cert(veil_snp_pinned_ark_pem(products[i]));
 		if (!ask || !ark) {
 			X509_free(ask);
@@ -158,7 +179,8 @@ static veil_status use_pinned_chain(chain *c, veil_err *err)
 		X509_free(ask);
 		X509_free(ark);
 	}
-	return veil_err_set(err, VEIL_E_CORRUPT, "VCEK: its issuer is none of the pinned AMD ASKs");
+	return veil_err_set(err, VEIL_E_CORRUPT, "%s: its issuer is none of the pinned AMD %s",
+	                    key_name(c->signing_key), vlek ? "ASVKs" : "ASKs");
 }
 
 static veil_status check_validity(X509 *x, const char *what, int64_t now, veil_err *err)
@@ -192,15 +214,16 @@ static veil_status check_link(X509 *child, X509 *parent, const char *link, veil_
 static veil_status check_chain(chain *c, int64_t now, veil_err *err)
 {
 	veil_status st;
+	bool vlek = is_vlek(c->signing_key);
+	const char *ask = vlek ? "ASVK" : "ASK";
 	if ((st = check_link(c->ark, c->ark, "ARK (self-signed)", err)) ||
-	    (st = check_link(c->ask, c->ark, "ASK -> ARK", err)) ||
-	    (st = check_link(c->vcek, c->ask, "VCEK -> ASK", err)))
+	    (st = check_link(c->ask, c->ark, vlek ? "ASVK -> ARK" : "ASK -> ARK", err)) ||
+	    (st = check_link(c->vcek, c->ask, vlek ? "VLEK -> ASVK" : "VCEK -> ASK", err)))
 		return st;
 	if (X509_check_ca(c->ask) == 0 || X509_check_ca(c->ark) == 0)
-		return veil_err_set(err, VEIL_E_CORRUPT, "ASK or ARK: not a CA certificate");
-	if ((st = check_validity(c->ark, "ARK", now, err)) ||
-	    (st = check_validity(c->ask, "ASK", now, err)) ||
-	    (st = check_validity(c->vcek, "VCEK", now, err)))
+		return veil_err_set(err, VEIL_E_CORRUPT, "%s or ARK: not a CA certificate", ask);
+	if ((st = check_validity(c->ark, "ARK", now, err)) || (st = check_validity(c->ask, ask, now, err)) ||
+	    (st = check_validity(c->vcek, key_name(c->signing_key), now, err)))
 		return st;
 	return VEIL_OK;
 }
@@ -208,13 +231,14 @@ static veil_status check_chain(chain *c, int64_t now, veil_err *err)
 /* R and S are little-endian in the report; EVP wants a DER ECDSA-Sig-Value. */
 static veil_status check_signature(const veil_snp_report *r, X509 *vcek, veil_err *err)
 {
+	const char *who = key_name(r->signing_key);
 	EVP_PKEY *k = X509_get0_pubkey(vcek);
 	char group[32] = "";
 	if (!k || !EVP_PKEY_is_a(k, "EC") ||
 	    !EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, NULL) ||
 	    strcmp(group, "secp384r1") != 0) {
 		ERR_clear_error();
-		return veil_err_set(err, VEIL_E_INVALID, "VCEK: its key is not an ECDSA P-384 key");
+		return veil_err_set(err, VEIL_E_INVALID, "%s: its key is not an ECDSA P-384 key", who);
 	}
 	veil_status st = VEIL_E_CRYPTO;
 	unsigned char *der = NULL;
@@ -235,9 +259,12 @@ static veil_status check_signature(const veil_snp_report *r, X509 *vcek, veil_er
 		goto done;
 	}
 	if (EVP_DigestVerify(md, der, (size_t)der_len, r->raw, VEIL_SNP_SIGNED_LEN) != 1) {
-		st = veil_err_set(err, VEIL_E_AUTH, "report signature: does not verify with the VCEK's key");
-		veil_err_hint(err, "the report was changed, or the VCEK is not the one of the chip and TCB "
-		                   "that signed it");
+		st = veil_err_set(err, VEIL_E_AUTH, "report signature: does not verify with the %s's key",
+		                  who);
+		veil_err_hint(
+		        err,
+		        "the report was changed, or the %s is not the one of the %s and TCB that signed it",
+		        who, is_vlek(r->signing_key) ? "cloud provider" : "chip");
 		goto done;
 	}
 	st = VEIL_OK;
@@ -269,14 +296,15 @@ static int find_ext(X509 *x, const char *oid, const unsigned char **data, int *l
 }
 
 /* An SPL extension holds a DER INTEGER in 0..255. */
-static veil_status ext_spl(X509 *x, const char *oid, const char *name, uint8_t *out, veil_err *err)
+static veil_status ext_spl(X509 *x, const char *who, const char *oid, const char *name, uint8_t *out,
+                           veil_err *err)
 {
 	const unsigned char *d = NULL;
 	int len = 0;
 	int found = find_ext(x, oid, &d, &len);
 	if (found != 1)
-		return veil_err_set(err, VEIL_E_INVALID, "VCEK: the %s SPL extension (%s) is %s", name, oid,
-		                    found == 0 ? "missing" : "repeated");
+		return veil_err_set(err, VEIL_E_INVALID, "%s: the %s SPL extension (%s) is %s", who, name,
+		                    oid, found == 0 ? "missing" : "repeated");
 	const unsigned char *p = d;
 	ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &p, len);
 	int64_t v = -1;
@@ -284,22 +312,23 @@ static veil_status ext_spl(X509 *x, const char *oid, const char *name, uint8_t *
 	ASN1_INTEGER_free(ai);
 	ERR_clear_error();
 	if (!ok)
-		return veil_err_set(err, VEIL_E_INVALID,
-		                    "VCEK: the %s SPL extension is not an integer 0..255", name);
+		return veil_err_set(err, VEIL_E_INVALID, "%s: the %s SPL extension is not an integer 0..255",
+		                    who, name);
 	*out = (uint8_t)v;
 	return VEIL_OK;
 }
 
-static veil_status spl_equal(X509 *x, const char *oid, const char *name, uint8_t reported, veil_err *err)
+static veil_status spl_equal(X509 *x, const char *who, const char *oid, const char *name, uint8_t reported,
+                             veil_err *err)
 {
 	uint8_t v = 0;
-	veil_status st = ext_spl(x, oid, name, &v, err);
+	veil_status st = ext_spl(x, who, oid, name, &v, err);
 	if (st)
 		return st;
 	if (v != reported)
 		return veil_err_set(err, VEIL_E_DENIED,
-		                    "TCB: the VCEK is for %s SPL %u, the report's reported_tcb says %u", name,
-		                    (unsigned)v, (unsigned)reported);
+		                    "TCB: the %s is for %s SPL %u, the report's reported_tcb says %u", who,
+		                    name, (unsigned)v, (unsigned)reported);
 	return VEIL_OK;
 }
 
@@ -312,14 +341,16 @@ static veil_status check_tcb(const veil_snp_report *r, X509 *vcek, veil_snp_prod
 		                    "TCB: reported_tcb has non-zero reserved bytes for a %s processor, which "
 		                    "no VCEK certifies",
 		                    veil_snp_product_name(product));
+	/* A VLEK carries the same SPL extensions as a VCEK: AMD derives it for a TCB too. */
+	const char *who = key_name(r->signing_key);
 	veil_status st;
-	if ((st = spl_equal(vcek, OID_BOOTLOADER, "boot loader", tcb->bootloader, err)) ||
-	    (st = spl_equal(vcek, OID_TEE, "TEE", tcb->tee, err)) ||
-	    (st = spl_equal(vcek, OID_SNP, "SNP", tcb->snp, err)) ||
-	    (st = spl_equal(vcek, OID_UCODE, "microcode", tcb->microcode, err)))
+	if ((st = spl_equal(vcek, who, OID_BOOTLOADER, "boot loader", tcb->bootloader, err)) ||
+	    (st = spl_equal(vcek, who, OID_TEE, "TEE", tcb->tee, err)) ||
+	    (st = spl_equal(vcek, who, OID_SNP, "SNP", tcb->snp, err)) ||
+	    (st = spl_equal(vcek, who, OID_UCODE, "microcode", tcb->microcode, err)))
 		return st;
 	if (product == VEIL_SNP_PRODUCT_TURIN)
-		return spl_equal(vcek, OID_FMC, "FMC", tcb->fmc, err);
+		return spl_equal(vcek, who, OID_FMC, "FMC", tcb->fmc, err);
 	return VEIL_OK;
 }
 
@@ -380,7 +411,34 @@ veil_status snp_check_vcek_claims(const veil_snp_report *r, X509 *vcek, veil_snp
                                   veil_snp_result *res, veil_err *err)
 {
 	veil_status st = check_tcb(r, vcek, product, &res->reported_tcb, err);
-	return st ? st : check_hwid(r, vcek, &res->chip_id_masked, err);
+	res->chip_bound = false;
+	res->chip_id_masked = false;
+	if (st)
+		return st;
+	/* A VLEK has no hwID: nothing ties the report to a chip, and the result says so. */
+	if (is_vlek(r->signing_key))
+		return VEIL_OK;
+	st = check_hwid(r, vcek, &res->chip_id_masked, err);
+	res->chip_bound = st == VEIL_OK && !res->chip_id_masked;
+	return st;
+}
+
+/* A VLEK has no hwID; a certificate with one is a VCEK, whatever chain it
+ * comes with. Checked before any signature, so that a VCEK offered for a
+ * VLEK-signed report (or the reverse, which check_hwid refuses) gets an
+ * error that says what is wrong rather than "does not verify". */
+static veil_status check_key_kind(const chain *c, veil_err *err)
+{
+	const unsigned char *d = NULL;
+	int len = 0;
+	if (is_vlek(c->signing_key) && find_ext(c->vcek, OID_HWID, &d, &len) != 0) {
+		veil_err_set(err, VEIL_E_INVALID,
+		             "VLEK: the certificate has a hwID extension (%s), so it is a VCEK", OID_HWID);
+		return veil_err_hint(err,
+		                     "the report says a VLEK signed it: pass the VLEK certificate and the "
+		                     "ASVK+ARK chain");
+	}
+	return VEIL_OK;
 }
 
 static veil_status check_signer(const veil_snp_report *r, veil_err *err)
@@ -388,12 +446,11 @@ static veil_status check_signer(const veil_snp_report *r, veil_err *err)
 	if (r->key_info & VEIL_SNP_KEYINFO_MASK_CHIP_KEY)
 		return veil_err_set(err, VEIL_E_UNSUPPORTED,
 		                    "report: MASK_CHIP_KEY is set, so the firmware did not sign it");
-	if (r->signing_key == VEIL_SNP_SIGNING_VLEK)
+	if (r->signing_key == VEIL_SNP_SIGNING_NONE)
+		return veil_err_set(err, VEIL_E_UNSUPPORTED, "report: SIGNING_KEY is 7, so no key signed it");
+	if (r->signing_key != VEIL_SNP_SIGNING_VCEK && r->signing_key != VEIL_SNP_SIGNING_VLEK)
 		return veil_err_set(err, VEIL_E_UNSUPPORTED,
-		                    "report: signed by a VLEK, which veil does not "
-		                    "verify yet (only VCEK)");
-	if (r->signing_key != VEIL_SNP_SIGNING_VCEK)
-		return veil_err_set(err, VEIL_E_UNSUPPORTED, "report: signing key %u is not a VCEK",
+		                    "report: signing key %u is neither a VCEK (0) nor a VLEK (1)",
 		                    r->signing_key);
 	return VEIL_OK;
 }
@@ -436,7 +493,10 @@ static veil_status verify(const veil_snp_report *report, const uint8_t *vcek_der
 	chain c = {0};
 	veil_snp_result res = {0};
 	veil_status st = veil_snp_report_parse(report->raw, sizeof report->raw, r, err);
-	if (st || (st = check_signer(r, err)) || (st = load_vcek(vcek_der, vcek_len, &c, err)))
+	if (st || (st = check_signer(r, err)))
+		goto done;
+	c.signing_key = r->signing_key;
+	if ((st = load_vcek(vcek_der, vcek_len, &c, err)) || (st = check_key_kind(&c, err)))
 		goto done;
 	if (chain_pem)
 		st = load_chain(chain_pem, chain_len, &c, err);
@@ -452,6 +512,7 @@ static veil_status verify(const veil_snp_report *report, const uint8_t *vcek_der
 	    (st = snp_check_vcek_claims(r, c.vcek, c.product, &res, err)))
 		goto done;
 	res.product = c.product;
+	res.signing_key = r->signing_key;
 	res.debug = r->debug;
 	vcek_product(c.vcek, res.vcek_product);
 	*out = res;

@@ -144,9 +144,14 @@ static veil_status evidence_of(const cli_worker *w, const veil_proto_msg *m, vei
 		return veil_err_set(err, VEIL_E_DENIED, "the worker offered %s evidence in a %s session", tee,
 		                    w->tee);
 	const veil_proto_field *e = veil_proto_get(m, VEIL_F_EVIDENCE, 0);
+	const veil_proto_field *c = veil_proto_get(m, VEIL_F_CERTS, 0);
 	ev->tee = w->tee;
 	ev->data = e->value;
 	ev->len = e->len;
+	if (c && strcmp(w->tee, "sev-snp") == 0) {
+		ev->certtable = c->value;
+		ev->certtable_len = c->len;
+	}
 	return VEIL_OK;
 }
 

@@ -14,8 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "veil/attest.h"
 
@@ -106,6 +111,14 @@ static veil_status verify_bytes(const uint8_t *rep, size_t len, const veil_buf *
 	return st;
 }
 
+static uint64_t le64_at(const uint8_t *p)
+{
+	uint64_t x = 0;
+	for (int i = 7; i >= 0; i--)
+		x = (x << 8) | p[i];
+	return x;
+}
+
 static void test_parse_milan(void **state)
 {
 	vec *v = *state;
@@ -151,6 +164,8 @@ static void test_verify_milan(void **state)
 	assert_string_equal(res.vcek_product, "Milan-B0");
 	assert_false(res.debug);
 	assert_false(res.chip_id_masked);
+	assert_int_equal(res.signing_key, VEIL_SNP_SIGNING_VCEK);
+	assert_true(res.chip_bound);
 	assert_int_equal(res.reported_tcb.bootloader, 3);
 	assert_int_equal(res.reported_tcb.tee, 0);
 	assert_int_equal(res.reported_tcb.snp, 8);
@@ -381,37 +396,75 @@ static void test_sizes_versions_algorithms(void **state)
 		veil_status want;
 	} rows[] = {
 	        {0x000, 1, VEIL_E_UNSUPPORTED},
-	        {0x000, 4, VEIL_E_UNSUPPORTED},
+	        {0x000, 6, VEIL_E_UNSUPPORTED}, /* after the last version the ABI defines */
+	        {0x000, 0xff, VEIL_E_UNSUPPORTED},
 	        {0x000, 0, VEIL_E_UNSUPPORTED},
 	        {0x003, 1, VEIL_E_UNSUPPORTED},
 	        {0x034, 0, VEIL_E_UNSUPPORTED},
 	        {0x034, 2, VEIL_E_UNSUPPORTED},
 	        {0x000, 3, VEIL_OK},
+	        {0x000, 4, VEIL_OK},
+	        {0x000, 5, VEIL_OK},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		memcpy(big, v->report_raw.data, VEIL_SNP_REPORT_LEN);
 		big[rows[i].off] = rows[i].val;
 		assert_int_equal(veil_snp_report_parse(big, VEIL_SNP_REPORT_LEN, r, &e), rows[i].want);
+		if (rows[i].want)
+			assert_non_null(strstr(e.msg, rows[i].off < 4 ? "version" : "signature_algo"));
 	}
+
+	/* Version 5's mitigation vectors at 0x1F8 and 0x200; the same bytes are
+	 * reserved before version 5 and read as nothing. */
+	memcpy(big, v->report_raw.data, VEIL_SNP_REPORT_LEN);
+	for (int i = 0; i < 8; i++) {
+		big[0x1F8 + i] = (uint8_t)(0x11 * (i + 1));
+		big[0x200 + i] = (uint8_t)(0x80 + i);
+	}
+	assert_int_equal(veil_snp_report_parse(big, VEIL_SNP_REPORT_LEN, r, &e), VEIL_OK);
+	assert_int_equal(r->launch_mit_vector, 0);
+	assert_int_equal(r->current_mit_vector, 0);
+	big[0] = 5;
+	assert_int_equal(veil_snp_report_parse(big, VEIL_SNP_REPORT_LEN, r, &e), VEIL_OK);
+	assert_int_equal(r->version, 5);
+	assert_int_equal(r->launch_mit_vector, UINT64_C(0x8877665544332211));
+	assert_int_equal(r->current_mit_vector, UINT64_C(0x8786858483828180));
+	assert_int_equal(r->launch_tcb,
+	                 le64_at(v->report_raw.data + 0x1F0)); /* the fields before are unmoved */
+	assert_memory_equal(r->chip_id, v->report_raw.data + 0x1A0, VEIL_SNP_CHIP_ID_LEN);
 	free(r);
 	free(big);
 }
 
-/* A VLEK-signed or unsigned report is refused as unsupported, before any
- * signature work (the bytes were changed, so it would fail that too). */
+/* An unsigned report, or one whose signing key the ABI does not define, is
+ * refused as unsupported before any signature work (the bytes were changed,
+ * so it would fail that too). A report that says VLEK, given a VCEK, is
+ * refused for the certificate's kind. */
 static void test_signing_key(void **state)
 {
 	vec *v = *state;
 	uint8_t *rep = malloc(VEIL_SNP_REPORT_LEN);
 	assert_non_null(rep);
-	static const uint8_t key_info[] = {1u << 2, 7u << 2, VEIL_SNP_KEYINFO_MASK_CHIP_KEY};
-	for (size_t i = 0; i < sizeof key_info; i++) {
+	static const struct {
+		uint8_t key_info;
+		veil_status want;
+		const char *what;
+	} rows[] = {
+	        {7u << 2, VEIL_E_UNSUPPORTED, "no key"},
+	        {2u << 2, VEIL_E_UNSUPPORTED, "neither"},
+	        {6u << 2, VEIL_E_UNSUPPORTED, "neither"},
+	        {VEIL_SNP_KEYINFO_MASK_CHIP_KEY, VEIL_E_UNSUPPORTED, "MASK_CHIP_KEY"},
+	        {1u << 2, VEIL_E_INVALID, "hwID"},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		memcpy(rep, v->report_raw.data, VEIL_SNP_REPORT_LEN);
-		rep[0x48] = key_info[i];
+		rep[0x48] = rows[i].key_info;
 		veil_snp_result res;
 		veil_err e = {0};
 		assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &v->vcek, &v->chain, NOW, &res, &e),
-		                 VEIL_E_UNSUPPORTED);
+		                 rows[i].want);
+		if (!strstr(e.msg, rows[i].what))
+			fail_msg("row %zu: \"%s\" does not say \"%s\"", i, e.msg, rows[i].what);
 	}
 	free(rep);
 }
@@ -556,6 +609,380 @@ static void test_tcb_layouts(void **state)
 	assert_false(t.reserved_zero); /* bytes 2 and 3 are reserved on Genoa */
 }
 
+/* ---- VLEK: the real ASVKs, and chains made here ---- */
+
+static X509 *pem_nth(const char *pem, size_t len, int n)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = NULL;
+	assert_non_null(b);
+	for (int i = 0; i <= n; i++) {
+		X509_free(x);
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		assert_non_null(x);
+	}
+	BIO_free(b);
+	return x;
+}
+
+static X509 *pinned(const char *pem)
+{
+	assert_non_null(pem);
+	return pem_nth(pem, strlen(pem), 0);
+}
+
+/* The ASVKs veil pins are AMD's (the KDS vlek cert_chain files), each issued
+ * by the same ARK as the product's ASK. */
+static void test_pinned_asvks(void **state)
+{
+	(void)state;
+	static const struct {
+		veil_snp_product p;
+		const char *file, *cn;
+	} rows[] = {
+	        {VEIL_SNP_PRODUCT_MILAN, "amd-roots/ask_ark_milan_vlek.pem", "SEV-VLEK-Milan"},
+	        {VEIL_SNP_PRODUCT_GENOA, "amd-roots/ask_ark_genoa_vlek.pem", "SEV-VLEK-Genoa"},
+	        {VEIL_SNP_PRODUCT_TURIN, "amd-roots/ask_ark_turin_vlek.pem", "SEV-VLEK-Turin"},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		veil_buf f = {0};
+		load(rows[i].file, &f);
+		X509 *asvk = pem_nth((const char *)f.data, f.len, 0),
+		     *ark = pem_nth((const char *)f.data, f.len, 1);
+		X509 *pasvk = pinned(veil_snp_pinned_asvk_pem(rows[i].p));
+		X509 *park = pinned(veil_snp_pinned_ark_pem(rows[i].p));
+		X509 *pask = pinned(veil_snp_pinned_ask_pem(rows[i].p));
+		assert_int_equal(X509_cmp(asvk, pasvk), 0);
+		assert_int_equal(X509_cmp(ark, park), 0);
+		assert_int_not_equal(X509_cmp(pask, pasvk), 0);
+		assert_int_equal(X509_verify(pasvk, X509_get0_pubkey(park)), 1);
+		assert_int_not_equal(X509_check_ca(pasvk), 0);
+		char cn[64] = "";
+		assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(pasvk), NID_commonName, cn,
+		                                      sizeof cn) > 0);
+		assert_string_equal(cn, rows[i].cn);
+		X509 *xs[] = {asvk, ark, pasvk, park, pask};
+		for (size_t j = 0; j < sizeof xs / sizeof xs[0]; j++)
+			X509_free(xs[j]);
+		veil_buf_free(&f);
+	}
+	assert_null(veil_snp_pinned_asvk_pem(VEIL_SNP_PRODUCT_UNKNOWN));
+}
+
+/* The Milan TCB of the virtee report: boot loader 3, TEE 0, SNP 8, microcode 0x73. */
+#define TCB_MILAN UINT64_C(0x7308000000000003)
+
+static void add_raw_ext(X509 *x, const char *oid, const unsigned char *der, int len)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	assert_non_null(obj);
+	assert_non_null(v);
+	assert_int_equal(ASN1_OCTET_STRING_set(v, der, len), 1);
+	X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, v);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(v);
+	ASN1_OBJECT_free(obj);
+}
+
+static void add_spl(X509 *x, const char *oid, uint8_t v)
+{
+	unsigned char der[4] = {0x02, 0x01, v, 0};
+	if (v >= 0x80) { /* a leading zero keeps it positive */
+		der[1] = 2;
+		der[2] = 0;
+		der[3] = v;
+	}
+	add_raw_ext(x, oid, der, 2 + der[1]);
+}
+
+static void add_nid(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* RSA-PSS, SHA-384, salt 48, as AMD signs its chains. */
+static void sign_pss(X509 *x, EVP_PKEY *key)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	assert_non_null(md);
+	assert_int_equal(EVP_DigestSignInit_ex(md, &pctx, "SHA384", NULL, NULL, key, NULL), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 48), 1);
+	assert_true(X509_sign_ctx(x, md) > 0);
+	EVP_MD_CTX_free(md);
+}
+
+/* A certificate named CN=cn under `issuer` (a name; NULL: self-issued). A
+ * leaf gets the SPL extensions of TCB_MILAN, and a hwID when hwid is set. */
+static X509 *make_cert(const char *cn, const X509_NAME *issuer, EVP_PKEY *pub, EVP_PKEY *signer, bool ca,
+                       const uint8_t *hwid)
+{
+	X509 *x = X509_new();
+	time_t t = (time_t)NOW;
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
+	X509_NAME *n = X509_get_subject_name(x);
+	assert_int_equal(
+	        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0), 1);
+	assert_int_equal(X509_set_issuer_name(x, issuer ? issuer : n), 1);
+	assert_non_null(X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &t));
+	assert_non_null(X509_time_adj_ex(X509_getm_notAfter(x), 365, 0, &t));
+	assert_int_equal(X509_set_pubkey(x, pub), 1);
+	if (ca) {
+		add_nid(x, NID_basic_constraints, "critical,CA:TRUE");
+		add_nid(x, NID_key_usage, "critical,keyCertSign,cRLSign");
+	} else {
+		static const unsigned char product[] = {0x16, 5, 'M', 'i', 'l', 'a', 'n'};
+		add_raw_ext(x, "1.3.6.1.4.1.3704.1.2", product, sizeof product);
+		add_spl(x, "1.3.6.1.4.1.3704.1.3.1", 3);
+		add_spl(x, "1.3.6.1.4.1.3704.1.3.2", 0);
+		add_spl(x, "1.3.6.1.4.1.3704.1.3.3", 8);
+		add_spl(x, "1.3.6.1.4.1.3704.1.3.8", 0x73);
+		if (hwid)
+			add_raw_ext(x, "1.3.6.1.4.1.3704.1.4", hwid, VEIL_SNP_CHIP_ID_LEN);
+	}
+	sign_pss(x, signer);
+	return x;
+}
+
+/* ECDSA P-384 over 0x000..0x29F; R and S little-endian, zero-padded to 72. */
+static void sign_report(uint8_t *rep, EVP_PKEY *key)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char der[160];
+	size_t der_len = sizeof der;
+	assert_non_null(md);
+	assert_int_equal(EVP_DigestSignInit_ex(md, NULL, "SHA384", NULL, NULL, key, NULL), 1);
+	assert_int_equal(EVP_DigestSign(md, der, &der_len, rep, VEIL_SNP_SIGNED_LEN), 1);
+	const unsigned char *p = der;
+	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+	assert_non_null(sig);
+	const BIGNUM *r = NULL, *s = NULL;
+	ECDSA_SIG_get0(sig, &r, &s);
+	memset(rep + VEIL_SNP_SIG_OFF, 0, VEIL_SNP_REPORT_LEN - VEIL_SNP_SIG_OFF);
+	assert_true(BN_bn2lebinpad(r, rep + VEIL_SNP_SIG_OFF, VEIL_SNP_SIG_COMPONENT) > 0);
+	assert_true(BN_bn2lebinpad(s, rep + VEIL_SNP_SIG_OFF + VEIL_SNP_SIG_COMPONENT,
+	                           VEIL_SNP_SIG_COMPONENT) > 0);
+	ECDSA_SIG_free(sig);
+	EVP_MD_CTX_free(md);
+}
+
+static void der_of(X509 *x, veil_buf *out)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	veil_err e = {0};
+	assert_true(n > 0);
+	out->len = 0;
+	assert_int_equal(veil_buf_append(out, der, (size_t)n, &e), VEIL_OK);
+	OPENSSL_free(der);
+}
+
+static void pem_of(X509 *x, veil_buf *out)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	veil_err e = {0};
+	assert_non_null(b);
+	assert_int_equal(PEM_write_bio_X509(b, x), 1);
+	long n = BIO_get_mem_data(b, &p);
+	assert_int_equal(veil_buf_append(out, p, (size_t)n, &e), VEIL_OK);
+	BIO_free(b);
+}
+
+/* A report signed with `key`, from the virtee one: key_info as given, TCB_MILAN. */
+static void make_report(const vec *v, uint8_t key_info, EVP_PKEY *key, uint8_t *rep)
+{
+	memcpy(rep, v->report_raw.data, VEIL_SNP_REPORT_LEN);
+	memset(rep + 0x48, 0, 4);
+	rep[0x48] = key_info;
+	put_le64(rep + 0x180, TCB_MILAN);
+	sign_report(rep, key);
+}
+
+static veil_status verify_anchored(const uint8_t *rep, const veil_buf *vlek, const veil_buf *chain,
+                                   const veil_buf *ark, veil_snp_result *res, veil_err *e)
+{
+	veil_snp_report *r = malloc(sizeof *r);
+	assert_non_null(r);
+	assert_int_equal(veil_snp_report_parse(rep, VEIL_SNP_REPORT_LEN, r, e), VEIL_OK);
+	veil_status st = snp_verify_anchored(r, vlek->data, vlek->len, (const char *)chain->data, chain->len,
+	                                     (const char *)ark->data, ark->len, NOW, res, e);
+	free(r);
+	return st;
+}
+
+#define KEYINFO_VLEK (VEIL_SNP_SIGNING_VLEK << 2)
+
+/* A VLEK -> ASVK -> ARK chain made here, trusted through the anchored entry
+ * point (the way the simulated TEE runs veil_snp_verify's code): a VLEK
+ * report verifies end to end, says it is not bound to a chip, keeps its TCB
+ * checks, and is refused for a changed byte, another TCB, a VLEK that has a
+ * hwID, or a claim that the VLEK is a VCEK. */
+static void test_vlek_end_to_end(void **state)
+{
+	vec *v = *state;
+	EVP_PKEY *ark_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *asvk_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *vlek_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	assert_non_null(ark_key);
+	assert_non_null(asvk_key);
+	assert_non_null(vlek_key);
+	X509 *ark = make_cert("ARK-Test", NULL, ark_key, ark_key, true, NULL);
+	X509 *asvk = make_cert("SEV-VLEK-Test", X509_get_subject_name(ark), asvk_key, ark_key, true, NULL);
+	X509 *vlek = make_cert("SEV-VLEK", X509_get_subject_name(asvk), vlek_key, asvk_key, false, NULL);
+	uint8_t hwid[VEIL_SNP_CHIP_ID_LEN];
+	memcpy(hwid, v->report_raw.data + 0x1A0, sizeof hwid);
+	X509 *vlek_hw = make_cert("SEV-VLEK", X509_get_subject_name(asvk), vlek_key, asvk_key, false, hwid);
+	veil_buf vlek_der = {0}, vlek_hw_der = {0}, chain = {0}, ark_pem = {0};
+	der_of(vlek, &vlek_der);
+	der_of(vlek_hw, &vlek_hw_der);
+	pem_of(asvk, &chain);
+	pem_of(ark, &chain);
+	pem_of(ark, &ark_pem);
+	uint8_t *rep = malloc(VEIL_SNP_REPORT_LEN);
+	assert_non_null(rep);
+	veil_snp_result res;
+	veil_err e = {0};
+
+	make_report(v, KEYINFO_VLEK, vlek_key, rep);
+	if (verify_anchored(rep, &vlek_der, &chain, &ark_pem, &res, &e) != VEIL_OK)
+		fail_msg("%s", e.msg);
+	assert_int_equal(res.signing_key, VEIL_SNP_SIGNING_VLEK);
+	assert_false(res.chip_bound);
+	assert_false(res.chip_id_masked);
+	assert_string_equal(res.vcek_product, "Milan");
+	assert_int_equal(res.reported_tcb.snp, 8);
+	assert_int_equal(res.reported_tcb.microcode, 0x73);
+
+	/* Any chip id: a VLEK names none. */
+	make_report(v, KEYINFO_VLEK, vlek_key, rep);
+	rep[0x1A0] ^= 0xff;
+	sign_report(rep, vlek_key);
+	assert_int_equal(verify_anchored(rep, &vlek_der, &chain, &ark_pem, &res, &e), VEIL_OK);
+	assert_false(res.chip_bound);
+
+	/* A changed byte after signing. */
+	rep[0x90] ^= 1;
+	assert_int_equal(verify_anchored(rep, &vlek_der, &chain, &ark_pem, &res, &e), VEIL_E_AUTH);
+	assert_non_null(strstr(e.msg, "VLEK"));
+	assert_int_equal(res.product, VEIL_SNP_PRODUCT_UNKNOWN);
+	assert_int_equal(res.signing_key, 0);
+
+	/* SNP SPL 9 where the VLEK certifies 8: the TCB is still checked. */
+	make_report(v, KEYINFO_VLEK, vlek_key, rep);
+	rep[0x186] = 9;
+	sign_report(rep, vlek_key);
+	assert_int_equal(verify_anchored(rep, &vlek_der, &chain, &ark_pem, &res, &e), VEIL_E_DENIED);
+	assert_non_null(strstr(e.msg, "the VLEK is for SNP SPL 8"));
+
+	/* A "VLEK" with a hwID is a VCEK. */
+	make_report(v, KEYINFO_VLEK, vlek_key, rep);
+	assert_int_equal(verify_anchored(rep, &vlek_hw_der, &chain, &ark_pem, &res, &e), VEIL_E_INVALID);
+	assert_non_null(strstr(e.msg, "hwID"));
+
+	/* The same key as a VCEK: a VCEK must name its chip, and this one does not. */
+	make_report(v, 0, vlek_key, rep);
+	assert_int_equal(verify_anchored(rep, &vlek_der, &chain, &ark_pem, &res, &e), VEIL_E_INVALID);
+	assert_non_null(strstr(e.msg, "VCEK: the hwID extension"));
+
+	/* veil_snp_verify trusts only AMD's ARKs, with or without the chain. */
+	make_report(v, KEYINFO_VLEK, vlek_key, rep);
+	assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &vlek_der, &chain, NOW, &res, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "pinned"));
+	assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &vlek_der, NULL, NOW, &res, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "ASVKs"));
+
+	veil_buf *bufs[] = {&vlek_der, &vlek_hw_der, &chain, &ark_pem};
+	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+		veil_buf_free(bufs[i]);
+	X509 *xs[] = {ark, asvk, vlek, vlek_hw};
+	for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+		X509_free(xs[i]);
+	EVP_PKEY_free(ark_key);
+	EVP_PKEY_free(asvk_key);
+	EVP_PKEY_free(vlek_key);
+	free(rep);
+}
+
+/* AMD's real VLEK chains reach the VLEK link: the ARK is pinned and the
+ * ASVK -> ARK link holds (given as cert_chain, or chosen among the pinned
+ * ASVKs by the VLEK's issuer), so a VLEK that AMD did not sign fails only
+ * there. The VCEK chain is refused for a VLEK by name. */
+static void test_vlek_real_chains(void **state)
+{
+	vec *v = *state;
+	veil_buf vlek_chain = {0}, turin_vlek_chain = {0}, vlek_der = {0}, stranger_der = {0};
+	load("amd-roots/ask_ark_milan_vlek.pem", &vlek_chain);
+	load("amd-roots/ask_ark_turin_vlek.pem", &turin_vlek_chain);
+	X509 *asvk = pinned(veil_snp_pinned_asvk_pem(VEIL_SNP_PRODUCT_MILAN));
+	EVP_PKEY *forger = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *vlek_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	assert_non_null(forger);
+	assert_non_null(vlek_key);
+	X509 *vlek = make_cert("SEV-VLEK", X509_get_subject_name(asvk), vlek_key, forger, false, NULL);
+	der_of(vlek, &vlek_der);
+	X509_NAME *other = X509_NAME_new();
+	assert_non_null(other);
+	assert_int_equal(X509_NAME_add_entry_by_txt(other, "CN", MBSTRING_UTF8,
+	                                            (const unsigned char *)"SEV-VLEK-Nobody", -1, -1, 0),
+	                 1);
+	X509 *stranger = make_cert("SEV-VLEK", other, vlek_key, forger, false, NULL);
+	der_of(stranger, &stranger_der);
+	uint8_t *rep = malloc(VEIL_SNP_REPORT_LEN);
+	assert_non_null(rep);
+	make_report(v, KEYINFO_VLEK, vlek_key, rep);
+	veil_snp_result res;
+	veil_err e = {0};
+
+	assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &vlek_der, &vlek_chain, NOW, &res, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "VLEK -> ASVK: the signature does not verify"));
+	assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &vlek_der, NULL, NOW, &res, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "VLEK -> ASVK: the signature does not verify"));
+	/* Turin's ASVK did not issue it; Milan's VCEK chain has an ASK, not an ASVK. */
+	assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &vlek_der, &turin_vlek_chain, NOW, &res, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "VLEK -> ASVK: the issuer name"));
+	assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &vlek_der, &v->chain, NOW, &res, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "VLEK -> ASVK: the issuer name"));
+	/* An issuer that no pinned ASVK is. */
+	assert_int_equal(verify_bytes(rep, VEIL_SNP_REPORT_LEN, &stranger_der, NULL, NOW, &res, &e),
+	                 VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "none of the pinned AMD ASVKs"));
+	/* A VCEK report never uses the ASVKs: the Milan VCEK with the VLEK chain. */
+	assert_int_equal(
+	        verify_bytes(v->report_raw.data, v->report_raw.len, &v->vcek, &vlek_chain, NOW, &res, &e),
+	        VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "VCEK -> ASK: the issuer name"));
+
+	veil_buf *bufs[] = {&vlek_chain, &turin_vlek_chain, &vlek_der, &stranger_der};
+	for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+		veil_buf_free(bufs[i]);
+	X509_NAME_free(other);
+	X509_free(asvk);
+	X509_free(vlek);
+	X509_free(stranger);
+	EVP_PKEY_free(forger);
+	EVP_PKEY_free(vlek_key);
+	free(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +999,9 @@ int main(void)
 	        cmocka_unit_test(test_fields_come_from_raw),
 	        cmocka_unit_test(test_tcb_layouts),
 	        cmocka_unit_test(test_vcek_claims),
+	        cmocka_unit_test(test_pinned_asvks),
+	        cmocka_unit_test(test_vlek_end_to_end),
+	        cmocka_unit_test(test_vlek_real_chains),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
