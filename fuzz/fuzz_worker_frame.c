@@ -31,8 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(e.msg[0] != '\0', "a refused header says why");
 		return 0;
 	}
-	FUZZ_CHECK(data[0] == 'V' && data[1] == 'W' && data[2] == VEIL_PROTO_VERSION, "header magic and version");
-	FUZZ_CHECK(type >= 1 && type <= VEIL_MSG_TYPE_MAX && len <= VEIL_PROTO_BODY_MAX, "header type and length");
+	FUZZ_CHECK(data[0] == 'V' && data[1] == 'W' && data[2] == VEIL_PROTO_VERSION,
+	           "header magic and version");
+	FUZZ_CHECK(type >= 1 && type <= VEIL_MSG_TYPE_MAX && len <= VEIL_PROTO_BODY_MAX,
+	           "header type and length");
 	size_t avail = size - VEIL_PROTO_HEADER_LEN;
 	size_t n = len < avail ? len : avail;
 	uint8_t *body = malloc(n ? n : 1);
@@ -64,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (o.body.len)
 		memcpy(again, o.body.data, o.body.len);
 	veil_proto_msg m2;
-	FUZZ_CHECK(veil_proto_msg_parse(type, again, o.body.len, &m2, &e) == VEIL_OK, "the rebuilt body parses");
+	FUZZ_CHECK(veil_proto_msg_parse(type, again, o.body.len, &m2, &e) == VEIL_OK,
+	           "the rebuilt body parses");
 	veil_proto_msg_free(&m2);
 	veil_proto_out_free(&o);
 	veil_proto_msg_free(&m);

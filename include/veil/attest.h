@@ -198,7 +198,7 @@ typedef enum veil_attest_debug {
 } veil_attest_debug;
 
 #define VEIL_ATTEST_MEASUREMENT_MAX 64 /* SNP and TDX: 48; room for a SHA-512 PCR digest */
-#define VEIL_ATTEST_TCB_MAX         8
+#define VEIL_ATTEST_TCB_MAX         12
 #define VEIL_ATTEST_TCB_NAME_MAX    16
 #define VEIL_ATTEST_REGION_MAX      65 /* a veil name (64) and its NUL */
 
@@ -238,7 +238,7 @@ veil_status veil_attest_claims_from_snp(const veil_snp_report *report, const vei
 /* ---- key-release policies (docs/formats/release-policy.md) ---- */
 #define VEIL_RELEASE_POLICY_MAX_BYTES (64u << 10)
 #define VEIL_RELEASE_MEASUREMENTS_MAX 256
-#define VEIL_RELEASE_FAILURES_MAX     16 /* every clause can fail at once: 7 + VEIL_ATTEST_TCB_MAX */
+#define VEIL_RELEASE_FAILURES_MAX     20 /* every clause can fail at once: 7 + VEIL_ATTEST_TCB_MAX */
 #define VEIL_RELEASE_CLAUSE_MAX       24
 #define VEIL_RELEASE_REASON_MAX       256
 

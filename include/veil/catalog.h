@@ -291,7 +291,7 @@ veil_status veil_catalog_key_compartment(veil_catalog *c, const char *key, char 
 /* Policies: named, versioned texts attached to a compartment. Each apply
  * stores a new version; old versions stay for history and audit. */
 #define VEIL_CATALOG_POLICY_MAX_BYTES (64u * 1024u)
-#define VEIL_CATALOG_SCOPE_MAX (VEIL_CATALOG_NAME_MAX + 12) /* "compartment:" + a name */
+#define VEIL_CATALOG_SCOPE_MAX        (VEIL_CATALOG_NAME_MAX + 12) /* "compartment:" + a name */
 typedef struct veil_policy_record {
 	char name[VEIL_CATALOG_SCOPE_MAX]; /* a policy name, or a release policy's scope */
 	uint32_t version;

@@ -47,7 +47,7 @@ typedef enum veil_proto_type {
 const char *veil_proto_type_name(unsigned type);
 
 typedef enum veil_proto_tag {
-	VEIL_F_TEE = 1,            /* text: "sim", "sev-snp", "tdx", "vtpm", "auto" */
+	VEIL_F_TEE = 1,            /* text: "sim", "sev-snp" or "tdx" */
 	VEIL_F_WORKSPACE = 2,      /* text: the workspace id (a label: not trusted) */
 	VEIL_F_SIM_KEY = 3,        /* bytes: the simulated VCEK's PKCS#8 key (sim only) */
 	VEIL_F_WORKER_VERSION = 4, /* text */

@@ -4,7 +4,7 @@
  * verified report into claims; this file holds the SEV-SNP one. Nothing
  * here verifies anything: the input must already have passed its verifier.
  */
-#include "veil/attest.h"
+#include "claims_int.h"
 
 #include <assert.h>
 #include <string.h>
@@ -32,12 +32,33 @@ void veil_attest_claims_init(veil_attest_claims *c)
 	c->vmpl = -1;
 }
 
-static void add_tcb(veil_attest_claims *c, const char *name, uint64_t value)
+veil_status attest_claims_start(veil_tee tee, const uint8_t *measurement, size_t len, int64_t evidence_time,
+                                const char *region, veil_attest_claims *c, veil_err *err)
 {
-	/* Callers add at most five names, all shorter than the field. */
+	veil_attest_claims_init(c);
+	if (region) {
+		veil_status st = veil_name_check(region, "region", err);
+		if (st)
+			return st;
+	}
+	if (len > VEIL_ATTEST_MEASUREMENT_MAX)
+		return veil_err_set(err, VEIL_E_INVALID, "a measurement of %zu bytes", len);
+	c->tee = tee;
+	c->simulated = tee == VEIL_TEE_SIM;
+	memcpy(c->measurement, measurement, len);
+	c->measurement_len = len;
+	c->evidence_time = evidence_time;
+	if (region) {
+		static_assert(VEIL_ATTEST_REGION_MAX > 64, "a veil name fits");
+		memcpy(c->region, region, strlen(region) + 1);
+	}
+	return VEIL_OK;
+}
+
+void attest_claims_add_tcb(veil_attest_claims *c, const char *name, uint64_t value)
+{
 	veil_attest_tcb_part *t = &c->tcb[c->ntcb++];
-	size_t n = strlen(name);
-	memcpy(t->name, name, n + 1);
+	memcpy(t->name, name, strlen(name) + 1);
 	t->value = value;
 }
 
@@ -50,33 +71,21 @@ static veil_status from_report(const veil_snp_report *report, const veil_snp_res
 	if (report->vmpl > INT32_MAX)
 		return veil_err_set(err, VEIL_E_INVALID, "the report's VMPL %u is out of range",
 		                    (unsigned)report->vmpl);
-	if (region) {
-		veil_status st = veil_name_check(region, "region", err);
-		if (st)
-			return st;
-	}
 	veil_attest_claims c;
-	veil_attest_claims_init(&c);
-	c.tee = tee;
-	c.simulated = tee == VEIL_TEE_SIM;
 	static_assert(VEIL_SNP_MEASUREMENT_LEN <= VEIL_ATTEST_MEASUREMENT_MAX, "an SNP measurement fits");
-	memcpy(c.measurement, report->measurement, VEIL_SNP_MEASUREMENT_LEN);
-	c.measurement_len = VEIL_SNP_MEASUREMENT_LEN;
-	/* Either saying debug is enough: a disagreement can only mean an edited struct. */
+	veil_status st = attest_claims_start(tee, report->measurement, VEIL_SNP_MEASUREMENT_LEN,
+	                                     evidence_time, region, &c, err);
+	if (st)
+		return st;
 	c.debug = (res->debug || report->debug) ? VEIL_DEBUG_ON : VEIL_DEBUG_OFF;
 	c.vmpl = (int32_t)report->vmpl;
 	const veil_snp_tcb *t = &res->reported_tcb;
 	if (res->product == VEIL_SNP_PRODUCT_TURIN)
-		add_tcb(&c, "fmc", t->fmc);
-	add_tcb(&c, "bootloader", t->bootloader);
-	add_tcb(&c, "tee", t->tee);
-	add_tcb(&c, "snp", t->snp);
-	add_tcb(&c, "microcode", t->microcode);
-	c.evidence_time = evidence_time;
-	if (region) {
-		static_assert(VEIL_ATTEST_REGION_MAX > 64, "a veil name fits");
-		memcpy(c.region, region, strlen(region) + 1);
-	}
+		attest_claims_add_tcb(&c, "fmc", t->fmc);
+	attest_claims_add_tcb(&c, "bootloader", t->bootloader);
+	attest_claims_add_tcb(&c, "tee", t->tee);
+	attest_claims_add_tcb(&c, "snp", t->snp);
+	attest_claims_add_tcb(&c, "microcode", t->microcode);
 	*out = c;
 	return VEIL_OK;
 }

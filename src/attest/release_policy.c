@@ -40,8 +40,12 @@ struct veil_release_policy {
 	bool allow_simulated;
 };
 
-/* The TCB component names a policy may set: SEV-SNP's (fmc only on Turin). */
-static const char *const tcb_names[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
+/* The TCB component names a policy may set: SEV-SNP's (fmc only on
+ * Turin), TDX's (docs/formats/tdx.md) and a vTPM's firmware version
+ * (docs/formats/tpm-quote.md). A component the evidence does not have fails
+ * its clause, so a policy for several TEEs sets only what they share. */
+static const char *const tcb_names[] = {"bootloader", "tee",       "snp",       "microcode", "fmc",
+                                        "tdx_module", "tdx_major", "tdx_ucode", "qe_svn",    "firmware"};
 
 /* ---- reading ---- */
 
@@ -286,7 +290,8 @@ static veil_status read_min_tcb(reader *r, veil_release_policy *p)
 		if (!name)
 			return fail_at(
 			        r, at, VEIL_E_INVALID,
-			        "unknown TCB component '%.40s' (known: bootloader, tee, snp, microcode, fmc)",
+			        "unknown TCB component '%.40s' (known: bootloader, tee, snp, microcode, fmc, "
+			        "tdx_module, tdx_major, tdx_ucode, qe_svn, firmware)",
 			        scalar(r));
 		for (size_t i = 0; i < p->ntcb; i++)
 			if (strcmp(p->min_tcb[i].name, name) == 0)

@@ -16,6 +16,7 @@
  * with its own ARK passed in place of the pinned ones; veil_snp_verify
  * itself only ever trusts the pinned roots.
  */
+#include "x509_int.h"
 #include "snp_int.h"
 
 #include <limits.h>
@@ -183,47 +184,20 @@ static veil_status use_pinned_chain(chain *c, veil_err *err)
 	                    key_name(c->signing_key), vlek ? "ASVKs" : "ASKs");
 }
 
-static veil_status check_validity(X509 *x, const char *what, int64_t now, veil_err *err)
-{
-	time_t t = (time_t)now;
-	/* X509_cmp_time: -1 when the certificate's time is at or before t, 1 after, 0 on error. */
-	if (X509_cmp_time(X509_get0_notBefore(x), &t) != -1)
-		return veil_err_set(err, VEIL_E_CORRUPT,
-		                    "%s: not valid yet (or its notBefore does not parse)", what);
-	if (X509_cmp_time(X509_get0_notAfter(x), &t) != 1)
-		return veil_err_set(err, VEIL_E_CORRUPT, "%s: expired (or its notAfter does not parse)",
-		                    what);
-	return VEIL_OK;
-}
-
-/* One link: `child` names `parent` as issuer and carries its signature. */
-static veil_status check_link(X509 *child, X509 *parent, const char *link, veil_err *err)
-{
-	if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(parent)) != 0)
-		return veil_err_set(err, VEIL_E_CORRUPT, "%s: the issuer name is not the issuer's subject",
-		                    link);
-	EVP_PKEY *k = X509_get0_pubkey(parent);
-	/* X509_verify reads the algorithm from the certificate, RSA-PSS parameters included. */
-	if (!k || X509_verify(child, k) != 1) {
-		ERR_clear_error();
-		return veil_err_set(err, VEIL_E_CORRUPT, "%s: the signature does not verify", link);
-	}
-	return VEIL_OK;
-}
-
 static veil_status check_chain(chain *c, int64_t now, veil_err *err)
 {
 	veil_status st;
 	bool vlek = is_vlek(c->signing_key);
 	const char *ask = vlek ? "ASVK" : "ASK";
-	if ((st = check_link(c->ark, c->ark, "ARK (self-signed)", err)) ||
-	    (st = check_link(c->ask, c->ark, vlek ? "ASVK -> ARK" : "ASK -> ARK", err)) ||
-	    (st = check_link(c->vcek, c->ask, vlek ? "VLEK -> ASVK" : "VCEK -> ASK", err)))
+	if ((st = attest_x509_check_link(c->ark, c->ark, "ARK (self-signed)", err)) ||
+	    (st = attest_x509_check_link(c->ask, c->ark, vlek ? "ASVK -> ARK" : "ASK -> ARK", err)) ||
+	    (st = attest_x509_check_link(c->vcek, c->ask, vlek ? "VLEK -> ASVK" : "VCEK -> ASK", err)))
 		return st;
 	if (X509_check_ca(c->ask) == 0 || X509_check_ca(c->ark) == 0)
 		return veil_err_set(err, VEIL_E_CORRUPT, "%s or ARK: not a CA certificate", ask);
-	if ((st = check_validity(c->ark, "ARK", now, err)) || (st = check_validity(c->ask, ask, now, err)) ||
-	    (st = check_validity(c->vcek, key_name(c->signing_key), now, err)))
+	if ((st = attest_x509_check_validity(c->ark, "ARK", now, err)) ||
+	    (st = attest_x509_check_validity(c->ask, ask, now, err)) ||
+	    (st = attest_x509_check_validity(c->vcek, key_name(c->signing_key), now, err)))
 		return st;
 	return VEIL_OK;
 }

@@ -4,6 +4,7 @@
  * because release policies name them. Nothing here verifies anything: the
  * quote must already have passed veil_tdx_verify.
  */
+#include "claims_int.h"
 #include "veil/attest.h"
 
 #include <assert.h>
@@ -12,15 +13,6 @@
 
 /* TEE_TCB_SVN bytes veil names (Intel PCS TCB info: tdxtcbcomponents[0..2]). */
 enum { SVN_MODULE = 0, SVN_MAJOR = 1, SVN_UCODE = 2 };
-
-static void add_tcb(veil_attest_claims *c, const char *name, uint64_t value)
-{
-	/* Callers add at most four names, all shorter than the field. */
-	veil_attest_tcb_part *t = &c->tcb[c->ntcb++];
-	size_t n = strlen(name);
-	memcpy(t->name, name, n + 1);
-	t->value = value;
-}
 
 /* For TDX 1.5 the quote has the SVN the TD was built under (TEE_TCB_SVN)
  * and the one of the TDX module running now (TEE_TCB_SVN2, after a
@@ -40,30 +32,20 @@ static veil_status from_quote(const veil_tdx_quote *q, const veil_tdx_result *re
 	if (res->version != q->version || res->body_type != q->body_type || res->qe_isv_svn != q->qe_isv_svn)
 		return veil_err_set(err, VEIL_E_INVALID,
 		                    "the TDX result is not the verification of this quote");
-	if (region) {
-		veil_status st = veil_name_check(region, "region", err);
-		if (st)
-			return st;
-	}
 	veil_attest_claims c;
-	veil_attest_claims_init(&c);
-	c.tee = VEIL_TEE_TDX;
 	static_assert(VEIL_TDX_MR_LEN <= VEIL_ATTEST_MEASUREMENT_MAX, "MRTD fits");
-	memcpy(c.measurement, q->mr_td, VEIL_TDX_MR_LEN);
-	c.measurement_len = VEIL_TDX_MR_LEN;
+	veil_status st =
+	        attest_claims_start(VEIL_TEE_TDX, q->mr_td, VEIL_TDX_MR_LEN, evidence_time, region, &c, err);
+	if (st)
+		return st;
 	/* Either saying debug is enough. */
 	c.debug = (res->debug || q->debug) ? VEIL_DEBUG_ON : VEIL_DEBUG_OFF;
 	c.vmpl = -1;
 	static_assert(VEIL_ATTEST_TCB_MAX >= 4, "four TDX TCB parts fit");
-	add_tcb(&c, "tdx_module", svn(q, SVN_MODULE));
-	add_tcb(&c, "tdx_major", svn(q, SVN_MAJOR));
-	add_tcb(&c, "tdx_ucode", svn(q, SVN_UCODE));
-	add_tcb(&c, "qe_svn", q->qe_isv_svn);
-	c.evidence_time = evidence_time;
-	if (region) {
-		static_assert(VEIL_ATTEST_REGION_MAX > 64, "a veil name fits");
-		memcpy(c.region, region, strlen(region) + 1);
-	}
+	attest_claims_add_tcb(&c, "tdx_module", svn(q, SVN_MODULE));
+	attest_claims_add_tcb(&c, "tdx_major", svn(q, SVN_MAJOR));
+	attest_claims_add_tcb(&c, "tdx_ucode", svn(q, SVN_UCODE));
+	attest_claims_add_tcb(&c, "qe_svn", q->qe_isv_svn);
 	*out = c;
 	return VEIL_OK;
 }

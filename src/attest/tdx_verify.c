@@ -11,6 +11,7 @@
  * and the error names the first link that failed. Nothing is cached
  * between calls. OpenSSL 3 EVP and X509 only.
  */
+#include "x509_int.h"
 #include "veil/attest.h"
 #include "veil/crypto.h"
 
@@ -109,33 +110,6 @@ static veil_status match_pinned_root(X509 *root, veil_err *err)
 	        err, "the PCK chain must end in Intel's own root; a chain from elsewhere is not trusted");
 }
 
-static veil_status check_validity(X509 *x, const char *what, int64_t now, veil_err *err)
-{
-	time_t t = (time_t)now;
-	/* X509_cmp_time: -1 when the certificate's time is at or before t, 1 after, 0 on error. */
-	if (X509_cmp_time(X509_get0_notBefore(x), &t) != -1)
-		return veil_err_set(err, VEIL_E_CORRUPT,
-		                    "%s: not valid yet (or its notBefore does not parse)", what);
-	if (X509_cmp_time(X509_get0_notAfter(x), &t) != 1)
-		return veil_err_set(err, VEIL_E_CORRUPT, "%s: expired (or its notAfter does not parse)",
-		                    what);
-	return VEIL_OK;
-}
-
-/* One link: `child` names `parent` as issuer and carries its signature. */
-static veil_status check_link(X509 *child, X509 *parent, const char *link, veil_err *err)
-{
-	if (X509_NAME_cmp(X509_get_issuer_name(child), X509_get_subject_name(parent)) != 0)
-		return veil_err_set(err, VEIL_E_CORRUPT, "%s: the issuer name is not the issuer's subject",
-		                    link);
-	EVP_PKEY *k = X509_get0_pubkey(parent);
-	if (!k || X509_verify(child, k) != 1) {
-		ERR_clear_error();
-		return veil_err_set(err, VEIL_E_CORRUPT, "%s: the signature does not verify", link);
-	}
-	return VEIL_OK;
-}
-
 /* The subject's common name is exactly `want`. */
 static bool cn_is(X509 *x, const char *want)
 {
@@ -149,9 +123,9 @@ static veil_status check_chain(pck_chain *c, int64_t now, veil_tdx_pck_ca *ca, v
 {
 	veil_status st;
 	if ((st = match_pinned_root(c->root, err)) ||
-	    (st = check_link(c->root, c->root, "root (self-signed)", err)) ||
-	    (st = check_link(c->ca, c->root, "PCK CA -> root", err)) ||
-	    (st = check_link(c->leaf, c->ca, "PCK -> PCK CA", err)))
+	    (st = attest_x509_check_link(c->root, c->root, "root (self-signed)", err)) ||
+	    (st = attest_x509_check_link(c->ca, c->root, "PCK CA -> root", err)) ||
+	    (st = attest_x509_check_link(c->leaf, c->ca, "PCK -> PCK CA", err)))
 		return st;
 	if (X509_check_ca(c->ca) == 0)
 		return veil_err_set(err, VEIL_E_CORRUPT, "PCK CA: not a CA certificate");
@@ -165,9 +139,9 @@ static veil_status check_chain(pck_chain *c, int64_t now, veil_tdx_pck_ca *ca, v
 	if (!cn_is(c->leaf, CN_LEAF))
 		return veil_err_set(err, VEIL_E_CORRUPT,
 		                    "PCK: its subject is not an Intel SGX PCK Certificate");
-	if ((st = check_validity(c->root, "root", now, err)) ||
-	    (st = check_validity(c->ca, "PCK CA", now, err)) ||
-	    (st = check_validity(c->leaf, "PCK certificate", now, err)))
+	if ((st = attest_x509_check_validity(c->root, "root", now, err)) ||
+	    (st = attest_x509_check_validity(c->ca, "PCK CA", now, err)) ||
+	    (st = attest_x509_check_validity(c->leaf, "PCK certificate", now, err)))
 		return st;
 	return VEIL_OK;
 }

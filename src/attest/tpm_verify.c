@@ -9,6 +9,7 @@
  * reported about a quote the AK really signed. OpenSSL 3 EVP and X509 only;
  * nothing is cached between calls.
  */
+#include "claims_int.h"
 #include "veil/attest.h"
 #include "veil/crypto.h"
 
@@ -347,23 +348,13 @@ veil_status veil_attest_claims_from_tpm(const veil_tpm_result *res, int64_t evid
 	    res->quote.pcr_digest_len > VEIL_ATTEST_MEASUREMENT_MAX)
 		return veil_err_set(err, VEIL_E_INVALID,
 		                    "the TPM result is not from a successful verification");
-	if (region) {
-		veil_status st = veil_name_check(region, "region", err);
-		if (st)
-			return st;
-	}
 	veil_attest_claims c;
-	veil_attest_claims_init(&c);
-	c.tee = VEIL_TEE_VTPM;
-	memcpy(c.measurement, res->quote.pcr_digest, res->quote.pcr_digest_len);
-	c.measurement_len = res->quote.pcr_digest_len;
+	veil_status st = attest_claims_start(VEIL_TEE_VTPM, res->quote.pcr_digest, res->quote.pcr_digest_len,
+	                                     evidence_time, region, &c, err);
+	if (st)
+		return st;
 	c.debug = VEIL_DEBUG_UNKNOWN; /* a TPM quote says nothing about the VM's debug state */
-	c.ntcb = 1;
-	memcpy(c.tcb[0].name, "firmware", sizeof "firmware");
-	c.tcb[0].value = res->quote.firmware_version;
-	c.evidence_time = evidence_time;
-	if (region)
-		memcpy(c.region, region, strlen(region) + 1);
+	attest_claims_add_tcb(&c, "firmware", res->quote.firmware_version);
 	*out = c;
 	return VEIL_OK;
 }

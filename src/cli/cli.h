@@ -349,6 +349,13 @@ void cli_resource_free(cli_resource *r);
 veil_status cli_authorize_resource(cli_ws *ws, const char *type, const char *name, veil_verb verb,
                                    cli_resource *r, veil_err *err) VEIL_MUST_CHECK;
 
+/* A dataset (verb) and the use of its key: what reaching a dataset's
+ * plaintext needs, in the client (download: manage) or in the worker
+ * (verify: use). On success r holds the dataset; free with
+ * cli_resource_free. */
+veil_status cli_authorize_dataset_and_key(cli_ws *ws, const char *ref, veil_verb verb, cli_resource *r,
+                                          veil_err *err) VEIL_MUST_CHECK;
+
 /* ---- listings (listing.c) ---- */
 typedef struct cli_list {
 	struct cli_ws *ws;

@@ -6,6 +6,7 @@
 #include "hostworker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- attest measure ---- */
@@ -53,6 +54,7 @@ int cmd_attest_measure(cli_global *g, int argc, char **argv)
 /* ---- attest verify and attest policy check ---- */
 typedef struct verify_args {
 	const char *file, *tee, *certs, *policy, *region, *report_data;
+	const char *tpm_sig, *tpm_pcrs, *ak, *ak_ca, *nonce; /* vTPM quotes */
 	int64_t at;
 	bool json;
 } verify_args;
@@ -100,7 +102,77 @@ static const char *detect_tee(const veil_buf *ev)
 {
 	if (ev->len == VEIL_SNP_REPORT_LEN)
 		return "sev-snp";
+	/* TDX: version 4 or 5, attestation key type 2, TEE type 0x81 */
+	if (ev->len >= VEIL_TDX_HEADER_LEN && (ev->data[0] == 4 || ev->data[0] == 5) && ev->data[1] == 0 &&
+	    ev->data[2] == VEIL_TDX_ATT_KEY_P256 && ev->data[3] == 0 && ev->data[4] == VEIL_TDX_TEE_TYPE)
+		return "tdx";
+	/* TPM: TPMS_ATTEST starts with TPM_GENERATED_VALUE */
+	if (ev->len >= 4 && veil_get_be32(ev->data) == VEIL_TPM_GENERATED_VALUE)
+		return "vtpm";
 	return NULL;
+}
+
+/* A TDX quote as some tools store it, with bytes after its declared end:
+ * nothing signs them, so they are dropped, and said so. */
+static void trim_tdx(veil_buf *ev)
+{
+	size_t qlen = 0;
+	veil_err ignored;
+	if (!veil_tdx_quote_len(ev->data, ev->len, &qlen, &ignored) && qlen < ev->len) {
+		cli_warn("ignoring %zu bytes after the end of the TDX quote (nothing signs them)",
+		         ev->len - qlen);
+		ev->len = qlen;
+	}
+}
+
+/* vTPM: the quote message (FILE), its signature and PCR values, the AK. */
+static veil_status verify_tpm(const verify_args *a, const veil_buf *msg, veil_attest_claims *claims,
+                              veil_err *err)
+{
+	if (!a->tpm_sig || !a->tpm_pcrs || !a->ak) {
+		veil_err_set(err, VEIL_E_INVALID, "a TPM quote needs --tpm-signature, --tpm-pcrs and --ak");
+		return veil_err_hint(err,
+		                     "the files tpm2_quote wrote with -s and -o, and the AK's public key "
+		                     "(tpm2_createak -f pem) or certificate");
+	}
+	veil_buf sig = {0}, pcrs = {0}, ak = {0}, ca = {0};
+	uint8_t nonce[VEIL_TPM_DATA_MAX];
+	size_t nonce_len = 0;
+	veil_status st;
+	if (a->nonce) {
+		nonce_len = strlen(a->nonce) / 2;
+		if (nonce_len > sizeof nonce || veil_hex_decode(a->nonce, nonce, nonce_len, err))
+			return veil_err_set(err, VEIL_E_INVALID, "--nonce takes at most %d bytes of hex",
+			                    VEIL_TPM_DATA_MAX);
+	}
+	veil_tpm_result *res = calloc(1, sizeof *res);
+	if (!res)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+	if (!(st = veil_fs_read_file(a->tpm_sig, VEIL_TPM_SIG_MAX, &sig, err)) &&
+	    !(st = veil_fs_read_file(a->tpm_pcrs, VEIL_TPM_PCRS_FILE_MAX, &pcrs, err)) &&
+	    !(st = veil_fs_read_file(a->ak, VEIL_TPM_AK_MAX, &ak, err)) &&
+	    !(a->ak_ca && (st = veil_fs_read_file(a->ak_ca, VEIL_TPM_CA_MAX, &ca, err)))) {
+		veil_tpm_evidence ev = {.quote = msg->data,
+		                        .quote_len = msg->len,
+		                        .sig = sig.data,
+		                        .sig_len = sig.len,
+		                        .pcrs = pcrs.data,
+		                        .pcrs_len = pcrs.len,
+		                        .pcrs_format = VEIL_TPM_PCRS_AUTO};
+		veil_tpm_trust trust = {.ak_pem = (const char *)ak.data,
+		                        .ak_len = ak.len,
+		                        .ca_pem = a->ak_ca ? (const char *)ca.data : NULL,
+		                        .ca_len = ca.len,
+		                        .now = a->at};
+		if (!(st = veil_tpm_quote_verify(&ev, &trust, a->nonce ? nonce : NULL, nonce_len, res, err)))
+			st = veil_attest_claims_from_tpm(res, a->at, a->region, claims, err);
+	}
+	free(res);
+	veil_buf_free(&sig);
+	veil_buf_free(&pcrs);
+	veil_buf_free(&ak);
+	veil_buf_free(&ca);
+	return st;
 }
 
 static json_t *claims_json(const veil_attest_claims *c, const uint8_t report_data[VEIL_PROTO_BINDING_LEN])
@@ -119,6 +191,8 @@ static json_t *claims_json(const veil_attest_claims *c, const uint8_t report_dat
 		json_object_set_new(o, "vmpl", json_integer(c->vmpl));
 	if (c->region[0])
 		json_object_set_new(o, "region", json_string(c->region));
+	if (c->tee == VEIL_TEE_VTPM) /* a quote carries a nonce, not report data */
+		json_object_del(o, "report_data");
 	return o;
 }
 
@@ -135,7 +209,11 @@ static void print_claims(const json_t *o)
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)json_object_get(o, "tcb"), k, v)
-	        printf("%-12s %lld\n", k, (long long)json_integer_value(v));
+	{
+		char name[32];
+		snprintf(name, sizeof name, "tcb.%s", k);
+		printf("%-12s %lld\n", name, (long long)json_integer_value(v));
+	}
 }
 
 static veil_status verify_evidence(const verify_args *a, veil_attest_claims *claims,
@@ -149,8 +227,18 @@ static veil_status verify_evidence(const verify_args *a, veil_attest_claims *cla
 	if (!st && !tee && !(tee = detect_tee(&ev))) {
 		st = veil_err_set(err, VEIL_E_UNSUPPORTED, "%s is not evidence veil recognises (%zu bytes)",
 		                  a->file, ev.len);
-		veil_err_hint(err, "name its kind with --tee (sim, sev-snp)");
+		veil_err_hint(err, "name its kind with --tee (sim, sev-snp, tdx, vtpm)");
 	}
+	if (!st && tee && strcmp(tee, "vtpm") == 0) {
+		memset(report_data, 0, VEIL_PROTO_BINDING_LEN);
+		st = verify_tpm(a, &ev, claims, err);
+		if (st)
+			veil_err_wrap(err, "%s", a->file);
+		veil_buf_free(&ev);
+		return st;
+	}
+	if (!st && tee && strcmp(tee, "tdx") == 0)
+		trim_tdx(&ev);
 	if (!st && a->certs)
 		st = load_certs(a->certs, &c, err);
 	veil_evidence e = {.tee = tee, .data = ev.data, .len = ev.len};
@@ -266,6 +354,11 @@ static int parse_verify(cli_global *g, const cli_command *cmd, int argc, char **
 	                                         {"at", required_argument, NULL, 'a'},
 	                                         {"region", required_argument, NULL, 'r'},
 	                                         {"report-data", required_argument, NULL, 'd'},
+	                                         {"tpm-signature", required_argument, NULL, 's'},
+	                                         {"tpm-pcrs", required_argument, NULL, 'P'},
+	                                         {"ak", required_argument, NULL, 'k'},
+	                                         {"ak-ca", required_argument, NULL, 'K'},
+	                                         {"nonce", required_argument, NULL, 'n'},
 	                                         {"json", no_argument, NULL, 'j'},
 	                                         CLI_COMMON_OPTS,
 	                                         {NULL, 0, NULL, 0}};
@@ -276,9 +369,25 @@ static int parse_verify(cli_global *g, const cli_command *cmd, int argc, char **
 	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
 		switch (opt) {
 		case 't':
-			if (strcmp(optarg, "sim") != 0 && strcmp(optarg, "sev-snp") != 0)
-				return cli_usage_error(cmd, "--tee is sim or sev-snp");
+			if (strcmp(optarg, "sim") != 0 && strcmp(optarg, "sev-snp") != 0 &&
+			    strcmp(optarg, "tdx") != 0 && strcmp(optarg, "vtpm") != 0)
+				return cli_usage_error(cmd, "--tee is sim, sev-snp, tdx or vtpm");
 			a->tee = optarg;
+			break;
+		case 's':
+			a->tpm_sig = optarg;
+			break;
+		case 'P':
+			a->tpm_pcrs = optarg;
+			break;
+		case 'k':
+			a->ak = optarg;
+			break;
+		case 'K':
+			a->ak_ca = optarg;
+			break;
+		case 'n':
+			a->nonce = optarg;
 			break;
 		case 'c':
 			a->certs = optarg;
@@ -492,8 +601,10 @@ int cmd_attest_policy_show(cli_global *g, int argc, char **argv)
 		st = cli_authorize(&ws, &t, &err);
 	if (!st && missing.code)
 		st = report_missing(&ws, scope, &missing, &err);
-	if (!st && (st = veil_catalog_release_policy_get(ws.catalog, scope, a.version, &rec, &err)) ==
-	                   VEIL_E_NOTFOUND)
+	if (!st &&
+	    (st = veil_catalog_release_policy_get(ws.catalog, scope, a.version, &rec, &err)) ==
+	            VEIL_E_NOTFOUND &&
+	    !a.version)
 		veil_err_hint(&err, "set one with 'veil attest policy set FILE %s%s'",
 		              a.key ? "--key " : "--compartment ", a.key ? a.key : comp);
 	cli_ws_close(&ws);
@@ -560,7 +671,12 @@ int cmd_attest_evidence(cli_global *g, int argc, char **argv)
 	uint8_t rd[VEIL_PROTO_BINDING_LEN], want[VEIL_PROTO_BINDING_LEN];
 	const veil_proto_field *ev = st ? NULL : veil_proto_get(&m, VEIL_F_EVIDENCE, 0);
 	if (!st) {
+		const veil_proto_field *table = veil_proto_get(&m, VEIL_F_CERTS, 0);
 		veil_evidence e = {.tee = w.tee, .data = ev->value, .len = ev->len};
+		if (table && strcmp(w.tee, "sev-snp") == 0) {
+			e.certtable = table->value;
+			e.certtable_len = table->len;
+		}
 		veil_broker_trust trust = {.sim = strcmp(w.tee, "sim") == 0 ? &w.sim : NULL,
 		                           .region = ws.cfg.region[0] ? ws.cfg.region : NULL};
 		if (!(st = veil_broker_verify(&trust, &e, veil_time_now(), &claims, rd, &err)) &&

@@ -611,14 +611,8 @@ int cmd_data_download(cli_global *g, int argc, char **argv)
 	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
 		return cli_fail(&err);
 	/* Plaintext leaves veil here: manage on the dataset, use of its key. */
-	cli_resource r, k;
-	veil_status st = cli_authorize_resource(&ws, "datasets", argv[optind], VEIL_VERB_MANAGE, &r, &err);
-	if (!st) {
-		if (!(st = cli_authorize_resource(&ws, "keys", r.dataset.kek, VEIL_VERB_USE, &k, &err)))
-			cli_resource_free(&k);
-		if (st)
-			cli_resource_free(&r);
-	}
+	cli_resource r;
+	veil_status st = cli_authorize_dataset_and_key(&ws, argv[optind], VEIL_VERB_MANAGE, &r, &err);
 	if (st) {
 		cli_ws_close(&ws);
 		return cli_fail(&err);

@@ -86,8 +86,12 @@ static veil_status verify(cli_ws *ws, const veil_dataset_version *v, uint64_t *b
 	const char *ids[] = {v->dek_id};
 	if (!st)
 		st = cli_worker_release(ws, &w, ids, 1, err);
-	if (!st && (st = stream_object(ws, &w, v, err)))
-		st = worker_reason(&w, st, err);
+	if (!st && (st = stream_object(ws, &w, v, err))) {
+		if (st == VEIL_E_IO && strstr(err->msg, "worker session"))
+			st = worker_reason(&w, st, err);
+		else /* the store failed us: the worker is told, as the protocol says */
+			veil_proto_send_error(&w.conn, err);
+	}
 	veil_proto_msg m;
 	if (!st && !(st = veil_proto_expect(&w.conn, VEIL_MSG_RESULT, &m, err))) {
 		char sha[VEIL_CATALOG_HEX_MAX];
@@ -135,14 +139,8 @@ int cmd_data_verify(cli_global *g, int argc, char **argv)
 	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
 		return cli_fail(&err);
 	/* The worker computes on the data: use of the dataset and of its key. */
-	cli_resource r, k;
-	veil_status st = cli_authorize_resource(&ws, "datasets", argv[optind], VEIL_VERB_USE, &r, &err);
-	if (!st) {
-		if (!(st = cli_authorize_resource(&ws, "keys", r.dataset.kek, VEIL_VERB_USE, &k, &err)))
-			cli_resource_free(&k);
-		if (st)
-			cli_resource_free(&r);
-	}
+	cli_resource r;
+	veil_status st = cli_authorize_dataset_and_key(&ws, argv[optind], VEIL_VERB_USE, &r, &err);
 	if (st) {
 		cli_ws_close(&ws);
 		return cli_fail(&err);

@@ -60,7 +60,7 @@ static veil_status judge(cli_ws *ws, const char *dek_id, decision *d, veil_err *
 	if (!st && (st = veil_release_policy_parse(rec.text, rec.len, &pol, err)))
 		veil_err_wrap(err, "release policy %s version %u", rec.name, rec.version);
 	if (!st) {
-		json_array_append_new(d->policies, json_pack("{s:s, s:s, s:i}", "key", dek_id, "scope",
+		json_array_append_new(d->policies, json_pack("{s:s, s:s, s:I}", "key", dek_id, "scope",
 		                                             rec.name, "version", (json_int_t)rec.version));
 		st = veil_release_policy_eval(pol, &d->claims, veil_time_now(), &res, err);
 		for (size_t i = 0; i < res.nfailed; i++)
@@ -89,27 +89,25 @@ static veil_status judge(cli_ws *ws, const char *dek_id, decision *d, veil_err *
 	return st;
 }
 
-static veil_status send_keys(cli_ws *ws, cli_worker *w, const char *const *ids, size_t n,
+/* The keys message, made before the decision is recorded: the key store
+ * has its own refusals (a key bound to another region, a destroyed one),
+ * and the log must record those as refusals, not as a release. */
+static veil_status wrap_keys(cli_ws *ws, const char *const *ids, size_t n,
                              const uint8_t nonce[static VEIL_PROTO_NONCE_LEN], const uint8_t pub[static 32],
-                             veil_err *err)
+                             veil_proto_out *o, veil_err *err)
 {
 	uint8_t *dek = veil_secure_alloc(VEIL_KMS_DEK_LEN);
 	if (!dek)
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
-	veil_proto_out o;
-	veil_proto_out_init(&o, VEIL_MSG_KEYS);
 	veil_status st = VEIL_OK;
 	for (size_t i = 0; i < n && !st; i++) {
 		uint8_t wrapped[VEIL_PROTO_WRAPPED_LEN];
 		if (!(st = cli_release_dek(ws, ids[i], dek, err)) &&
 		    !(st = veil_proto_wrap_dek(pub, nonce, ids[i], dek, wrapped, err)) &&
-		    !(st = veil_proto_add_text(&o, VEIL_F_DEK_ID, ids[i], err)))
-			st = veil_proto_add(&o, VEIL_F_WRAPPED, wrapped, sizeof wrapped, err);
+		    !(st = veil_proto_add_text(o, VEIL_F_DEK_ID, ids[i], err)))
+			st = veil_proto_add(o, VEIL_F_WRAPPED, wrapped, sizeof wrapped, err);
 	}
 	veil_secure_free(dek, VEIL_KMS_DEK_LEN);
-	if (!st)
-		st = veil_proto_send(&w->conn, &o, err);
-	veil_proto_out_free(&o);
 	return st;
 }
 
@@ -124,6 +122,10 @@ static veil_status check_request(const veil_proto_msg *m, const char *const *ids
 		if (st)
 			return st;
 		json_array_append_new(d->keys, json_string(id));
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(json_string_value(json_array_get(d->keys, k)), id) == 0)
+				return veil_err_set(err, VEIL_E_DENIED, "the worker asked for key %s twice",
+				                    id);
 		if (i >= n || strcmp(id, ids[i]) != 0)
 			return veil_err_set(err, VEIL_E_DENIED,
 			                    "the worker asked for key %s, which its job does not need", id);
@@ -201,6 +203,10 @@ veil_status cli_worker_release(cli_ws *ws, cli_worker *w, const char *const *ids
 		for (size_t i = 0; i < n && !st; i++)
 			st = judge(ws, ids[i], &d, err);
 	}
+	veil_proto_out keys;
+	veil_proto_out_init(&keys, VEIL_MSG_KEYS);
+	if (!st)
+		st = wrap_keys(ws, ids, n, ch.nonce, pub, &keys, err);
 	veil_err aerr;
 	veil_status ast = audit_decision(ws, w, &d, st, err, &aerr);
 	if (!st && ast) {
@@ -210,10 +216,19 @@ veil_status cli_worker_release(cli_ws *ws, cli_worker *w, const char *const *ids
 		cli_warn("cannot record the refused key release: %s", aerr.msg);
 	}
 	if (!st)
-		st = send_keys(ws, w, ids, n, ch.nonce, pub, err);
+		st = veil_proto_send(&w->conn, &keys, err);
 	else if (st != VEIL_E_IO)
 		veil_proto_send_error(&w->conn, err);
+	veil_proto_out_free(&keys);
 out:
+	/* The worker's own failures come without a hint: on real hardware the
+	 * usual one is a machine that cannot make the evidence asked for. */
+	if (st && !err->hint[0] && strncmp(err->msg, "the peer: ", 10) == 0 && strcmp(w->tee, "sim") != 0)
+		veil_err_hint(
+		        err,
+		        "$VEIL_TEE is %s: run in a confidential VM of that kind, or unset VEIL_TEE to use "
+		        "the simulated TEE (docs/attestation.md)",
+		        w->tee);
 	veil_proto_msg_free(&req);
 	veil_proto_msg_free(&ans);
 	json_decref(d.keys);

@@ -126,8 +126,10 @@ int main(int argc, char **argv)
 		/* "veil attest policy": the subcommands of a two-word group. */
 		char group[64];
 		snprintf(group, sizeof group, "%s %s", argv[i], argv[i + 1]);
-		if (i + 2 >= argc && group_help(group, stdout))
-			return VEIL_EXIT_USAGE;
+		bool asked = i + 2 < argc &&
+		             (strcmp(argv[i + 2], "--help") == 0 || strcmp(argv[i + 2], "-h") == 0);
+		if ((i + 2 >= argc || asked) && group_help(group, stdout))
+			return asked ? 0 : VEIL_EXIT_USAGE;
 	}
 	if (!cmd) {
 		if (group_help(argv[i], stdout)) {

@@ -184,3 +184,18 @@ veil_status cli_ws_open_for(cli_global *g, unsigned what, const cli_target *t, c
 		cli_ws_close(ws);
 	return st;
 }
+
+veil_status cli_authorize_dataset_and_key(cli_ws *ws, const char *ref, veil_verb verb, cli_resource *r,
+                                          veil_err *err)
+{
+	cli_resource k;
+	veil_status st = cli_authorize_resource(ws, "datasets", ref, verb, r, err);
+	if (st)
+		return st;
+	if ((st = cli_authorize_resource(ws, "keys", r->dataset.kek, VEIL_VERB_USE, &k, err))) {
+		cli_resource_free(r);
+		return st;
+	}
+	cli_resource_free(&k);
+	return VEIL_OK;
+}

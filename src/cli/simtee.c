@@ -112,7 +112,7 @@ static veil_status create(cli_ws *ws, const char *final, veil_err *err)
 		st = veil_sim_chain_create(CLI_SIM_TCB, veil_time_now(), &c, err);
 	if (!st && c.vcek_key_len > SIM_KEY_SLOT - 2)
 		st = veil_err_set(err, VEIL_E_INTERNAL, "a simulated VCEK key of %zu bytes", c.vcek_key_len);
-	if (!st && !(st = write_part(tmp, "vcek.der", &c.vcek_der, err)) &&
+	if (!st && slot && !(st = write_part(tmp, "vcek.der", &c.vcek_der, err)) &&
 	    !(st = write_part(tmp, "chain.pem", &c.chain_pem, err)) &&
 	    !(st = write_part(tmp, "ark.pem", &c.ark_pem, err)) &&
 	    !(st = write_part(tmp, "chain-id", &idb, err)) && !(st = purpose_of(id, purpose, err))) {

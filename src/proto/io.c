@@ -142,7 +142,7 @@ void veil_proto_send_error(veil_proto_conn *c, const veil_err *e)
 	/* The message field is printable ASCII: anything else becomes '?'. */
 	char clean[1025];
 	size_t n = 0;
-	for (; text[n] && n < sizeof clean - 1; n++)
+	for (; n < sizeof clean - 1 && text[n]; n++)
 		clean[n] = (text[n] >= 0x20 && text[n] <= 0x7e) ? text[n] : '?';
 	clean[n] = '\0';
 	if (!veil_proto_add_u32(&o, VEIL_F_STATUS, e && e->code ? (uint32_t)e->code : VEIL_E_INTERNAL,

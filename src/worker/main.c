@@ -53,14 +53,9 @@ static int serve(int fd)
 	veil_status st = worker_session(&w, &err);
 	veil_sim_chain_free(&w.sim);
 	close(fd);
-	if (st) {
-		/* The host was told in an error message and reports it; what the
-		 * host itself said needs no echo here. */
-		if (strncmp(err.msg, "the peer: ", 10) != 0)
-			fprintf(stderr, "veil-worker: %s\n", err.msg);
-		return 10 + (int)st;
-	}
-	return 0;
+	/* A session error went to the host in an ERROR message, and the host
+	 * reports it: printing it here too would show it twice. */
+	return st ? 10 + (int)st : 0;
 }
 
 int main(int argc, char **argv)

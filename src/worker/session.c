@@ -40,8 +40,9 @@ static veil_status hello(worker *w, veil_err *err)
 		bool has_sim = veil_proto_get(&m, VEIL_F_SIM_KEY, 0) != NULL;
 		if (strcmp(tee, "sim") == 0)
 			st = take_sim(w, &m, err);
-		else if (has_sim)
-			st = veil_err_set(err, VEIL_E_INVALID, "a simulated VCEK key for a %s session", tee);
+		else if (has_sim || veil_proto_get(&m, VEIL_F_CERTS, 0) ||
+		         veil_proto_get(&m, VEIL_F_SIM_TCB, 0))
+			st = veil_err_set(err, VEIL_E_INVALID, "simulated-TEE fields in a hello for %s", tee);
 		else if (strcmp(tee, "sev-snp") != 0 && strcmp(tee, "tdx") != 0)
 			st = veil_err_set(err, VEIL_E_UNSUPPORTED, "no evidence producer for TEE '%s'", tee);
 		if (!st)

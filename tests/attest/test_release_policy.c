@@ -522,6 +522,40 @@ static void test_real_go_sev_guest_debug_refused(void **state)
 	veil_release_policy_free(p);
 }
 
+/* TDX and vTPM components: a TDX policy judges TDX claims by them, and
+ * SEV-SNP evidence, which has none of them, fails their clauses. */
+static void test_other_tee_components(void **state)
+{
+	(void)state;
+	veil_release_policy *p = parse_ok("version: 1\ntee: [tdx, sev-snp]\nmeasurements: [" MILAN_MEAS "]\n"
+	                                  "min_tcb: {tdx_module: 3, qe_svn: 4}\nmax_age: 5m\n");
+	veil_attest_claims c;
+	good_claims(&c);
+	c.tee = VEIL_TEE_TDX;
+	c.vmpl = -1;
+	static const char *const names[] = {"tdx_module", "tdx_major", "tdx_ucode", "qe_svn"};
+	static const uint64_t values[] = {3, 0, 4, 4};
+	for (size_t i = 0; i < 4; i++) {
+		memcpy(c.tcb[i].name, names[i], strlen(names[i]) + 1);
+		c.tcb[i].value = values[i];
+	}
+	c.ntcb = 4;
+	veil_release_result r;
+	veil_err e;
+	assert_int_equal(veil_release_policy_eval(p, &c, NOW, &r, &e), VEIL_OK);
+	c.tcb[0].value = 2;
+	assert_int_equal(veil_release_policy_eval(p, &c, NOW, &r, &e), VEIL_E_DENIED);
+	assert_int_equal(r.nfailed, 1);
+	assert_string_equal(r.failed[0].clause, "tcb.tdx_module");
+	good_claims(&c); /* SEV-SNP claims: neither component exists */
+	assert_int_equal(veil_release_policy_eval(p, &c, NOW, &r, &e), VEIL_E_DENIED);
+	assert_int_equal(r.nfailed, 2);
+	veil_release_policy_free(p);
+	p = parse_ok("version: 1\ntee: [vtpm]\nmeasurements: [" MILAN_MEAS "]\nmin_tcb: {firmware: 10}\n"
+	             "max_age: 5m\ndebug: allowed\n");
+	veil_release_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +568,7 @@ int main(void)
 	        cmocka_unit_test(test_missing_claims_fail_closed),
 	        cmocka_unit_test(test_real_milan_allowed),
 	        cmocka_unit_test(test_real_go_sev_guest_debug_refused),
+	        cmocka_unit_test(test_other_tee_components),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

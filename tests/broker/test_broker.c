@@ -217,13 +217,43 @@ static void test_real_snp(void **state)
 	veil_buf_free(&chain_pem);
 }
 
+/* The real TDX v5 quote verifies through the broker (its PCK chain inside),
+ * and a copy with non-zero bytes after it is refused: only zero padding
+ * may follow a quote. */
+static void test_real_tdx(void **state)
+{
+	(void)state;
+	const char *root = getenv("VEIL_SOURCE_ROOT");
+	char p[4096];
+	veil_err e;
+	veil_buf q = {0};
+	snprintf(p, sizeof p, "%s/../shared/vectors/tdx/go-tdx-guest/quote_v5_sample.dat", root);
+	assert_int_equal(veil_fs_read_file(p, 1 << 16, &q, &e), VEIL_OK);
+	veil_evidence ev = {.tee = "tdx", .data = q.data, .len = q.len};
+	veil_broker_trust real = {0};
+	veil_attest_claims claims;
+	uint8_t rd[VEIL_PROTO_BINDING_LEN];
+	/* inside the PCK certificate's validity (2026-01-27 .. 2033) */
+	int64_t when = INT64_C(1800000000);
+	assert_int_equal(veil_broker_verify(&real, &ev, when, &claims, rd, &e), VEIL_OK);
+	assert_int_equal(claims.tee, VEIL_TEE_TDX);
+	assert_int_equal(claims.measurement_len, 48);
+	assert_int_equal(veil_buf_append(&q, "\0\0\0\0", 4, &e), VEIL_OK);
+	ev.data = q.data;
+	ev.len = q.len;
+	assert_int_equal(veil_broker_verify(&real, &ev, when, &claims, rd, &e), VEIL_OK);
+	q.data[q.len - 1] = 'x';
+	assert_int_equal(veil_broker_verify(&real, &ev, when, &claims, rd, &e), VEIL_E_INVALID);
+	assert_non_null(strstr(e.msg, "not zero padding"));
+	veil_buf_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_good_answer),
-	        cmocka_unit_test(test_refusals),
-	        cmocka_unit_test(test_every_byte),
-	        cmocka_unit_test(test_real_snp),
+	        cmocka_unit_test(test_good_answer), cmocka_unit_test(test_refusals),
+	        cmocka_unit_test(test_every_byte),  cmocka_unit_test(test_real_snp),
+	        cmocka_unit_test(test_real_tdx),
 	};
 	return cmocka_run_group_tests_name("broker", tests, setup, teardown);
 }

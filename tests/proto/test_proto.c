@@ -286,6 +286,36 @@ static void test_key_release(void **state)
 	veil_secure_free(sk2, 32);
 }
 
+/* The envelope vector of docs/formats/worker-protocol.md (section 9): sealed
+ * once, opened by an independent RFC 9180 implementation; it must keep
+ * opening here, to the same key, and for nothing else. */
+static void test_envelope_vector(void **state)
+{
+	(void)state;
+	veil_err e;
+	uint8_t *sk = veil_secure_alloc(32);
+	uint8_t nonce[VEIL_PROTO_NONCE_LEN], wrapped[VEIL_PROTO_WRAPPED_LEN], dek[VEIL_PROTO_DEK_LEN],
+	        want[VEIL_PROTO_DEK_LEN];
+	for (int i = 0; i < 32; i++) {
+		nonce[i] = (uint8_t)i;
+		want[i] = (uint8_t)(0xa0 + i);
+	}
+	assert_int_equal(veil_hex_decode("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+	                                 sk, 32, &e),
+	                 VEIL_OK);
+	assert_int_equal(veil_hex_decode("7ab0d09f1b5fe450d9eeab3e01eb422d7fb90f16e8e6bb4f259eefff54851f4e"
+	                                 "5cd3d9533a4f9fdff1aef841f373c2d753415dfeb8de95662ebce05407dc09b3"
+	                                 "d005f083e7b9782c5db8bc38690c4f00",
+	                                 wrapped, sizeof wrapped, &e),
+	                 VEIL_OK);
+	assert_int_equal(veil_proto_unwrap_dek(sk, nonce, "dek-1", wrapped, sizeof wrapped, dek, &e),
+	                 VEIL_OK);
+	assert_memory_equal(dek, want, sizeof dek);
+	assert_int_equal(veil_proto_unwrap_dek(sk, nonce, "dek-2", wrapped, sizeof wrapped, dek, &e),
+	                 VEIL_E_AUTH);
+	veil_secure_free(sk, 32);
+}
+
 int main(void)
 {
 	veil_err e;
@@ -294,7 +324,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_header),      cmocka_unit_test(test_fields),
 	        cmocka_unit_test(test_truncation),  cmocka_unit_test(test_socket),
-	        cmocka_unit_test(test_key_release),
+	        cmocka_unit_test(test_key_release), cmocka_unit_test(test_envelope_vector),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

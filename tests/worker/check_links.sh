@@ -4,6 +4,7 @@
 # object store, audit, access, SQLite, jansson, HTTP). TAP.
 set -u
 worker=$1
+sanitize=${2:-none} # meson's b_sanitize: its runtimes are allowed in such a build only
 allow=$(dirname "$0")/link-allowlist.txt
 n=0
 fail=0
@@ -16,6 +17,8 @@ mapfile -t needed < <(readelf -d "$worker" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1
 for lib in "${needed[@]}"; do
 	if grep -qE "^${lib//./\\.}([[:space:]]|$)" "$allow"; then
 		ok "links $lib, which the allowlist names"
+	elif [ "$sanitize" != none ] && [[ $lib == libasan.so.* || $lib == libubsan.so.* ]]; then
+		ok "links $lib, a sanitizer runtime of this $sanitize build"
 	else
 		notok "links $lib, which is not in tests/worker/link-allowlist.txt"
 	fi
