@@ -24,6 +24,8 @@ declare -A max_len=(
 	[tpm_quote]=12000
 	[snp_certtable]=8192
 	[worker_frame]=4096
+	# csv targets
+	# schema targets
 )
 # libFuzzer dictionaries: tokens a mutation is unlikely to spell by chance
 declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict)

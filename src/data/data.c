@@ -1,0 +1,2 @@
+/* The data module's shared definitions (veil/data.h). */
+#include "veil/data.h"
