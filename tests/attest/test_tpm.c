@@ -566,10 +566,12 @@ static void test_ak_certificate(void **state)
 	EVP_PKEY *ca_key = ec_key(), *other_ca_key = ec_key(), *ak = pem_pubkey(&s->ak),
 	         *other_ak = pem_pubkey(&v->other_ak);
 	time_t now = (time_t)veil_time_now();
-	X509 *ca = make_cert(ca_key, "veil test AK CA", NULL, ca_key, 0, 30, true);
-	X509 *other_ca = make_cert(other_ca_key, "veil test AK CA", NULL, other_ca_key, 0, 30, true);
-	X509 *cert = make_cert(ak, "veil test AK", ca, ca_key, 0, 10, false);
-	X509 *wrong = make_cert(other_ak, "veil test AK", ca, ca_key, 0, 10, false);
+	/* Valid from an hour before `now`: a certificate made in a later second
+	 * than `now` was read (a slow, sanitized run) must not be "not valid yet". */
+	X509 *ca = make_cert(ca_key, "veil test AK CA", NULL, ca_key, -3600, 30, true);
+	X509 *other_ca = make_cert(other_ca_key, "veil test AK CA", NULL, other_ca_key, -3600, 30, true);
+	X509 *cert = make_cert(ak, "veil test AK", ca, ca_key, -3600, 10, false);
+	X509 *wrong = make_cert(other_ak, "veil test AK", ca, ca_key, -3600, 10, false);
 	size_t ca_len = 0, other_len = 0, cert_len = 0, wrong_len = 0;
 	char *ca_pem = pem_of(ca, &ca_len), *other_pem = pem_of(other_ca, &other_len);
 	char *cert_pem = pem_of(cert, &cert_len), *wrong_pem = pem_of(wrong, &wrong_len);
