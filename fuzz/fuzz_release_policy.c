@@ -33,8 +33,11 @@ static int clause_rank(const char *c)
 	for (int i = 0; i < 5; i++)
 		if (strcmp(c, order[i]) == 0)
 			return i;
-	static const char *const tcb[] = {"tcb.bootloader", "tcb.tee", "tcb.snp", "tcb.microcode", "tcb.fmc"};
-	for (int i = 0; i < 5; i++)
+	/* every component a policy may name (release_policy.c, tcb_names) */
+	static const char *const tcb[] = {
+	        "tcb.bootloader", "tcb.tee",       "tcb.snp",       "tcb.microcode", "tcb.fmc",
+	        "tcb.tdx_module", "tcb.tdx_major", "tcb.tdx_ucode", "tcb.qe_svn",    "tcb.firmware"};
+	for (size_t i = 0; i < sizeof tcb / sizeof tcb[0]; i++)
 		if (strcmp(c, tcb[i]) == 0)
 			return 5; /* in the policy's order, which the result cannot show */
 	if (strcmp(c, "max_age") == 0)
