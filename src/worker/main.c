@@ -5,6 +5,7 @@
  * `veil`, not by people; `--help` says so.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,9 @@ int main(int argc, char **argv)
 		printf("veil-worker %s (worker protocol %d)\n", VEIL_VERSION, VEIL_PROTO_VERSION);
 		return 0;
 	}
+	/* A job that stops reading its plaintext ends the decryption thread's
+	 * writes with EPIPE, an error it reports, not a signal that kills us. */
+	signal(SIGPIPE, SIG_IGN);
 	veil_err err;
 	veil_err_clear(&err);
 	if (veil_crypto_init(&err)) {

@@ -40,6 +40,22 @@ veil_status worker_send_evidence(worker *w, const uint8_t nonce[static VEIL_PROT
 veil_status worker_get_keys(worker *w, const char *const *ids, size_t n, uint8_t *deks,
                             veil_err *err) VEIL_MUST_CHECK;
 
+/* Decrypts the object the host streams next (DATA messages, then END)
+ * with dek, writing the plaintext to wr as each chunk authenticates. The
+ * object's header must name dek_id; nothing may follow the object. */
+veil_status worker_decrypt(worker *w, const char *dek_id, const uint8_t *dek, veil_write_fn wr, void *wctx,
+                           veil_err *err) VEIL_MUST_CHECK;
+
+/* The same, as a stream to read (plain.c): a thread decrypts into a pipe.
+ * dek must stay valid until worker_plain_close, whose status is the
+ * decryption's: what was read counts only when it is VEIL_OK. bytes gets
+ * the plaintext length (may be NULL). */
+typedef struct worker_plain worker_plain;
+veil_status worker_plain_open(worker *w, const char *dek_id, const uint8_t *dek, worker_plain **out,
+                              veil_err *err) VEIL_MUST_CHECK;
+veil_status worker_plain_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err) VEIL_MUST_CHECK;
+veil_status worker_plain_close(worker_plain *p, uint64_t *bytes, veil_err *err) VEIL_MUST_CHECK;
+
 /* Jobs: each runs one JOB message to its RESULT. */
 veil_status worker_job_verify(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
 /* Evidence alone, for `veil attest evidence`: bound to the job's nonce and
