@@ -53,3 +53,37 @@ echo "== veil data upload / download of a 1 GiB file, end to end =="
 # Read, hash, encrypt, hash, write and fsync: compared with the same openssl
 # figure and with dd copying the file on the same disk.
 bench/bench_cli.sh "$build" "$ref" "${VEIL_BENCH_MB:-1024}"
+
+echo
+echo "== CSV reader vs wc -l on the same file =="
+# The streaming CSV reader (parse, unquote, UTF-8 check) over a generated
+# file of VEIL_BENCH_MB MiB (default 256), then the reader plus type
+# inference on every field, each set against `wc -l` on the same file
+# (newline counting with memchr: the floor for any reader). Best of 3,
+# the file in the page cache for all of them.
+csvbin="$build/bench/bench_csv"
+if [ ! -x "$csvbin" ]; then
+	echo "bench: $csvbin is missing; build it first: ninja -C $build bench/bench_csv" >&2
+	exit 1
+fi
+csvdir=$(mktemp -d "${TMPDIR:-/tmp}/veil-bench-csv-XXXXXX")
+trap 'rm -rf "$csvdir"' EXIT
+csvmb=${VEIL_BENCH_MB:-256}
+"$csvbin" gen "$csvdir/bench.csv" "$csvmb"
+csvbytes=$(stat -c %s "$csvdir/bench.csv")
+wc -l <"$csvdir/bench.csv" >/dev/null # into the page cache
+wcbest=
+for _ in 1 2 3; do
+	t0=$(date +%s.%N)
+	wc -l <"$csvdir/bench.csv" >/dev/null
+	t1=$(date +%s.%N)
+	wcbest=$(awk -v a="$t0" -v b="$t1" -v best="$wcbest" 'BEGIN { d = b - a; if (best == "" || d < best) best = d; print best }')
+done
+wcmbs=$(awk -v n="$csvbytes" -v d="$wcbest" 'BEGIN { printf "%.1f", n / 1e6 / d }')
+printf '%-28s %10s MB/s  (%s MB file)\n' "wc -l" "$wcmbs" "$(awk -v n="$csvbytes" 'BEGIN { printf "%.0f", n / 1e6 }')"
+"$csvbin" read "$csvdir/bench.csv" 3 | while read -r what mbs rows; do
+	awk -v w="$what" -v v="$mbs" -v ref="$wcmbs" -v rows="$rows" 'BEGIN {
+		label = (w == "read") ? "csv reader" : "csv reader + type inference"
+		printf "%-28s %10.1f MB/s  ratio to wc -l %.3f  (%s rows)\n", label, v, v / ref, rows
+	}'
+done

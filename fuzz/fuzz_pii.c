@@ -22,10 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	typedef bool (*detector)(const char *, size_t);
 	static const detector f[VEIL_PII_COUNT] = {
-	        [VEIL_PII_EMAIL] = veil_pii_is_email,        [VEIL_PII_PHONE] = veil_pii_is_phone,
-	        [VEIL_PII_SSN] = veil_pii_is_ssn,            [VEIL_PII_PAYMENT_CARD] = veil_pii_is_payment_card,
-	        [VEIL_PII_IBAN] = veil_pii_is_iban,          [VEIL_PII_IP] = veil_pii_is_ip,
-	        [VEIL_PII_DATE_OF_BIRTH] = veil_pii_is_date, [VEIL_PII_POSTAL_CODE] = veil_pii_is_postal_code,
+	        [VEIL_PII_EMAIL] = veil_pii_is_email,
+	        [VEIL_PII_PHONE] = veil_pii_is_phone,
+	        [VEIL_PII_SSN] = veil_pii_is_ssn,
+	        [VEIL_PII_PAYMENT_CARD] = veil_pii_is_payment_card,
+	        [VEIL_PII_IBAN] = veil_pii_is_iban,
+	        [VEIL_PII_IP] = veil_pii_is_ip,
+	        [VEIL_PII_DATE_OF_BIRTH] = veil_pii_is_date,
+	        [VEIL_PII_POSTAL_CODE] = veil_pii_is_postal_code,
 	};
 	uint32_t got = veil_pii_detect(s, size);
 	for (unsigned k = 1; k < VEIL_PII_COUNT; k++) {

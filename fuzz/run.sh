@@ -24,11 +24,12 @@ declare -A max_len=(
 	[tpm_quote]=12000
 	[snp_certtable]=8192
 	[worker_frame]=4096
-	# csv targets
-	# schema targets
+	[pii]=300
+	[csv]=4096
+	[schema]=4096
 )
 # libFuzzer dictionaries: tokens a mutation is unlikely to spell by chance
-declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict)
+declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict [schema]=yaml.dict)
 all=$(printf '%s\n' "${!max_len[@]}" | sort | tr '\n' ' ')
 targets=${*:-$all}
 for t in $targets; do

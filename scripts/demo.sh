@@ -123,7 +123,10 @@ step "9. Tampering is detected: flip one byte of a stored object"
 obj=$("$veil" data inspect patients@2 --json | sed -n 's/.*"object_id": "\([0-9a-f]*\)".*/\1/p')
 f="$ws/objects/${obj:0:2}/${obj:2}"
 cp "$f" "$scratch/good-object"
-printf '\xff' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+python3 -c "
+import sys
+with open(sys.argv[1], 'r+b') as o:
+    o.seek(200); b = o.read(1); o.seek(200); o.write(bytes([b[0] ^ 0xff]))" "$f" # any byte, always changed
 if "$veil" data download patients@2 -o "$scratch/tampered.csv"; then echo "NOT DETECTED" >&2; exit 1; fi
 [ ! -e "$scratch/tampered.csv" ] && echo "refused, and no partial output was written"
 cp "$scratch/good-object" "$f"

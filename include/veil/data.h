@@ -12,5 +12,6 @@
 
 #include "veil/data_csv.h"
 #include "veil/data_schema.h"
+#include "veil/data_pii.h"
 
 #endif

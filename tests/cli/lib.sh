@@ -84,3 +84,13 @@ finish() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
 }
+
+# flip_byte FILE OFFSET: changes the byte at OFFSET to another value (its
+# bits inverted), so a test that damages a file always damages it.
+flip_byte() {
+	python3 -c "
+import sys
+p, o = sys.argv[1], int(sys.argv[2])
+with open(p, 'r+b') as f:
+    f.seek(o); b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 0xff]))" "$1" "$2"
+}

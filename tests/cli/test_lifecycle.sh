@@ -31,7 +31,7 @@ VEIL_WORKSPACE="$T/restored" veil data download d@2 -o "$T/r2"
 check "restored data decrypts" cmp -s "$T/v2" "$T/r2"
 cp -a "$T/bk" "$T/bk-bad"
 obj=$(find "$T/bk-bad/objects" -type f | head -1)
-printf 'X' | dd of="$obj" bs=1 seek=50 conv=notrunc status=none
+flip_byte "$obj" 50
 veil restore "$T/bk-bad" "$T/restored-bad"
 expect_fail "a damaged backup is refused" $E_CORRUPT "modified|does not match"
 check "and leaves nothing behind" sh -c "! ls -d '$T'/restored-bad* 2>/dev/null"

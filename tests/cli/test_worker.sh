@@ -401,7 +401,7 @@ veil attest evidence --nonce abcd
 expect_fail "--nonce of the wrong length is a usage error" "$E_USAGE" "64 hex digits"
 
 cp "$T/ev.bin" "$T/evflip.bin"
-printf '\xff' | dd of="$T/evflip.bin" bs=1 seek=$((0x90)) conv=notrunc 2>/dev/null # in MEASUREMENT
+flip_byte "$T/evflip.bin" $((0x90)) # in MEASUREMENT
 veil attest verify "$T/evflip.bin" --tee sim --certs "$SIMC"
 expect_fail "a flipped byte in the measurement fails to verify" "$E_AUTH" "signature"
 check "... as a failure, not a policy verdict (not 0 or 1)" test "$RC" -gt 1
