@@ -11,6 +11,7 @@
  * without them what a reader sees is what the evaluator checks.
  */
 #include "veil/attest.h"
+#include "veil/yaml_read.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -49,107 +50,16 @@ static const char *const tcb_names[] = {"bootloader", "tee",       "snp",       
 
 /* ---- reading ---- */
 
-typedef struct reader {
-	yaml_parser_t y;
-	yaml_event_t ev;
-	bool have; /* ev holds an event to delete */
-	veil_err *err;
-} reader;
-
-static veil_status fail_at(reader *r, yaml_mark_t m, veil_status code, const char *fmt, ...)
-        VEIL_PRINTF(4, 5);
-static veil_status fail_at(reader *r, yaml_mark_t m, veil_status code, const char *fmt, ...)
-{
-	char msg[VEIL_ERR_MSG_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof msg, fmt, ap); /* a long message is cut, never overrun */
-	va_end(ap);
-	return veil_err_set(r->err, code, "line %zu, column %zu: %s", m.line + 1, m.column + 1, msg);
-}
-
-static const char *event_what(yaml_event_type_t t)
-{
-	switch (t) {
-	case YAML_SCALAR_EVENT:
-		return "a single value";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	default:
-		return "the end of a block";
-	}
-}
-
-/* Pulls the next event into r->ev, refusing what no policy contains. */
-static veil_status next(reader *r)
-{
-	if (r->have)
-		yaml_event_delete(&r->ev);
-	r->have = false;
-	if (!yaml_parser_parse(&r->y, &r->ev)) {
-		const yaml_parser_t *y = &r->y;
-		if (y->context) /* where the broken construct began: an unclosed quote's opening */
-			return fail_at(r, y->problem_mark, VEIL_E_INVALID, "%s (%s at line %zu, column %zu)",
-			               y->problem ? y->problem : "YAML syntax error", y->context,
-			               y->context_mark.line + 1, y->context_mark.column + 1);
-		return fail_at(r, y->problem_mark, VEIL_E_INVALID, "%s",
-		               y->problem ? y->problem : "YAML syntax error");
-	}
-	r->have = true;
-	const yaml_event_t *e = &r->ev;
-	yaml_mark_t m = e->start_mark;
-	switch (e->type) {
-	case YAML_ALIAS_EVENT:
-		return fail_at(r, m, VEIL_E_INVALID, "aliases are not allowed in a release policy");
-	case YAML_SCALAR_EVENT:
-		if (e->data.scalar.anchor || e->data.scalar.tag)
-			return fail_at(r, m, VEIL_E_INVALID,
-			               "anchors and tags are not allowed in a release policy");
-		if (strlen((const char *)e->data.scalar.value) != e->data.scalar.length)
-			return fail_at(r, m, VEIL_E_INVALID, "a value holds a NUL character");
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		if (e->data.sequence_start.anchor || e->data.sequence_start.tag)
-			return fail_at(r, m, VEIL_E_INVALID,
-			               "anchors and tags are not allowed in a release policy");
-		break;
-	case YAML_MAPPING_START_EVENT:
-		if (e->data.mapping_start.anchor || e->data.mapping_start.tag)
-			return fail_at(r, m, VEIL_E_INVALID,
-			               "anchors and tags are not allowed in a release policy");
-		break;
-	default:
-		break;
-	}
-	return VEIL_OK;
-}
-
-static const char *scalar(const reader *r)
-{
-	return (const char *)r->ev.data.scalar.value;
-}
-
-/* Pulls a scalar for `what`, or refuses the event with what it was instead. */
-static veil_status want_scalar(reader *r, const char *what, const char *type)
-{
-	veil_status st = next(r);
-	if (st)
-		return st;
-	if (r->ev.type != YAML_SCALAR_EVENT)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be %s, not %s", what, type,
-		               event_what(r->ev.type));
-	return VEIL_OK;
-}
+/* The strict document reader every veil YAML format shares (veil/yaml_read.h). */
+typedef veil_yread reader;
 
 /* A plain (unquoted) decimal number of at most `max`: "0" but not "00", "+1" or "0x1". */
 static veil_status read_uint(reader *r, const char *what, uint32_t max, uint32_t *out)
 {
-	veil_status st = want_scalar(r, what, "a number");
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "a number");
 	if (st)
 		return st;
-	const char *s = scalar(r);
+	const char *s = veil_yread_scalar(r);
 	size_t n = r->ev.data.scalar.length;
 	bool ok = r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n >= 1 && n <= 10 &&
 	          (s[0] != '0' || n == 1);
@@ -159,24 +69,24 @@ static veil_status read_uint(reader *r, const char *what, uint32_t max, uint32_t
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (!ok || v > max)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be a whole number from 0 to %u",
-		               what, (unsigned)max);
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+		                       "%s must be a whole number from 0 to %u", what, (unsigned)max);
 	*out = (uint32_t)v;
 	return VEIL_OK;
 }
 
 static veil_status read_bool(reader *r, const char *what, bool *out)
 {
-	veil_status st = want_scalar(r, what, "true or false");
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "true or false");
 	if (st)
 		return st;
 	bool plain = r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (plain && strcmp(scalar(r), "true") == 0)
+	if (plain && strcmp(veil_yread_scalar(r), "true") == 0)
 		*out = true;
-	else if (plain && strcmp(scalar(r), "false") == 0)
+	else if (plain && strcmp(veil_yread_scalar(r), "false") == 0)
 		*out = false;
 	else
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be true or false", what);
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be true or false", what);
 	return VEIL_OK;
 }
 
@@ -190,25 +100,26 @@ static veil_tee tee_from_name(const char *s)
 
 static veil_status read_list_start(reader *r, const char *what)
 {
-	veil_status st = next(r);
+	veil_status st = veil_yread_next(r);
 	if (st)
 		return st;
 	if (r->ev.type != YAML_SEQUENCE_START_EVENT)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be a list, not %s", what,
-		               event_what(r->ev.type));
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be a list, not %s", what,
+		                       veil_yread_event_what(r->ev.type));
 	return VEIL_OK;
 }
 
 /* Pulls the next list item (a scalar) or the list's end (*end set). */
 static veil_status read_item(reader *r, const char *what, const char *type, bool *end)
 {
-	veil_status st = next(r);
+	veil_status st = veil_yread_next(r);
 	if (st)
 		return st;
 	*end = r->ev.type == YAML_SEQUENCE_END_EVENT;
 	if (!*end && r->ev.type != YAML_SCALAR_EVENT)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "each entry of %s must be %s, not %s",
-		               what, type, event_what(r->ev.type));
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+		                       "each entry of %s must be %s, not %s", what, type,
+		                       veil_yread_event_what(r->ev.type));
 	return VEIL_OK;
 }
 
@@ -220,19 +131,19 @@ static veil_status read_tees(reader *r, veil_release_policy *p)
 		st = read_item(r, "tee", "a TEE type", &end);
 		if (st || end)
 			break;
-		veil_tee t = tee_from_name(scalar(r));
+		veil_tee t = tee_from_name(veil_yread_scalar(r));
 		if (t == VEIL_TEE_UNKNOWN)
-			return fail_at(r, r->ev.start_mark, VEIL_E_INVALID,
-			               "unknown TEE type '%.40s' (known: sev-snp, tdx, vtpm, sim)",
-			               scalar(r));
+			return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+			                       "unknown TEE type '%.40s' (known: sev-snp, tdx, vtpm, sim)",
+			                       veil_yread_scalar(r));
 		if (p->tees & TEE_BIT(t))
-			return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "TEE type '%s' is listed twice",
-			               veil_tee_name(t));
+			return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+			                       "TEE type '%s' is listed twice", veil_tee_name(t));
 		p->tees |= TEE_BIT(t);
 	}
 	if (!st && !p->tees)
-		return fail_at(r, start, VEIL_E_INVALID,
-		               "tee lists no TEE type: the policy would allow nothing");
+		return veil_yread_fail(r, start, VEIL_E_INVALID,
+		                       "tee lists no TEE type: the policy would allow nothing");
 	return st;
 }
 
@@ -245,57 +156,60 @@ static veil_status read_measurements(reader *r, veil_release_policy *p)
 		if (st || end)
 			break;
 		if (p->nmeas >= VEIL_RELEASE_MEASUREMENTS_MAX)
-			return fail_at(r, r->ev.start_mark, VEIL_E_LIMIT, "more than %d measurements",
-			               VEIL_RELEASE_MEASUREMENTS_MAX);
+			return veil_yread_fail(r, r->ev.start_mark, VEIL_E_LIMIT, "more than %d measurements",
+			                       VEIL_RELEASE_MEASUREMENTS_MAX);
 		size_t n = r->ev.data.scalar.length;
 		measurement *m = &p->meas[p->nmeas];
 		veil_err ignored = {0};
 		if (n == 0 || n % 2 || n / 2 > VEIL_ATTEST_MEASUREMENT_MAX ||
-		    veil_hex_decode(scalar(r), m->b, n / 2, &ignored) != VEIL_OK)
-			return fail_at(r, r->ev.start_mark, VEIL_E_INVALID,
-			               "a measurement must be 2 to %d hex digits, an even number (96 for "
-			               "SEV-SNP and TDX)",
-			               2 * VEIL_ATTEST_MEASUREMENT_MAX);
+		    veil_hex_decode(veil_yread_scalar(r), m->b, n / 2, &ignored) != VEIL_OK)
+			return veil_yread_fail(
+			        r, r->ev.start_mark, VEIL_E_INVALID,
+			        "a measurement must be 2 to %d hex digits, an even number (96 for "
+			        "SEV-SNP and TDX)",
+			        2 * VEIL_ATTEST_MEASUREMENT_MAX);
 		m->len = n / 2;
 		p->nmeas++;
 	}
 	if (!st && !p->nmeas)
-		return fail_at(r, start, VEIL_E_INVALID,
-		               "measurements lists nothing: the policy would allow nothing");
+		return veil_yread_fail(r, start, VEIL_E_INVALID,
+		                       "measurements lists nothing: the policy would allow nothing");
 	return st;
 }
 
 static veil_status read_min_tcb(reader *r, veil_release_policy *p)
 {
-	veil_status st = next(r);
+	veil_status st = veil_yread_next(r);
 	if (st)
 		return st;
 	if (r->ev.type != YAML_MAPPING_START_EVENT)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "min_tcb must be a mapping, not %s",
-		               event_what(r->ev.type));
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+		                       "min_tcb must be a mapping, not %s",
+		                       veil_yread_event_what(r->ev.type));
 	static_assert(sizeof tcb_names / sizeof tcb_names[0] <= VEIL_ATTEST_TCB_MAX, "every component fits");
 	for (;;) {
-		if ((st = next(r)))
+		if ((st = veil_yread_next(r)))
 			return st;
 		if (r->ev.type == YAML_MAPPING_END_EVENT)
 			return VEIL_OK;
 		if (r->ev.type != YAML_SCALAR_EVENT)
-			return fail_at(r, r->ev.start_mark, VEIL_E_INVALID,
-			               "a min_tcb key must be a component name");
+			return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+			                       "a min_tcb key must be a component name");
 		yaml_mark_t at = r->ev.start_mark;
 		const char *name = NULL;
 		for (size_t i = 0; i < sizeof tcb_names / sizeof tcb_names[0]; i++)
-			if (strcmp(scalar(r), tcb_names[i]) == 0)
+			if (strcmp(veil_yread_scalar(r), tcb_names[i]) == 0)
 				name = tcb_names[i];
 		if (!name)
-			return fail_at(
+			return veil_yread_fail(
 			        r, at, VEIL_E_INVALID,
 			        "unknown TCB component '%.40s' (known: bootloader, tee, snp, microcode, fmc, "
 			        "tdx_module, tdx_major, tdx_ucode, qe_svn, firmware)",
-			        scalar(r));
+			        veil_yread_scalar(r));
 		for (size_t i = 0; i < p->ntcb; i++)
 			if (strcmp(p->min_tcb[i].name, name) == 0)
-				return fail_at(r, at, VEIL_E_INVALID, "min_tcb.%s appears twice", name);
+				return veil_yread_fail(r, at, VEIL_E_INVALID, "min_tcb.%s appears twice",
+				                       name);
 		uint32_t v = 0;
 		char what[VEIL_RELEASE_CLAUSE_MAX + 8];
 		(void)snprintf(what, sizeof what, "min_tcb.%s", name);
@@ -309,40 +223,42 @@ static veil_status read_min_tcb(reader *r, veil_release_policy *p)
 
 static veil_status read_max_age(reader *r, veil_release_policy *p)
 {
-	veil_status st = want_scalar(r, "max_age", "a duration");
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, "max_age", "a duration");
 	if (st)
 		return st;
 	veil_err ignored = {0};
-	if (veil_duration_parse(scalar(r), &p->max_age, &ignored) != VEIL_OK)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID,
-		               "max_age must be a duration such as 45s, 5m or 1h, not '%.40s'", scalar(r));
+	if (veil_duration_parse(veil_yread_scalar(r), &p->max_age, &ignored) != VEIL_OK)
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+		                       "max_age must be a duration such as 45s, 5m or 1h, not '%.40s'",
+		                       veil_yread_scalar(r));
 	return VEIL_OK;
 }
 
 static veil_status read_region(reader *r, veil_release_policy *p)
 {
-	veil_status st = want_scalar(r, "region", "a name");
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, "region", "a name");
 	if (st)
 		return st;
 	veil_err ignored = {0};
-	if (veil_name_check(scalar(r), "region", &ignored) != VEIL_OK)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID,
-		               "region must be 1 to 64 of letters, digits, '.', '_' and '-'");
-	memcpy(p->region, scalar(r), r->ev.data.scalar.length + 1);
+	if (veil_name_check(veil_yread_scalar(r), "region", &ignored) != VEIL_OK)
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+		                       "region must be 1 to 64 of letters, digits, '.', '_' and '-'");
+	memcpy(p->region, veil_yread_scalar(r), r->ev.data.scalar.length + 1);
 	return VEIL_OK;
 }
 
 static veil_status read_debug(reader *r, veil_release_policy *p)
 {
-	veil_status st = want_scalar(r, "debug", "forbidden or allowed");
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, "debug", "forbidden or allowed");
 	if (st)
 		return st;
-	if (strcmp(scalar(r), "forbidden") == 0)
+	if (strcmp(veil_yread_scalar(r), "forbidden") == 0)
 		p->debug_allowed = false;
-	else if (strcmp(scalar(r), "allowed") == 0)
+	else if (strcmp(veil_yread_scalar(r), "allowed") == 0)
 		p->debug_allowed = true;
 	else
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "debug must be forbidden or allowed");
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+		                       "debug must be forbidden or allowed");
 	return VEIL_OK;
 }
 
@@ -370,7 +286,7 @@ static veil_status read_value(reader *r, int k, veil_release_policy *p)
 		if ((st = read_uint(r, "version", UINT32_MAX, &v)))
 			return st;
 		if (v != 1)
-			return fail_at(
+			return veil_yread_fail(
 			        r, r->ev.start_mark, VEIL_E_UNSUPPORTED,
 			        "release policy version %u is not supported (this veil reads version 1)",
 			        (unsigned)v);
@@ -395,7 +311,7 @@ static veil_status read_value(reader *r, int k, veil_release_policy *p)
 	case K_ALLOW_SIMULATED:
 		return read_bool(r, "allow_simulated", &p->allow_simulated);
 	default:
-		return fail_at(r, r->ev.start_mark, VEIL_E_INTERNAL, "no reader for key %d", k);
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INTERNAL, "no reader for key %d", k);
 	}
 }
 
@@ -405,25 +321,27 @@ static veil_status read_keys(reader *r, veil_release_policy *p)
 	yaml_mark_t top = r->ev.start_mark;
 	bool seen[K_COUNT] = {false};
 	for (;;) {
-		veil_status st = next(r);
+		veil_status st = veil_yread_next(r);
 		if (st)
 			return st;
 		if (r->ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if (r->ev.type != YAML_SCALAR_EVENT)
-			return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "a key must be a name, not %s",
-			               event_what(r->ev.type));
+			return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+			                       "a key must be a name, not %s",
+			                       veil_yread_event_what(r->ev.type));
 		int k = 0;
-		while (k < K_COUNT && strcmp(scalar(r), keys[k]) != 0)
+		while (k < K_COUNT && strcmp(veil_yread_scalar(r), keys[k]) != 0)
 			k++;
 		if (k == K_COUNT)
-			return fail_at(r, r->ev.start_mark, VEIL_E_INVALID,
-			               "unknown key '%.40s' (known: version, tee, measurements, debug, vmpl, "
-			               "min_tcb, max_age, region, allow_simulated)",
-			               scalar(r));
+			return veil_yread_fail(
+			        r, r->ev.start_mark, VEIL_E_INVALID,
+			        "unknown key '%.40s' (known: version, tee, measurements, debug, vmpl, "
+			        "min_tcb, max_age, region, allow_simulated)",
+			        veil_yread_scalar(r));
 		if (seen[k])
-			return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "key '%s' appears twice",
-			               keys[k]);
+			return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID, "key '%s' appears twice",
+			                       keys[k]);
 		seen[k] = true;
 		if ((st = read_value(r, k, p)))
 			return st;
@@ -432,32 +350,9 @@ static veil_status read_keys(reader *r, veil_release_policy *p)
 	static const int required[] = {K_VERSION, K_TEE, K_MEASUREMENTS, K_MAX_AGE};
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
 		if (!seen[required[i]])
-			return fail_at(r, top, VEIL_E_INVALID,
-			               "the policy has no '%s' key, which is required", keys[required[i]]);
-	return VEIL_OK;
-}
-
-static veil_status read_document(reader *r, veil_release_policy *p)
-{
-	veil_status st = next(r); /* stream start */
-	if (!st)
-		st = next(r);
-	if (st)
-		return st;
-	if (r->ev.type != YAML_DOCUMENT_START_EVENT)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "the release policy is empty");
-	if ((st = next(r)))
-		return st;
-	if (r->ev.type != YAML_MAPPING_START_EVENT)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID,
-		               "a release policy is a mapping of keys to values, not %s",
-		               event_what(r->ev.type));
-	if ((st = read_keys(r, p)) || (st = next(r))) /* document end */
-		return st;
-	if ((st = next(r)))
-		return st;
-	if (r->ev.type != YAML_STREAM_END_EVENT)
-		return fail_at(r, r->ev.start_mark, VEIL_E_INVALID, "a release policy is one YAML document");
+			return veil_yread_fail(r, top, VEIL_E_INVALID,
+			                       "the policy has no '%s' key, which is required",
+			                       keys[required[i]]);
 	return VEIL_OK;
 }
 
@@ -473,16 +368,13 @@ veil_status veil_release_policy_parse(const char *text, size_t len, veil_release
 	if (!p)
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory reading a release policy");
 	p->vmpl = -1;
-	reader r = {.err = err};
-	if (!yaml_parser_initialize(&r.y)) {
-		free(p);
-		return veil_err_set(err, VEIL_E_NOMEM, "cannot start the YAML parser");
-	}
-	yaml_parser_set_input_string(&r.y, (const unsigned char *)(text ? text : ""), len);
-	veil_status st = read_document(&r, p);
-	if (r.have)
-		yaml_event_delete(&r.ev);
-	yaml_parser_delete(&r.y);
+	reader r;
+	veil_status st = veil_yread_begin(&r, text, len, "release policy", err);
+	if (!st)
+		st = read_keys(&r, p);
+	if (!st)
+		st = veil_yread_end(&r);
+	veil_yread_close(&r);
 	if (st) {
 		free(p);
 		return st;

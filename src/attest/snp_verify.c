@@ -100,23 +100,10 @@ static veil_status load_chain(const char *pem, size_t len, chain *c, veil_err *e
 	if (len == 0 || len > VEIL_SNP_CHAIN_MAX)
 		return veil_err_set(err, VEIL_E_INVALID, "ASK+ARK chain: %zu bytes (at most %u)", len,
 		                    VEIL_SNP_CHAIN_MAX);
-	X509 *x[3] = {NULL, NULL, NULL};
-	int n = 0;
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
-	if (!b)
-		return veil_err_set(err, VEIL_E_NOMEM, "ASK+ARK chain: out of memory");
-	while (n < 3 && (x[n] = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-		n++;
-	BIO_free(b);
-	ERR_clear_error(); /* the end of the PEM reads as an error */
-	if (n != 2) {
-		for (int i = 0; i < n; i++)
-			X509_free(x[i]);
-		return veil_err_set(
-		        err, VEIL_E_INVALID,
-		        "ASK+ARK chain: %s%d certificates in the PEM, expected the ASK and the ARK",
-		        n == 3 ? "at least " : "", n);
-	}
+	X509 *x[2];
+	veil_status st = attest_x509_read_pem(pem, len, 2, x, "ASK+ARK chain", "the ASK and the ARK", err);
+	if (st)
+		return st;
 	int ark = X509_NAME_cmp(X509_get_subject_name(x[1]), X509_get_issuer_name(x[1])) == 0 ? 1 : 0;
 	c->ark = x[ark];
 	c->ask = x[1 - ark];

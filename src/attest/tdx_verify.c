@@ -58,23 +58,11 @@ static veil_status load_chain(const char *pem, size_t len, pck_chain *c, veil_er
 	if (!pem || len == 0 || len > VEIL_TDX_PCK_CHAIN_MAX)
 		return veil_err_set(err, VEIL_E_INVALID, "PCK chain: %zu bytes (1..%u)", len,
 		                    VEIL_TDX_PCK_CHAIN_MAX);
-	X509 *x[4] = {NULL, NULL, NULL, NULL};
-	int n = 0;
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
-	if (!b)
-		return veil_err_set(err, VEIL_E_NOMEM, "PCK chain: out of memory");
-	while (n < 4 && (x[n] = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-		n++;
-	BIO_free(b);
-	ERR_clear_error(); /* the end of the PEM reads as an error */
-	if (n != 3) {
-		for (int i = 0; i < n; i++)
-			X509_free(x[i]);
-		return veil_err_set(
-		        err, VEIL_E_INVALID,
-		        "PCK chain: %s%d certificates in the PEM, expected the PCK, its CA and the root",
-		        n == 4 ? "at least " : "", n);
-	}
+	X509 *x[3];
+	veil_status st =
+	        attest_x509_read_pem(pem, len, 3, x, "PCK chain", "the PCK, its CA and the root", err);
+	if (st)
+		return st;
 	c->leaf = x[0];
 	c->ca = x[1];
 	c->root = x[2];

@@ -2,6 +2,7 @@
 #include "x509_int.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <time.h>
 
 veil_status attest_x509_check_validity(X509 *x, const char *what, int64_t now, veil_err *err)
@@ -27,5 +28,31 @@ veil_status attest_x509_check_link(X509 *child, X509 *parent, const char *link, 
 		ERR_clear_error();
 		return veil_err_set(err, VEIL_E_CORRUPT, "%s: the signature does not verify", link);
 	}
+	return VEIL_OK;
+}
+
+veil_status attest_x509_read_pem(const char *pem, size_t len, int want, X509 **out, const char *what,
+                                 const char *expected, veil_err *err)
+{
+	X509 *x[8] = {NULL};
+	int n = 0;
+	if (want < 1 || want > 7)
+		return veil_err_set(err, VEIL_E_INTERNAL, "%s: %d certificates asked for", what, want);
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	if (!b)
+		return veil_err_set(err, VEIL_E_NOMEM, "%s: out of memory", what);
+	/* one more than wanted, to tell "too many" from "exactly" */
+	while (n <= want && (x[n] = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		n++;
+	BIO_free(b);
+	ERR_clear_error(); /* the end of the PEM reads as an error */
+	if (n != want) {
+		for (int i = 0; i < n; i++)
+			X509_free(x[i]);
+		return veil_err_set(err, VEIL_E_INVALID, "%s: %s%d certificates in the PEM, expected %s",
+		                    what, n > want ? "at least " : "", n, expected);
+	}
+	for (int i = 0; i < want; i++)
+		out[i] = x[i];
 	return VEIL_OK;
 }

@@ -19,4 +19,10 @@ veil_status attest_x509_check_validity(X509 *x, const char *what, int64_t now, v
 veil_status attest_x509_check_link(X509 *child, X509 *parent, const char *link,
                                    veil_err *err) VEIL_MUST_CHECK;
 
+/* Reads exactly `want` (1..7) PEM certificates from pem (len bytes) into
+ * out, in their order. VEIL_E_INVALID otherwise: "<what>: 3 certificates
+ * in the PEM, expected <expected>"; VEIL_E_NOMEM. On error out is empty. */
+veil_status attest_x509_read_pem(const char *pem, size_t len, int want, X509 **out, const char *what,
+                                 const char *expected, veil_err *err) VEIL_MUST_CHECK;
+
 #endif

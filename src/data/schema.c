@@ -15,6 +15,7 @@
  * passes the marks of the values so that its refusals carry a position.
  */
 #include "veil/data_schema.h"
+#include "veil/yaml_read.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -890,99 +891,23 @@ bool veil_schema_pattern_match(const veil_schema *s, size_t i, const char *value
 
 /* ---- reading ---- */
 
-typedef struct reader {
-	yaml_parser_t y;
-	yaml_event_t ev;
-	bool have; /* ev holds an event to delete */
-	veil_err *err;
-} reader;
-
-static const char *event_what(yaml_event_type_t t)
-{
-	switch (t) {
-	case YAML_SCALAR_EVENT:
-		return "a single value";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	default:
-		return "the end of a block";
-	}
-}
-
-/* Pulls the next event into r->ev, refusing what no schema contains. */
-static veil_status next(reader *r)
-{
-	if (r->have)
-		yaml_event_delete(&r->ev);
-	r->have = false;
-	if (!yaml_parser_parse(&r->y, &r->ev)) {
-		const yaml_parser_t *y = &r->y;
-		if (y->context) /* where the broken construct began: an unclosed quote's opening */
-			return fail(r->err, &y->problem_mark, VEIL_E_INVALID,
-			            "%s (%s at line %zu, column %zu)",
-			            y->problem ? y->problem : "YAML syntax error", y->context,
-			            y->context_mark.line + 1, y->context_mark.column + 1);
-		return fail(r->err, &y->problem_mark, VEIL_E_INVALID, "%s",
-		            y->problem ? y->problem : "YAML syntax error");
-	}
-	r->have = true;
-	const yaml_event_t *e = &r->ev;
-	bool decorated = false;
-	switch (e->type) {
-	case YAML_ALIAS_EVENT:
-		return fail(r->err, &e->start_mark, VEIL_E_INVALID, "aliases are not allowed in a schema");
-	case YAML_SCALAR_EVENT:
-		decorated = e->data.scalar.anchor || e->data.scalar.tag;
-		if (strlen((const char *)e->data.scalar.value) != e->data.scalar.length)
-			return fail(r->err, &e->start_mark, VEIL_E_INVALID, "a value holds a NUL character");
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		decorated = e->data.sequence_start.anchor || e->data.sequence_start.tag;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		decorated = e->data.mapping_start.anchor || e->data.mapping_start.tag;
-		break;
-	default:
-		break;
-	}
-	if (decorated)
-		return fail(r->err, &e->start_mark, VEIL_E_INVALID,
-		            "anchors and tags are not allowed in a schema");
-	return VEIL_OK;
-}
-
-static const char *scalar(const reader *r)
-{
-	return (const char *)r->ev.data.scalar.value;
-}
+/* The strict document reader every veil YAML format shares (veil/yaml_read.h). */
+typedef veil_yread reader;
 
 static yaml_mark_t here(const reader *r)
 {
 	return r->ev.start_mark;
 }
 
-static veil_status want(reader *r, yaml_event_type_t t, const char *what, const char *type)
-{
-	veil_status st = next(r);
-	if (st)
-		return st;
-	if (r->ev.type != t)
-		return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID, "%s must be %s, not %s", what, type,
-		            event_what(r->ev.type));
-	return VEIL_OK;
-}
-
 static veil_status read_bool(reader *r, const char *what, bool *out)
 {
-	veil_status st = want(r, YAML_SCALAR_EVENT, what, "true or false");
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "true or false");
 	if (st)
 		return st;
 	bool plain = r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (plain && strcmp(scalar(r), "true") == 0)
+	if (plain && strcmp(veil_yread_scalar(r), "true") == 0)
 		*out = true;
-	else if (plain && strcmp(scalar(r), "false") == 0)
+	else if (plain && strcmp(veil_yread_scalar(r), "false") == 0)
 		*out = false;
 	else
 		return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID, "%s must be true or false", what);
@@ -993,7 +918,7 @@ static veil_status read_bool(reader *r, const char *what, bool *out)
  * written in quotes, which a number must not be. */
 static veil_status read_text(reader *r, const char *what, bool *quoted, size_t max, char **out)
 {
-	veil_status st = want(r, YAML_SCALAR_EVENT, what, "a single value");
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "a single value");
 	if (st)
 		return st;
 	if (quoted)
@@ -1001,7 +926,7 @@ static veil_status read_text(reader *r, const char *what, bool *quoted, size_t m
 	if (r->ev.data.scalar.length > max)
 		return fail(r->err, &r->ev.start_mark, VEIL_E_LIMIT, "%s is longer than %zu bytes", what,
 		            max);
-	*out = strdup(scalar(r));
+	*out = strdup(veil_yread_scalar(r));
 	if (!*out)
 		return veil_err_set(r->err, VEIL_E_NOMEM, "out of memory reading a schema");
 	return VEIL_OK;
@@ -1051,20 +976,20 @@ static void pending_free(pending *p)
 
 static veil_status read_allowed(reader *r, pending *p)
 {
-	veil_status st = want(r, YAML_SEQUENCE_START_EVENT, "allowed", "a list");
+	veil_status st = veil_yread_want(r, YAML_SEQUENCE_START_EVENT, "allowed", "a list");
 	if (st)
 		return st;
 	p->m.allowed = here(r);
 	size_t cap = 0;
 	for (;;) {
-		if ((st = next(r)))
+		if ((st = veil_yread_next(r)))
 			return st;
 		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
 			break;
 		if (r->ev.type != YAML_SCALAR_EVENT)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			            "each entry of allowed must be a single value, not %s",
-			            event_what(r->ev.type));
+			            veil_yread_event_what(r->ev.type));
 		if (p->nallowed >= VEIL_SCHEMA_ALLOWED_MAX)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_LIMIT,
 			            "allowed lists more than %d values", VEIL_SCHEMA_ALLOWED_MAX);
@@ -1083,7 +1008,7 @@ static veil_status read_allowed(reader *r, pending *p)
 				return veil_err_set(r->err, VEIL_E_NOMEM, "out of memory reading a schema");
 		}
 		p->items[p->nallowed] = here(r);
-		if (!(p->allowed[p->nallowed] = strdup(scalar(r))))
+		if (!(p->allowed[p->nallowed] = strdup(veil_yread_scalar(r))))
 			return veil_err_set(r->err, VEIL_E_NOMEM, "out of memory reading a schema");
 		p->nallowed++;
 	}
@@ -1103,14 +1028,14 @@ static veil_status read_col_value(reader *r, int k, pending *p)
 		p->m.name = here(r);
 		return VEIL_OK;
 	case C_TYPE:
-		if ((st = want(r, YAML_SCALAR_EVENT, "type", "a type name")))
+		if ((st = veil_yread_want(r, YAML_SCALAR_EVENT, "type", "a type name")))
 			return st;
 		p->m.type = here(r);
-		if (!veil_schema_type_from_name(scalar(r), &p->c.type))
+		if (!veil_schema_type_from_name(veil_yread_scalar(r), &p->c.type))
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			            "unknown type '%.40s' (known: int, float, bool, string, category, date, "
 			            "timestamp)",
-			            scalar(r));
+			            veil_yread_scalar(r));
 		return VEIL_OK;
 	case C_NULLABLE:
 		return read_bool(r, "nullable", &p->c.nullable);
@@ -1131,14 +1056,14 @@ static veil_status read_col_value(reader *r, int k, pending *p)
 	case C_UNIQUE:
 		return read_bool(r, "unique", &p->c.unique);
 	case C_PII:
-		if ((st = want(r, YAML_SCALAR_EVENT, "pii", "a PII class")))
+		if ((st = veil_yread_want(r, YAML_SCALAR_EVENT, "pii", "a PII class")))
 			return st;
-		if (!veil_pii_from_name(scalar(r), &p->c.pii))
+		if (!veil_pii_from_name(veil_yread_scalar(r), &p->c.pii))
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			            "unknown PII class '%.40s' (known: email, phone, ssn, payment-card, "
 			            "iban, ip, "
 			            "date-of-birth, postal-code, person-name, none)",
-			            scalar(r));
+			            veil_yread_scalar(r));
 		return VEIL_OK;
 	case C_QI:
 		return read_bool(r, "quasi-identifier", &p->c.quasi_identifier);
@@ -1159,24 +1084,24 @@ static veil_status read_column(reader *r, veil_schema *s)
 	p.m.col = here(r);
 	veil_status st;
 	for (;;) {
-		if ((st = next(r)))
+		if ((st = veil_yread_next(r)))
 			goto done;
 		if (r->ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if (r->ev.type != YAML_SCALAR_EVENT) {
 			st = fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
-			          "a column key must be a name, not %s", event_what(r->ev.type));
+			          "a column key must be a name, not %s", veil_yread_event_what(r->ev.type));
 			goto done;
 		}
 		int k = 0;
-		while (k < C_COUNT && strcmp(scalar(r), col_keys[k]) != 0)
+		while (k < C_COUNT && strcmp(veil_yread_scalar(r), col_keys[k]) != 0)
 			k++;
 		if (k == C_COUNT) {
 			st = fail(
 			        r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			        "unknown column key '%.40s' (known: name, type, nullable, min, max, allowed, "
 			        "pattern, unique, pii, quasi-identifier, label)",
-			        scalar(r));
+			        veil_yread_scalar(r));
 			goto done;
 		}
 		if (p.seen[k]) {
@@ -1214,19 +1139,19 @@ done:
 
 static veil_status read_columns(reader *r, veil_schema *s)
 {
-	veil_status st = want(r, YAML_SEQUENCE_START_EVENT, "columns", "a list");
+	veil_status st = veil_yread_want(r, YAML_SEQUENCE_START_EVENT, "columns", "a list");
 	if (st)
 		return st;
 	yaml_mark_t start = here(r);
 	for (;;) {
-		if ((st = next(r)))
+		if ((st = veil_yread_next(r)))
 			return st;
 		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
 			break;
 		if (r->ev.type != YAML_MAPPING_START_EVENT)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			            "each entry of columns must be a mapping, not %s",
-			            event_what(r->ev.type));
+			            veil_yread_event_what(r->ev.type));
 		if (s->n >= VEIL_SCHEMA_COLUMNS_MAX)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_LIMIT, "more than %d columns",
 			            VEIL_SCHEMA_COLUMNS_MAX);
@@ -1246,26 +1171,26 @@ static veil_status read_top_value(reader *r, int k, veil_schema *s)
 	veil_status st;
 	switch (k) {
 	case K_VERSION:
-		if ((st = want(r, YAML_SCALAR_EVENT, "version", "a number")))
+		if ((st = veil_yread_want(r, YAML_SCALAR_EVENT, "version", "a number")))
 			return st;
 		if (r->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-		    strspn(scalar(r), "0123456789") == 0 ||
-		    scalar(r)[strspn(scalar(r), "0123456789")] != '\0')
+		    strspn(veil_yread_scalar(r), "0123456789") == 0 ||
+		    veil_yread_scalar(r)[strspn(veil_yread_scalar(r), "0123456789")] != '\0')
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			            "version must be a whole number");
-		if (strcmp(scalar(r), "1") != 0)
+		if (strcmp(veil_yread_scalar(r), "1") != 0)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_UNSUPPORTED,
 			            "schema version %.20s is not supported (this veil reads version 1)",
-			            scalar(r));
+			            veil_yread_scalar(r));
 		return VEIL_OK;
 	case K_CLASSIFICATION:
-		if ((st = want(r, YAML_SCALAR_EVENT, "classification", "a class name")))
+		if ((st = veil_yread_want(r, YAML_SCALAR_EVENT, "classification", "a class name")))
 			return st;
-		if (!veil_data_class_from_name(scalar(r), &s->cls))
+		if (!veil_data_class_from_name(veil_yread_scalar(r), &s->cls))
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			            "unknown classification '%.40s' (known: public, internal, confidential, "
 			            "restricted)",
-			            scalar(r));
+			            veil_yread_scalar(r));
 		return VEIL_OK;
 	case K_COLUMNS:
 		return read_columns(r, s);
@@ -1279,21 +1204,21 @@ static veil_status read_keys(reader *r, veil_schema *s)
 	yaml_mark_t top = here(r);
 	bool seen[K_COUNT] = {false};
 	for (;;) {
-		veil_status st = next(r);
+		veil_status st = veil_yread_next(r);
 		if (st)
 			return st;
 		if (r->ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		if (r->ev.type != YAML_SCALAR_EVENT)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID, "a key must be a name, not %s",
-			            event_what(r->ev.type));
+			            veil_yread_event_what(r->ev.type));
 		int k = 0;
-		while (k < K_COUNT && strcmp(scalar(r), keys[k]) != 0)
+		while (k < K_COUNT && strcmp(veil_yread_scalar(r), keys[k]) != 0)
 			k++;
 		if (k == K_COUNT)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
 			            "unknown key '%.40s' (known: version, classification, columns)",
-			            scalar(r));
+			            veil_yread_scalar(r));
 		if (seen[k])
 			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID, "key '%s' appears twice",
 			            keys[k]);
@@ -1305,29 +1230,6 @@ static veil_status read_keys(reader *r, veil_schema *s)
 		if (k != K_CLASSIFICATION && !seen[k])
 			return fail(r->err, &top, VEIL_E_INVALID,
 			            "the schema has no '%s' key, which is required", keys[k]);
-	return VEIL_OK;
-}
-
-static veil_status read_document(reader *r, veil_schema *s)
-{
-	veil_status st = next(r); /* stream start */
-	if (!st)
-		st = next(r);
-	if (st)
-		return st;
-	if (r->ev.type != YAML_DOCUMENT_START_EVENT)
-		return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID, "the schema is empty");
-	if ((st = next(r)))
-		return st;
-	if (r->ev.type != YAML_MAPPING_START_EVENT)
-		return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
-		            "a schema is a mapping of keys to values, not %s", event_what(r->ev.type));
-	if ((st = read_keys(r, s)) || (st = next(r))) /* document end */
-		return st;
-	if ((st = next(r)))
-		return st;
-	if (r->ev.type != YAML_STREAM_END_EVENT)
-		return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID, "a schema is one YAML document");
 	return VEIL_OK;
 }
 
@@ -1343,16 +1245,13 @@ veil_status veil_schema_parse(const char *text, size_t len, veil_schema **out, v
 	veil_status st = veil_schema_new(&s, err);
 	if (st)
 		return st;
-	reader r = {.err = err};
-	if (!yaml_parser_initialize(&r.y)) {
-		veil_schema_free(s);
-		return veil_err_set(err, VEIL_E_NOMEM, "cannot start the YAML parser");
-	}
-	yaml_parser_set_input_string(&r.y, (const unsigned char *)(text ? text : ""), len);
-	st = read_document(&r, s);
-	if (r.have)
-		yaml_event_delete(&r.ev);
-	yaml_parser_delete(&r.y);
+	reader r;
+	st = veil_yread_begin(&r, text, len, "schema", err);
+	if (!st)
+		st = read_keys(&r, s);
+	if (!st)
+		st = veil_yread_end(&r);
+	veil_yread_close(&r);
 	if (st) {
 		veil_schema_free(s);
 		return st;
