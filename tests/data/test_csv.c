@@ -412,7 +412,7 @@ static void test_random_roundtrip(void **state)
 		bool crlf = rng_next(&s) & 1;
 		assert_true(veil_buf_printf(&want, NULL, "H") == VEIL_OK);
 		for (size_t c = 0; c < ncols; c++) {
-			char name[16];
+			char name[24];
 			snprintf(name, sizeof name, "c%zu", c);
 			if (c)
 				assert_true(veil_buf_append(&file, ",", 1, NULL) == VEIL_OK);
@@ -820,7 +820,7 @@ static void test_dates_agree(void **state)
 	for (int y = 1899; y <= 2101; y += (y < 1905 || y > 2095 || y % 4 == 0) ? 1 : 3)
 		for (int m = 1; m <= 12; m++)
 			for (int d = 27; d <= 32; d++) {
-				char ds[16], ts[32];
+				char ds[40], ts[64];
 				int64_t want;
 				snprintf(ds, sizeof ds, "%04d-%02d-%02d", y, m, d);
 				snprintf(ts, sizeof ts, "%sT%02d:%02d:%02dZ", ds, (y + d) % 24, (m * 7) % 60,
