@@ -222,7 +222,8 @@ bool veil_pii_is_ip(const char *s, size_t n)
 {
 	char buf[INET6_ADDRSTRLEN + 1];
 	unsigned char addr[sizeof(struct in6_addr)];
-	if (n < 2 || n >= sizeof buf)
+	/* inet_pton reads a C string: a NUL inside would cut the value short */
+	if (n < 2 || n >= sizeof buf || memchr(s, '\0', n))
 		return false;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
