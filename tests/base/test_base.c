@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "veil/base.h"
+#include "veil/yaml_read.h"
 
 static void test_status_names(void **state)
 {
@@ -369,6 +370,60 @@ static void test_yaml(void **state)
 	assert_non_null(strstr(e.msg, "t:1:"));
 }
 
+/* The strict document reader (veil/yaml_read.h): what every veil YAML
+ * format refuses, with its position, whatever the format. */
+static veil_status read_doc(const char *text, veil_err *e)
+{
+	veil_yread r;
+	veil_status st = veil_yread_begin(&r, text, strlen(text), "thing", e);
+	/* read key/value pairs of scalars up to the mapping's end */
+	while (!st) {
+		if ((st = veil_yread_next(&r)))
+			break;
+		if (r.ev.type == YAML_MAPPING_END_EVENT) {
+			st = veil_yread_end(&r);
+			break;
+		}
+		if (r.ev.type != YAML_SCALAR_EVENT) {
+			st = veil_yread_fail(&r, r.ev.start_mark, VEIL_E_INVALID,
+			                     "a key must be a single value");
+			break;
+		}
+		st = veil_yread_want(&r, YAML_SCALAR_EVENT, veil_yread_scalar(&r)[0] ? "the value" : "?",
+		                     "a single value");
+	}
+	veil_yread_close(&r);
+	return st;
+}
+
+static void test_yaml_read(void **state)
+{
+	(void)state;
+	veil_err e;
+	assert_int_equal(read_doc("a: 1\nb: two\n", &e), VEIL_OK);
+	assert_int_equal(read_doc("---\na: 1\n...\n", &e), VEIL_OK);
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+	        {"", "line 1, column 1: the thing is empty"},
+	        {"- a\n- b\n", "line 1, column 1: a thing is a mapping of keys to values, not a list"},
+	        {"a: 1\n---\nb: 2\n", "line 2, column 1: a thing is one YAML document"},
+	        {"a: &x 1\nb: *x\n", "line 1, column 4: anchors and tags are not allowed in a thing"},
+	        {"a: !!str 1\n", "line 1, column 4: anchors and tags are not allowed in a thing"},
+	        {"a: [1, 2]\n", "line 1, column 4: the value must be a single value, not a list"},
+	        {"a: \"x\\0y\"\n", "line 1, column 4: a value holds a NUL character"},
+	        {"a: \"unclosed\n",
+	         "line 2, column 1: found unexpected end of stream (while scanning a quoted scalar "
+	         "at line 1, column 4)"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		veil_err_clear(&e);
+		assert_int_equal(read_doc(bad[i].text, &e), VEIL_E_INVALID);
+		if (strcmp(e.msg, bad[i].msg) != 0)
+			fail_msg("'%s': got '%s', want '%s'", bad[i].text, e.msg, bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +437,7 @@ int main(void)
 	        cmocka_unit_test(test_time_dates),
 	        cmocka_unit_test(test_names),
 	        cmocka_unit_test(test_yaml),
+	        cmocka_unit_test(test_yaml_read),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
