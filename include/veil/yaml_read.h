@@ -42,6 +42,9 @@ veil_status veil_yread_next(veil_yread *r) VEIL_MUST_CHECK;
  * list" otherwise. */
 veil_status veil_yread_want(veil_yread *r, yaml_event_type_t t, const char *what,
                             const char *type) VEIL_MUST_CHECK;
+/* The next event as a plain `true` or `false` (quoted "true" is text, not
+ * a bool): "<what> must be true or false" otherwise. */
+veil_status veil_yread_bool(veil_yread *r, const char *what, bool *out) VEIL_MUST_CHECK;
 /* The current scalar's text (NUL-terminated; no NUL inside). */
 const char *veil_yread_scalar(const veil_yread *r);
 /* Sets r->err to "line L, column C: " + the message, at mark m; returns code. */

@@ -75,21 +75,6 @@ static veil_status read_uint(reader *r, const char *what, uint32_t max, uint32_t
 	return VEIL_OK;
 }
 
-static veil_status read_bool(reader *r, const char *what, bool *out)
-{
-	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "true or false");
-	if (st)
-		return st;
-	bool plain = r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (plain && strcmp(veil_yread_scalar(r), "true") == 0)
-		*out = true;
-	else if (plain && strcmp(veil_yread_scalar(r), "false") == 0)
-		*out = false;
-	else
-		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be true or false", what);
-	return VEIL_OK;
-}
-
 static veil_tee tee_from_name(const char *s)
 {
 	for (veil_tee t = VEIL_TEE_SEV_SNP; t <= VEIL_TEE_SIM; t++)
@@ -309,7 +294,7 @@ static veil_status read_value(reader *r, int k, veil_release_policy *p)
 	case K_REGION:
 		return read_region(r, p);
 	case K_ALLOW_SIMULATED:
-		return read_bool(r, "allow_simulated", &p->allow_simulated);
+		return veil_yread_bool(r, "allow_simulated", &p->allow_simulated);
 	default:
 		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INTERNAL, "no reader for key %d", k);
 	}

@@ -83,6 +83,21 @@ veil_status veil_yread_want(veil_yread *r, yaml_event_type_t t, const char *what
 	return VEIL_OK;
 }
 
+veil_status veil_yread_bool(veil_yread *r, const char *what, bool *out)
+{
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "true or false");
+	if (st)
+		return st;
+	bool plain = r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	if (plain && strcmp(veil_yread_scalar(r), "true") == 0)
+		*out = true;
+	else if (plain && strcmp(veil_yread_scalar(r), "false") == 0)
+		*out = false;
+	else
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID, "%s must be true or false", what);
+	return VEIL_OK;
+}
+
 const char *veil_yread_scalar(const veil_yread *r)
 {
 	return (const char *)r->ev.data.scalar.value;

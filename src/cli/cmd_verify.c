@@ -25,7 +25,10 @@ static veil_status send_job(cli_worker *w, const veil_dataset_version *v, veil_e
 }
 
 /* Streams the stored object as DATA messages, then END. */
-static veil_status stream_object(cli_ws *ws, cli_worker *w, const veil_dataset_version *v, veil_err *err)
+/* *sending says whether a failure was the worker's side (a send) rather
+ * than the store's (a read). */
+static veil_status stream_object(cli_ws *ws, cli_worker *w, const veil_dataset_version *v, bool *sending,
+                                 veil_err *err)
 {
 	veil_store_reader *r = NULL;
 	veil_status st = veil_store_get_open(ws->store, v->object_id, &r, err);
@@ -39,7 +42,7 @@ static veil_status stream_object(cli_ws *ws, cli_worker *w, const veil_dataset_v
 		veil_proto_out o;
 		veil_proto_out_init(&o, VEIL_MSG_DATA);
 		if (!(st = veil_proto_add(&o, VEIL_F_DATA, buf, got, err)))
-			st = veil_proto_send(&w->conn, &o, err);
+			*sending = (st = veil_proto_send(&w->conn, &o, err)) != VEIL_OK;
 		veil_proto_out_free(&o);
 		if (st)
 			break;
@@ -48,7 +51,7 @@ static veil_status stream_object(cli_ws *ws, cli_worker *w, const veil_dataset_v
 	if (!st) {
 		veil_proto_out o;
 		veil_proto_out_init(&o, VEIL_MSG_END);
-		st = veil_proto_send(&w->conn, &o, err);
+		*sending = (st = veil_proto_send(&w->conn, &o, err)) != VEIL_OK;
 		veil_proto_out_free(&o);
 	}
 	return st;
@@ -86,8 +89,9 @@ static veil_status verify(cli_ws *ws, const veil_dataset_version *v, uint64_t *b
 	const char *ids[] = {v->dek_id};
 	if (!st)
 		st = cli_worker_release(ws, &w, ids, 1, err);
-	if (!st && (st = stream_object(ws, &w, v, err))) {
-		if (st == VEIL_E_IO && strstr(err->msg, "worker session"))
+	bool sending = false;
+	if (!st && (st = stream_object(ws, &w, v, &sending, err))) {
+		if (sending)
 			st = worker_reason(&w, st, err);
 		else /* the store failed us: the worker is told, as the protocol says */
 			veil_proto_send_error(&w.conn, err);

@@ -899,21 +899,6 @@ static yaml_mark_t here(const reader *r)
 	return r->ev.start_mark;
 }
 
-static veil_status read_bool(reader *r, const char *what, bool *out)
-{
-	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "true or false");
-	if (st)
-		return st;
-	bool plain = r->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (plain && strcmp(veil_yread_scalar(r), "true") == 0)
-		*out = true;
-	else if (plain && strcmp(veil_yread_scalar(r), "false") == 0)
-		*out = false;
-	else
-		return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID, "%s must be true or false", what);
-	return VEIL_OK;
-}
-
 /* A copy of the current scalar; *quoted (when asked) says whether it was
  * written in quotes, which a number must not be. */
 static veil_status read_text(reader *r, const char *what, bool *quoted, size_t max, char **out)
@@ -1038,7 +1023,7 @@ static veil_status read_col_value(reader *r, int k, pending *p)
 			            veil_yread_scalar(r));
 		return VEIL_OK;
 	case C_NULLABLE:
-		return read_bool(r, "nullable", &p->c.nullable);
+		return veil_yread_bool(r, "nullable", &p->c.nullable);
 	case C_MIN:
 	case C_MAX:
 		if ((st = read_text(r, col_keys[k], k == C_MIN ? &p->min_quoted : &p->max_quoted,
@@ -1054,7 +1039,7 @@ static veil_status read_col_value(reader *r, int k, pending *p)
 		p->m.pattern = here(r);
 		return VEIL_OK;
 	case C_UNIQUE:
-		return read_bool(r, "unique", &p->c.unique);
+		return veil_yread_bool(r, "unique", &p->c.unique);
 	case C_PII:
 		if ((st = veil_yread_want(r, YAML_SCALAR_EVENT, "pii", "a PII class")))
 			return st;
@@ -1066,9 +1051,9 @@ static veil_status read_col_value(reader *r, int k, pending *p)
 			            veil_yread_scalar(r));
 		return VEIL_OK;
 	case C_QI:
-		return read_bool(r, "quasi-identifier", &p->c.quasi_identifier);
+		return veil_yread_bool(r, "quasi-identifier", &p->c.quasi_identifier);
 	case C_LABEL:
-		if ((st = read_bool(r, "label", &p->c.label)))
+		if ((st = veil_yread_bool(r, "label", &p->c.label)))
 			return st;
 		p->m.label = here(r);
 		return VEIL_OK;
