@@ -4,7 +4,7 @@
  * 8-byte header, then the body.
  *
  * Invariants (abort on violation):
- *  1. A header that parses has magic "VW", version 1, a known type and a
+ *  1. A header that parses has magic "VW", the version, a known type and a
  *     length within VEIL_PROTO_BODY_MAX; anything else fails with a message.
  *  2. A body that parses has at most VEIL_PROTO_FIELDS_MAX fields, each
  *     with a known tag, lying inside the body, back to back and covering it.

@@ -27,9 +27,12 @@ declare -A max_len=(
 	[pii]=300
 	[csv]=4096
 	[schema]=4096
+	[validate]=4096
+	[idx]=4096
+	[pipeline]=4096
 )
 # libFuzzer dictionaries: tokens a mutation is unlikely to spell by chance
-declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict [schema]=yaml.dict)
+declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict [schema]=yaml.dict [pipeline]=yaml.dict)
 all=$(printf '%s\n' "${!max_len[@]}" | sort | tr '\n' ' ')
 targets=${*:-$all}
 for t in $targets; do

@@ -2,8 +2,9 @@
 # The main job on the embedded default: a data owner creates a workspace,
 # uploads sensitive records (encrypted on the client), inspects them,
 # rotates keys, downloads and verifies, gives an ML engineer access that
-# stops short of plaintext, checks the audit log and proves an event is in
-# it, and takes a verified backup.
+# stops short of plaintext, lets attested worker code validate, scan and
+# engineer features without the plaintext leaving it, checks the audit log
+# and proves an event is in it, and takes a verified backup.
 #
 # usage: scripts/demo.sh [BUILD_DIR] [WORKSPACE_DIR]
 # WORKSPACE_DIR defaults to a fresh temporary folder, kept for you to explore.
@@ -119,7 +120,37 @@ echo "Evidence from this machine's worker, verified offline against the policy:"
 run attest evidence -o "$scratch/evidence.bin"
 run attest verify "$scratch/evidence.bin" --tee sim --certs "$ws/attest/sim" --policy "$scratch/release.yaml"
 
-step "9. Tampering is detected: flip one byte of a stored object"
+step "9. What is in the data: validation, privacy scan and features, inside the worker"
+echo "Realistic synthetic patients (tools/veil-datagen: every identifier is invented):"
+"$here/$build/tools/veil-datagen" --rows 20000 --seed 2026 -o "$scratch/cohort.csv"
+head -3 "$scratch/cohort.csv"
+run data upload "$scratch/cohort.csv" --name cohort --owner st-mary-hospital --compartment oncology \
+	--classification confidential
+echo "Dana profiles it: the worker infers a schema and scans every value; she sees counts, not values."
+printf '$ VEIL_TOKEN=<dana> veil data profile cohort -o cohort.schema.yaml\n'
+VEIL_TOKEN=$dana "$veil" data profile cohort -o "$scratch/cohort.schema.yaml"
+printf '$ VEIL_TOKEN=<dana> veil data validate cohort --schema examples/patients.schema.yaml\n'
+VEIL_TOKEN=$dana "$veil" data validate cohort --schema "$here/examples/patients.schema.yaml"
+echo "The scan tagged the version and raised the dataset to restricted (it holds direct identifiers):"
+run data inspect cohort | grep -E 'classification|pii:'
+echo "The report is signed by the attested worker; anyone can check it offline:"
+run data report cohort --verify | head -5
+echo "A compliance rule: no training on restricted data until its direct identifiers are gone."
+printf 'compliance:\n  restricted_training: deidentified\n' >>"$ws/veil.yaml"
+run data compliance cohort || echo "(exit $?: refused)"
+echo "A feature pipeline (drop, pseudonymise, generalise, k-anonymity, impute, scale, one-hot):"
+run features build "$here/examples/patients.pipeline.yaml" --input cohort --output cohort-features \
+	--schema "$here/examples/patients.schema.yaml"
+run data compliance cohort-features
+echo "Each feature's mutual information with the label, from the signed build report:"
+"$veil" data report cohort-features --json | python3 -c "
+import json, sys
+for f in json.load(sys.stdin)['build']['mutual_information']['features'][:6]:
+    print('  %-22s %.4f bits' % (f['column'], f['bits']))"
+echo "Lineage: output, input, fitted transform and pipeline, with the worker's measurement:"
+run data inspect cohort-features | sed -n '/^lineage:/,$p'
+
+step "10. Tampering is detected: flip one byte of a stored object"
 obj=$("$veil" data inspect patients@2 --json | sed -n 's/.*"object_id": "\([0-9a-f]*\)".*/\1/p')
 f="$ws/objects/${obj:0:2}/${obj:2}"
 cp "$f" "$scratch/good-object"
@@ -131,7 +162,7 @@ if "$veil" data download patients@2 -o "$scratch/tampered.csv"; then echo "NOT D
 [ ! -e "$scratch/tampered.csv" ] && echo "refused, and no partial output was written"
 cp "$scratch/good-object" "$f"
 
-step "10. The audit log: every change, key use and key release, in a signed Merkle tree"
+step "11. The audit log: every change, key use and key release, in a signed Merkle tree"
 run audit log
 run audit verify
 run audit proof inclusion 2 -o "$scratch/proof.json"
@@ -139,7 +170,7 @@ echo "An outside auditor checks it with the public key they kept from step 1, no
 run audit check-proof "$scratch/proof.json" --public-key "$logkey"
 run audit verify --public-key "$logkey"
 
-step "11. A consistent backup, restored and verified"
+step "12. A consistent backup, restored and verified"
 run backup "$scratch/backup"
 run restore "$scratch/backup" "$scratch/restored"
 VEIL_WORKSPACE="$scratch/restored" "$veil" audit verify

@@ -11,12 +11,14 @@ PACKAGES=(
   # build
   gcc clang meson ninja-build pkg-config make
   # libraries (each one is explained in README.md, "Dependencies")
-  libssl-dev libsqlite3-dev libyaml-dev libjansson-dev libp11-kit-dev
+  libssl-dev libsqlite3-dev libyaml-dev libjansson-dev libp11-kit-dev zlib1g-dev
   # tests: unit framework, PKCS#11 token, sqlite shell for fault tests,
   # a software TPM and its tools for the TPM 2.0 quote tests
   libcmocka-dev softhsm2 sqlite3 openssl swtpm swtpm-tools tpm2-tools
   # lint and coverage
   clang-tidy cppcheck clang-format gcovr
+  # data: Fashion-MNIST (IDX, gzip) for the IDX reader's tests and training
+  dataset-fashion-mnist
 )
 if [ "${1:-}" = fuzz ]; then
   PACKAGES+=(libclang-rt-14-dev)

@@ -218,6 +218,16 @@ veil_status veil_fmt(char *out, size_t outsz, veil_err *err, const char *fmt, ..
  * not starting with '.' or '-'. `what` names it in the error. */
 veil_status veil_name_check(const char *name, const char *what, veil_err *err) VEIL_MUST_CHECK;
 
+/* ---- UTF-8 (src/base/utf8.c) ---- */
+/* Checks that p[0..n) is UTF-8 as RFC 3629 defines it (no overlong forms,
+ * no surrogates, nothing above U+10FFFF). On failure *bad is the offset of
+ * the first byte of the first bad sequence. */
+bool veil_utf8_valid(const uint8_t *p, size_t n, size_t *bad);
+/* Length of the valid UTF-8 sequence at s, whose first byte is >= 0x80: 2
+ * to 4; 0 when the avail bytes are a valid prefix of a longer one; -1 when
+ * invalid. */
+int veil_utf8_seq(const uint8_t *s, size_t avail);
+
 /* ---- YAML configuration: a document of nested mappings whose leaves are
  * scalars, flattened to dotted keys ("lifecycle.keep_versions"). Sequences
  * and anchors are refused: veil's config has no use for them, and refusing

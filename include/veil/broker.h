@@ -62,10 +62,11 @@ veil_status veil_broker_challenge_new(veil_broker_challenge *c, int64_t now, vei
  * replay: VEIL_E_DENIED); an answer later than VEIL_BROKER_CHALLENGE_TTL
  * or from before the challenge is stale (VEIL_E_DENIED); then the evidence
  * is verified (veil_broker_verify) and its report data must be
- * SHA-512(nonce || pub), else it answers another challenge or names
- * another key (VEIL_E_DENIED). On error claims claim nothing. */
+ * SHA-512(nonce || pub || sign_pub), else it answers another challenge or
+ * names other keys (VEIL_E_DENIED). sign_pub is the worker's report-signing
+ * key: once this passes, reports it signs are the attested worker's. On error claims claim nothing. */
 veil_status veil_broker_check(veil_broker_challenge *c, const veil_broker_trust *t, const veil_evidence *ev,
-                              const uint8_t pub[static 32], int64_t now, veil_attest_claims *claims,
-                              veil_err *err) VEIL_MUST_CHECK;
+                              const uint8_t pub[static 32], const uint8_t sign_pub[static 32], int64_t now,
+                              veil_attest_claims *claims, veil_err *err) VEIL_MUST_CHECK;
 
 #endif

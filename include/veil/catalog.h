@@ -22,7 +22,7 @@
 
 /* The schema version this code writes; a catalog with a higher one is
  * refused. */
-#define VEIL_CATALOG_SCHEMA_VERSION 5
+#define VEIL_CATALOG_SCHEMA_VERSION 6
 
 /* Field sizes include the NUL. */
 #define VEIL_CATALOG_NAME_MAX        65 /* names: 1..64 chars, see veil_name_check */
@@ -71,7 +71,7 @@ veil_status veil_catalog_meta_set(veil_catalog *c, const char *key, const char *
 
 /* ---- datasets ---- */
 typedef struct veil_tag {
-	char key[VEIL_CATALOG_TAG_KEY_MAX];     /* a name (veil_name_check) */
+	char key[VEIL_CATALOG_TAG_KEY_MAX];     /* a name, or namespace:name (each a name), <= 64 */
 	char value[VEIL_CATALOG_TAG_VALUE_MAX]; /* 0..256 printable characters */
 } veil_tag;
 
@@ -128,6 +128,69 @@ veil_status veil_catalog_dataset_mark_deleted(veil_catalog *c, const char *name,
                                               veil_err *err) VEIL_MUST_CHECK;
 /* Frees v->tags and zeroes v. NULL ok. */
 void veil_dataset_version_free(veil_dataset_version *v);
+
+/* Replaces the tags of one version whose keys start with `prefix` (e.g.
+ * "pii:") by tags[0..n) (each key must start with prefix), keeping its
+ * other tags: what a scan found replaces what an earlier scan found. Tag
+ * keys are names (veil_name_check) optionally preceded by one namespace
+ * and a colon ("pii:email"). The total stays at most VEIL_CATALOG_TAGS_MAX
+ * (VEIL_E_LIMIT). VEIL_E_NOTFOUND for an unknown or deleted version. The
+ * version must be named (0 is VEIL_E_INVALID: a scan describes the bytes it
+ * read), and prefix must not be empty (it would drop the owner's tags).
+ * On error the tags are as they were. */
+veil_status veil_catalog_dataset_set_tags(veil_catalog *c, const char *name, uint32_t version,
+                                          const char *prefix, const veil_tag *tags, size_t n,
+                                          veil_err *err) VEIL_MUST_CHECK;
+/* Raises the dataset's classification to cls when cls is higher (public <
+ * internal < confidential < restricted); a lower or equal one changes
+ * nothing. *changed (may be NULL) says whether it rose. Classification only
+ * ever rises here: lowering it is an owner's decision, not a scan's. */
+veil_status veil_catalog_dataset_raise_class(veil_catalog *c, const char *name, const char *cls,
+                                             bool *changed, veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- reports: what the trusted worker found in a dataset version ----
+ * A report's body is stored encrypted in the object store (an envelope
+ * with the worker's signature and the evidence that binds its key,
+ * docs/formats/report-envelope.md); the catalog keeps where it is and a
+ * summary to list and to decide on (the compliance rule reads it). */
+#define VEIL_CATALOG_REPORT_KIND_MAX    16   /* "validate", "profile", "features" */
+#define VEIL_CATALOG_REPORT_SUMMARY_MAX 4097 /* JSON, at most 4096 bytes */
+typedef struct veil_report_record {
+	int64_t id; /* set by add: 1, 2, ... */
+	char dataset[VEIL_CATALOG_NAME_MAX];
+	uint32_t version;
+	char kind[VEIL_CATALOG_REPORT_KIND_MAX];
+	int passed; /* 1, 0, or -1 when the kind has no verdict (profile) */
+	char summary[VEIL_CATALOG_REPORT_SUMMARY_MAX]; /* a JSON object */
+	char object_id[VEIL_CATALOG_HEX_MAX];          /* the encrypted envelope in the store */
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
+	char kek[VEIL_CATALOG_NAME_MAX];
+	uint64_t size;                                  /* plaintext bytes of the envelope */
+	char sha256[VEIL_CATALOG_HEX_MAX];              /* of the plaintext envelope */
+	char signer[VEIL_CATALOG_HEX_MAX];              /* the worker's Ed25519 public key, hex */
+	char measurement[VEIL_CATALOG_MEASUREMENT_MAX]; /* of the worker that signed, hex */
+	char tee[VEIL_CATALOG_NAME_MAX];                /* "sim", "sev-snp", "tdx" */
+	int64_t created;                                /* 0 on add: now */
+	char created_by[VEIL_CATALOG_NAME_MAX];
+} veil_report_record;
+/* Adds a report of an existing version (VEIL_E_NOTFOUND otherwise; a
+ * deleted version may still get none). r->version must be named (0 is
+ * VEIL_E_INVALID). Every field is checked as the schema does; summary must
+ * be a JSON object in UTF-8 (it is stored as text, and SQLite's json_valid
+ * checks it). r->id and r->created are filled in. */
+veil_status veil_catalog_report_add(veil_catalog *c, veil_report_record *r, veil_err *err) VEIL_MUST_CHECK;
+/* The newest report of `kind` (NULL: any kind) for name@version (version
+ * 0: the latest live version; a deleted version named by number keeps its
+ * reports readable), VEIL_E_NOTFOUND when none. On error out is zeroed. */
+veil_status veil_catalog_report_latest(veil_catalog *c, const char *name, uint32_t version, const char *kind,
+                                       veil_report_record *out, veil_err *err) VEIL_MUST_CHECK;
+veil_status veil_catalog_report_get(veil_catalog *c, int64_t id, veil_report_record *out,
+                                    veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_report_fn)(void *ctx, const veil_report_record *r, veil_err *err);
+/* Every report of a dataset (every version, oldest first, i.e. by id);
+ * name NULL: all. An unknown dataset is VEIL_E_NOTFOUND. */
+veil_status veil_catalog_report_list(veil_catalog *c, const char *name, veil_report_fn cb, void *ctx,
+                                     veil_err *err) VEIL_MUST_CHECK;
 
 /* Splits "name" or "name@N" (N >= 1, decimal, no sign or leading zero).
  * *version is 0 for a bare name (meaning "latest"). On error name is "". */

@@ -11,7 +11,10 @@
 #define VEIL_DATA_H
 
 #include "veil/data_csv.h"
-#include "veil/data_schema.h"
+#include "veil/data_idx.h"
 #include "veil/data_pii.h"
+#include "veil/data_pipeline.h"
+#include "veil/data_schema.h"
+#include "veil/data_validate.h"
 
 #endif

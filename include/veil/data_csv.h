@@ -74,10 +74,7 @@ veil_status veil_csv_next(veil_csv_reader *r, veil_csv_row *row, veil_err *err) 
 uint64_t veil_csv_offset(const veil_csv_reader *r);
 void veil_csv_reader_free(veil_csv_reader *r);
 
-/* Checks that p[0..n) is UTF-8 as RFC 3629 defines it (no overlong forms,
- * no surrogates, nothing above U+10FFFF). On failure *bad is the offset of
- * the first byte of the first bad sequence. */
-bool veil_utf8_valid(const uint8_t *p, size_t n, size_t *bad);
+/* UTF-8 validation (veil_utf8_valid) is in veil/base.h. */
 
 /* ---- the columnar table ---- */
 
@@ -104,7 +101,9 @@ veil_status veil_col_type_parse(const char *name, veil_col_type *out, veil_err *
  * VEIL_COL_ANY, and for each of the first N rows do
  * mask &= veil_col_type_fits(&row.fields[c]); then veil_col_type_infer(mask)
  * picks the first type left in the order int64, double, bool, date,
- * timestamp, string. A missing value (empty, unquoted) fits every type. */
+ * timestamp, string. A missing value (empty, unquoted) fits every type. A
+ * number written with a leading zero ("02134") fits neither int64 nor
+ * double: it is a code, and as a number it would lose the zero. */
 unsigned veil_col_type_fits(const veil_csv_field *f);
 veil_col_type veil_col_type_infer(unsigned mask);
 
@@ -159,6 +158,25 @@ veil_status veil_table_new_from_header(const veil_csv_reader *r, veil_col_type t
  * value of N bytes is not a <type>" (C is the column number; the value
  * itself is never shown). On error the table is unchanged. */
 veil_status veil_table_append(veil_table *t, const veil_csv_row *row, veil_err *err) VEIL_MUST_CHECK;
+/* One typed value for veil_table_append_values: null, or the field its
+ * column's type uses (i: INT64, DATE in days, TIMESTAMP in seconds, BOOL 0
+ * or 1; f: DOUBLE, finite; p and len: STRING and CATEGORY, UTF-8 without
+ * NUL, p need not be NUL-terminated). */
+typedef struct veil_table_value {
+	bool null;
+	int64_t i;
+	double f;
+	const char *p;
+	size_t len;
+} veil_table_value;
+
+/* Appends one row of n typed values (n must be the column count), copying
+ * text. A value its column cannot hold (a bool other than 0 or 1, a double
+ * that is not finite, text that is not UTF-8 or holds a NUL, a category
+ * past VEIL_TABLE_CATEGORY_MAX) fails with VEIL_E_INVALID or VEIL_E_LIMIT
+ * naming row and column, never the value. On error the table is unchanged. */
+veil_status veil_table_append_values(veil_table *t, const veil_table_value *vals, size_t n,
+                                     veil_err *err) VEIL_MUST_CHECK;
 size_t veil_table_nrows(const veil_table *t);
 size_t veil_table_ncols(const veil_table *t);
 /* Fills *out with column c's view; c < veil_table_ncols(t). */

@@ -17,7 +17,7 @@
 #include "veil/base.h"
 
 /* ---- frames ---- */
-#define VEIL_PROTO_VERSION    1
+#define VEIL_PROTO_VERSION    2
 #define VEIL_PROTO_HEADER_LEN 8                             /* "VW", version, type, u32 body length */
 #define VEIL_PROTO_DATA_MAX   (1u << 20)                    /* one DATA field: 1 MiB of ciphertext */
 #define VEIL_PROTO_BODY_MAX   (VEIL_PROTO_DATA_MAX + 4096u) /* the largest body accepted */
@@ -27,19 +27,18 @@
 /* Message types: the direction and order are fixed by the state machine in
  * docs/formats/worker-protocol.md; each side refuses a type out of turn. */
 typedef enum veil_proto_type {
-	VEIL_MSG_HELLO = 1,    /* host -> worker: TEE, WORKSPACE, [SIM_KEY, CERTS, SIM_TCB] */
-	VEIL_MSG_HELLO_OK = 2, /* worker -> host: WORKER_VERSION, TEE, MEASUREMENT */
-	VEIL_MSG_JOB =
-	        3, /* host -> worker: JOB and its fields (verify: DEK_ID, SIZE, SHA256; evidence: NONCE) */
+	VEIL_MSG_HELLO = 1,       /* host -> worker: TEE, WORKSPACE, [SIM_KEY, CERTS, SIM_TCB] */
+	VEIL_MSG_HELLO_OK = 2,    /* worker -> host: WORKER_VERSION, TEE, MEASUREMENT */
+	VEIL_MSG_JOB = 3,         /* host -> worker: JOB and the fields that job takes (worker-protocol.md) */
 	VEIL_MSG_KEY_REQUEST = 4, /* worker -> host: DEK_ID (1..8) */
 	VEIL_MSG_CHALLENGE = 5,   /* host -> worker: NONCE */
-	VEIL_MSG_EVIDENCE = 6,    /* worker -> host: TEE, EVIDENCE, PUBKEY, [CERTS] */
+	VEIL_MSG_EVIDENCE = 6,    /* worker -> host: TEE, EVIDENCE, PUBKEY, SIGN_PUBKEY, [CERTS] */
 	VEIL_MSG_KEYS = 7,        /* host -> worker: (DEK_ID, WRAPPED) per key, in request order */
 	VEIL_MSG_DATA = 8,        /* host -> worker: DATA (ciphertext) */
 	VEIL_MSG_END = 9,         /* host -> worker: no field */
-	VEIL_MSG_RESULT = 10,     /* worker -> host: SIZE, SHA256 */
-	VEIL_MSG_ERROR = 11,      /* either way: STATUS, MESSAGE; ends the session */
-	VEIL_MSG_BYE = 12,        /* host -> worker: no field; the worker exits 0 */
+	VEIL_MSG_RESULT = 10, /* worker -> host: verify: SIZE, SHA256; validate, profile: REPORT, SIGNATURE */
+	VEIL_MSG_ERROR = 11,  /* either way: STATUS, MESSAGE; ends the session */
+	VEIL_MSG_BYE = 12,    /* host -> worker: no field; the worker exits 0 */
 } veil_proto_type;
 #define VEIL_MSG_TYPE_MAX 12
 
@@ -65,8 +64,14 @@ typedef enum veil_proto_tag {
 	VEIL_F_MESSAGE = 16,       /* text: for people */
 	VEIL_F_CERTS = 17,         /* bytes: certificates that come with the evidence, or the sim VCEK */
 	VEIL_F_SIM_TCB = 18,       /* u64: the TCB_VERSION the simulated VCEK was made for (sim only) */
+	VEIL_F_SIGN_PUBKEY = 19,   /* bytes: the worker's Ed25519 report-signing key for this session */
+	VEIL_F_REPORT = 20,        /* bytes: a job's report (JSON, UTF-8) */
+	VEIL_F_SIGNATURE = 21,     /* bytes: Ed25519 signature of the report (veil_proto_report_verify) */
+	VEIL_F_SCHEMA = 22,        /* bytes: a schema's YAML text (validate) */
+	VEIL_F_CLASS = 23,         /* text: the dataset's declared classification */
+	VEIL_F_PIPELINE = 24,      /* bytes: a feature pipeline's YAML text (features) */
 } veil_proto_tag;
-#define VEIL_F_TAG_MAX 18
+#define VEIL_F_TAG_MAX 24
 
 typedef struct veil_proto_field {
 	uint16_t tag;
@@ -140,6 +145,9 @@ veil_status veil_proto_recv(veil_proto_conn *c, veil_proto_msg *msg, veil_err *e
  * prefix "the peer: "), any other type than `want` is VEIL_E_INVALID. */
 veil_status veil_proto_expect(veil_proto_conn *c, uint8_t want, veil_proto_msg *msg,
                               veil_err *err) VEIL_MUST_CHECK;
+/* The same for a message that may be either of two types (DATA or END). */
+veil_status veil_proto_expect_either(veil_proto_conn *c, uint8_t want, uint8_t or_want, veil_proto_msg *msg,
+                                     veil_err *err) VEIL_MUST_CHECK;
 /* Sends an ERROR carrying err (best effort: a peer that has gone is not an
  * error of its own). */
 void veil_proto_send_error(veil_proto_conn *c, const veil_err *err);
@@ -152,10 +160,23 @@ void veil_proto_send_error(veil_proto_conn *c, const veil_err *err);
  * HKDF-SHA256), HKDF-SHA256, AES-256-GCM; enc || ciphertext || tag. */
 #define VEIL_PROTO_WRAPPED_LEN (32 + VEIL_PROTO_DEK_LEN + 16)
 
-/* report_data = SHA-512(nonce || X25519 public key): the evidence names
- * the one key its released keys may be wrapped to, for the one challenge. */
+/* report_data = SHA-512(nonce || X25519 public key || Ed25519 public key):
+ * the evidence names the one key its released keys may be wrapped to and
+ * the one key the worker's reports of this session are signed with, for
+ * the one challenge. */
 veil_status veil_proto_binding(const uint8_t nonce[static VEIL_PROTO_NONCE_LEN], const uint8_t pub[static 32],
-                               uint8_t out[static VEIL_PROTO_BINDING_LEN], veil_err *err) VEIL_MUST_CHECK;
+                               const uint8_t sign_pub[static 32], uint8_t out[static VEIL_PROTO_BINDING_LEN],
+                               veil_err *err) VEIL_MUST_CHECK;
+
+/* A job's report is signed with the session's Ed25519 key over
+ * "veil worker report v1" || 0x00 || report, so that the signature cannot
+ * be taken for one over any other message veil signs. */
+#define VEIL_PROTO_SIG_LEN 64
+veil_status veil_proto_report_sign(const uint8_t seed[static 32], const uint8_t *report, size_t len,
+                                   uint8_t sig[static VEIL_PROTO_SIG_LEN], veil_err *err) VEIL_MUST_CHECK;
+/* VEIL_E_AUTH when sig is not pub's signature of this report. */
+veil_status veil_proto_report_verify(const uint8_t pub[static 32], const uint8_t *report, size_t len,
+                                     const uint8_t *sig, size_t sig_len, veil_err *err) VEIL_MUST_CHECK;
 
 /* Wraps a data key to the worker's public key. The HPKE info is
  * "veil key release v1" || nonce and the AAD the key's id, so an envelope

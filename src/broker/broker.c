@@ -124,8 +124,8 @@ veil_status veil_broker_challenge_new(veil_broker_challenge *c, int64_t now, vei
 }
 
 veil_status veil_broker_check(veil_broker_challenge *c, const veil_broker_trust *t, const veil_evidence *ev,
-                              const uint8_t pub[static 32], int64_t now, veil_attest_claims *claims,
-                              veil_err *err)
+                              const uint8_t pub[static 32], const uint8_t sign_pub[static 32], int64_t now,
+                              veil_attest_claims *claims, veil_err *err)
 {
 	veil_attest_claims_init(claims);
 	if (c->used)
@@ -138,14 +138,14 @@ veil_status veil_broker_check(veil_broker_challenge *c, const veil_broker_trust 
 		                    (long long)(now - c->issued), VEIL_BROKER_CHALLENGE_TTL);
 	uint8_t report_data[VEIL_PROTO_BINDING_LEN], want[VEIL_PROTO_BINDING_LEN];
 	veil_status st = veil_broker_verify(t, ev, now, claims, report_data, err);
-	if (st || (st = veil_proto_binding(c->nonce, pub, want, err)))
+	if (st || (st = veil_proto_binding(c->nonce, pub, sign_pub, want, err)))
 		return st;
 	if (!veil_ct_equal(report_data, want, sizeof want)) {
 		veil_attest_claims_init(claims);
 		return veil_err_set(err, VEIL_E_DENIED,
 		                    "the evidence's report data does not bind this challenge's nonce and the "
-		                    "offered key: "
-		                    "it answers another challenge, or was made for another key");
+		                    "offered keys: "
+		                    "it answers another challenge, or was made for other keys");
 	}
 	return VEIL_OK;
 }

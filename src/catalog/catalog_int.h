@@ -52,6 +52,13 @@ veil_status vcat_check_hex64(const char *s, const char *what, veil_err *err) VEI
 veil_status vcat_check_text(const char *s, size_t max, bool empty_ok, bool no_space, const char *what,
                             veil_err *err) VEIL_MUST_CHECK;
 
+/* The row id of dataset version name@version (dataset.c); version 0 is the
+ * latest live one. An unknown dataset or version is VEIL_E_NOTFOUND with a
+ * message saying what exists; so is a deleted version when live_only.
+ * *resolved (may be NULL) gets the version number. */
+veil_status vcat_version_id(veil_catalog *c, const char *name, uint32_t version, bool live_only, int64_t *vid,
+                            uint32_t *resolved, veil_err *err) VEIL_MUST_CHECK;
+
 /* Brings the schema to VEIL_CATALOG_SCHEMA_VERSION (schema.c). */
 veil_status vcat_migrate(veil_catalog *c, veil_err *err) VEIL_MUST_CHECK;
 /* Highest applied step; 0 when the schema_migrations table is absent. */

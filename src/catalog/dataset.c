@@ -7,9 +7,12 @@
  *  D2. Versions of a dataset are 1, 2, ... in the order they were added;
  *      a number is never reused, also after its version was deleted.
  *  D3. A version is never changed after it was added, except its state,
- *      which only goes live -> deleted.
+ *      which only goes live -> deleted, and its tags under a prefix, which
+ *      a scan replaces as a whole (set_tags) while the version is live.
  *  D4. Owner, classification, compartment and region belong to the
- *      dataset; adding a version cannot change them.
+ *      dataset; adding a version cannot change them. The classification
+ *      can only rise, through raise_class (a scan found more than the
+ *      owner declared); lowering it is not a catalog operation.
  *  D5. A dataset's compartment exists when the dataset is created; since
  *      compartments are never deleted it keeps existing. (The column is
  *      not a foreign key: see schema step 4.)
@@ -25,14 +28,21 @@
 	"v.dek_id, v.kek, v.chunk_size, v.created, v.created_by, v.state, v.id, d.compartment, d.region "    \
 	"FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id "
 
+/* In rising order: a class's index is its rank. */
 static const char *const classes[] = {"public", "internal", "confidential", "restricted"};
 
-static bool is_class(const char *s)
+/* The rank of a classification, -1 for anything else. */
+static int class_rank(const char *s)
 {
 	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
 		if (strcmp(s, classes[i]) == 0)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
+}
+
+static bool is_class(const char *s)
+{
+	return class_rank(s) >= 0;
 }
 
 static veil_status bad_int(veil_catalog *c, const char *what, veil_err *err)
@@ -135,6 +145,30 @@ static veil_status no_version(veil_catalog *c, const char *name, uint32_t versio
 
 /* ---- add ---- */
 
+/* A tag key is a name, or one namespace and a name: "source", "pii:email".
+ * The namespace lets a scan own its tags (set_tags replaces them by
+ * prefix) without touching the ones an owner wrote. */
+static veil_status check_tag_key(const char *key, veil_err *err)
+{
+	size_t n = strnlen(key, VEIL_CATALOG_TAG_KEY_MAX);
+	if (n == VEIL_CATALOG_TAG_KEY_MAX)
+		return veil_err_set(err, VEIL_E_INVALID, "a tag key is longer than %d characters",
+		                    VEIL_CATALOG_TAG_KEY_MAX - 1);
+	const char *colon = memchr(key, ':', n);
+	if (!colon)
+		return veil_name_check(key, "tag key", err);
+	char ns[VEIL_CATALOG_TAG_KEY_MAX];
+	size_t nsl = (size_t)(colon - key);
+	memcpy(ns, key, nsl);
+	ns[nsl] = '\0';
+	veil_status st = veil_name_check(ns, "tag namespace", err);
+	if (!st)
+		st = veil_name_check(colon + 1, "tag name", err);
+	if (st)
+		veil_err_hint(err, "a tag key is a name or namespace:name, e.g. source or pii:email");
+	return st;
+}
+
 static veil_status check_tags(const veil_tag *tags, size_t n, veil_err *err)
 {
 	if (n > VEIL_CATALOG_TAGS_MAX)
@@ -146,7 +180,7 @@ static veil_status check_tags(const veil_tag *tags, size_t n, veil_err *err)
 	for (size_t i = 0; !st && i < n; i++) {
 		if (strnlen(tags[i].key, sizeof tags[i].key) == sizeof tags[i].key)
 			return veil_err_set(err, VEIL_E_INVALID, "tag %zu: the key is not terminated", i + 1);
-		st = veil_name_check(tags[i].key, "tag key", err);
+		st = check_tag_key(tags[i].key, err);
 		if (!st)
 			st = vcat_check_text(tags[i].value, VEIL_CATALOG_TAG_VALUE_MAX - 1, true, false,
 			                     "tag value", err);
@@ -562,6 +596,179 @@ veil_status veil_catalog_dataset_mark_deleted(veil_catalog *c, const char *name,
 		return st;
 	st = mark_in_tx(c, name, version, err);
 	return vcat_tx_end(c, own, st, err);
+}
+
+veil_status vcat_version_id(veil_catalog *c, const char *name, uint32_t version, bool live_only, int64_t *vid,
+                            uint32_t *resolved, veil_err *err)
+{
+	*vid = 0;
+	veil_dataset_version v;
+	int64_t id = 0;
+	bool found;
+	veil_status st = find_version(c, name, version, &v, &id, &found, err);
+	if (st)
+		return st;
+	if (!found)
+		return no_version(c, name, version, err);
+	if (live_only && strcmp(v.state, "live") != 0)
+		return veil_err_set(err, VEIL_E_NOTFOUND, "version %u of dataset %s was deleted", v.version,
+		                    name);
+	*vid = id;
+	if (resolved)
+		*resolved = v.version;
+	return VEIL_OK;
+}
+
+/* ---- what a scan writes: tags under a prefix, a higher class ---- */
+
+/* A prefix of tag keys: 1..64 of the characters keys have, at most one
+ * colon. Empty is refused: replacing every tag would drop the owner's. */
+static veil_status check_prefix(const char *prefix, veil_err *err)
+{
+	if (!prefix || !prefix[0]) {
+		veil_err_set(err, VEIL_E_INVALID, "no tag prefix given");
+		veil_err_hint(err, "name the namespace the tags replace, e.g. pii:");
+		return VEIL_E_INVALID;
+	}
+	size_t n = strnlen(prefix, VEIL_CATALOG_TAG_KEY_MAX), colons = 0;
+	bool ok = n < VEIL_CATALOG_TAG_KEY_MAX && prefix[0] != '.' && prefix[0] != '-' && prefix[0] != ':';
+	for (size_t i = 0; ok && i < n; i++) {
+		char ch = prefix[i];
+		colons += ch == ':';
+		ok = colons <= 1 &&
+		     ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-' || ch == ':');
+	}
+	if (ok)
+		return VEIL_OK;
+	veil_err_set(err, VEIL_E_INVALID, "tag prefix '%.64s' cannot begin a tag key", prefix);
+	veil_err_hint(err, "a tag key is a name or namespace:name; give its start, e.g. pii:");
+	return VEIL_E_INVALID;
+}
+
+static veil_status count_tags(veil_catalog *c, int64_t vid, int64_t *n, veil_err *err)
+{
+	sqlite3_stmt *s;
+	veil_status st = vcat_prepare(c, "SELECT count(*) FROM dataset_tags WHERE version_id = ?1", &s, err);
+	if (st)
+		return st;
+	int rc = vcat_bind_int(s, 1, vid) ? sqlite3_step(s) : SQLITE_NOMEM;
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		st = vcat_db_err(c, rc, "cannot count tags", err);
+	sqlite3_finalize(s);
+	return st;
+}
+
+static veil_status set_tags_in_tx(veil_catalog *c, const char *name, uint32_t version, const char *prefix,
+                                  const veil_tag *tags, size_t n, veil_err *err)
+{
+	int64_t vid = 0, kept = 0;
+	veil_status st = vcat_version_id(c, name, version, true, &vid, NULL, err);
+	if (st)
+		return st;
+	sqlite3_stmt *s;
+	/* substr, not LIKE or GLOB: '_' and '.' in a prefix are not patterns. */
+	if ((st = vcat_prepare(c,
+	                       "DELETE FROM dataset_tags WHERE version_id = ?1 "
+	                       "AND substr(key, 1, length(?2)) = ?2",
+	                       &s, err)))
+		return st;
+	if (!vcat_bind_int(s, 1, vid) || !vcat_bind_text(s, 2, prefix))
+		st = vcat_db_err(c, SQLITE_NOMEM, "cannot bind a parameter", err);
+	else
+		st = vcat_exec(c, s, "cannot replace tags", err);
+	sqlite3_finalize(s);
+	if (st || (st = count_tags(c, vid, &kept, err)))
+		return st;
+	if (kept < 0 || (uint64_t)kept + n > VEIL_CATALOG_TAGS_MAX) {
+		veil_err_set(err, VEIL_E_LIMIT,
+		             "%s@%u would have %lld tags (%lld kept, %zu under %s); at most %d are allowed",
+		             name, version, (long long)kept + (long long)n, (long long)kept, n, prefix,
+		             VEIL_CATALOG_TAGS_MAX);
+		return VEIL_E_LIMIT;
+	}
+	return insert_tags(c, vid, tags, n, err);
+}
+
+veil_status veil_catalog_dataset_set_tags(veil_catalog *c, const char *name, uint32_t version,
+                                          const char *prefix, const veil_tag *tags, size_t n, veil_err *err)
+{
+	veil_status st = check_name(name, err);
+	if (st || (st = check_prefix(prefix, err)) || (st = check_tags(tags, n, err)))
+		return st;
+	if (version == 0)
+		return veil_err_set(err, VEIL_E_INVALID, "give the version of %s to tag (name@N)", name);
+	size_t plen = strlen(prefix);
+	for (size_t i = 0; tags && i < n; i++) /* tags: checked above, said again for the analyzer */
+		if (strncmp(tags[i].key, prefix, plen) != 0) {
+			veil_err_set(err, VEIL_E_INVALID,
+			             "tag %s does not start with %s, the prefix it replaces", tags[i].key,
+			             prefix);
+			return VEIL_E_INVALID;
+		}
+	bool own;
+	if ((st = vcat_tx_begin(c, &own, err)))
+		return st;
+	st = set_tags_in_tx(c, name, version, prefix, tags, n, err);
+	return vcat_tx_end(c, own, st, err);
+}
+
+static veil_status raise_in_tx(veil_catalog *c, const char *name, int rank, bool *rose, veil_err *err)
+{
+	sqlite3_stmt *s;
+	char cur[VEIL_CATALOG_CLASS_MAX] = "";
+	veil_status st = vcat_prepare(c, "SELECT classification FROM datasets WHERE name = ?1", &s, err);
+	if (st)
+		return st;
+	int rc = vcat_bind_text(s, 1, name) ? sqlite3_step(s) : SQLITE_NOMEM;
+	if (rc == SQLITE_ROW)
+		st = vcat_col_text(c, s, 0, cur, sizeof cur, false, "classification", err);
+	else if (rc == SQLITE_DONE)
+		st = no_dataset(name, err);
+	else
+		st = vcat_db_err(c, rc, "cannot look up a dataset", err);
+	sqlite3_finalize(s);
+	if (st)
+		return st;
+	int have = class_rank(cur);
+	if (have < 0)
+		return bad_int(c, "classification", err);
+	if (rank <= have)
+		return VEIL_OK;
+	if ((st = vcat_prepare(c, "UPDATE datasets SET classification = ?2 WHERE name = ?1", &s, err)))
+		return st;
+	if (!vcat_bind_text(s, 1, name) || !vcat_bind_text(s, 2, classes[rank]))
+		st = vcat_db_err(c, SQLITE_NOMEM, "cannot bind a parameter", err);
+	else
+		st = vcat_exec(c, s, "cannot raise a classification", err);
+	sqlite3_finalize(s);
+	*rose = !st;
+	return st;
+}
+
+veil_status veil_catalog_dataset_raise_class(veil_catalog *c, const char *name, const char *cls,
+                                             bool *changed, veil_err *err)
+{
+	if (changed)
+		*changed = false;
+	veil_status st = check_name(name, err);
+	if (st)
+		return st;
+	int rank = cls ? class_rank(cls) : -1;
+	if (rank < 0)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "classification must be public, internal, confidential or restricted");
+	bool own, rose = false;
+	if ((st = vcat_tx_begin(c, &own, err)))
+		return st;
+	st = raise_in_tx(c, name, rank, &rose, err);
+	if ((st = vcat_tx_end(c, own, st, err)))
+		return st;
+	if (changed)
+		*changed = rose;
+	return VEIL_OK;
 }
 
 void veil_dataset_version_free(veil_dataset_version *v)

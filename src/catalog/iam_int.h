@@ -1,6 +1,6 @@
 /*
  * What the identity and access files (compartment.c, principal.c, group.c,
- * token.c, policy.c) and dataset.c share: the checks on names and labels
+ * token.c, policy.c), dataset.c and report.c share: the checks on names and labels
  * that go in, "does it exist" look-ups with not-found messages that say
  * what to do, and the row walker every list uses.
  */

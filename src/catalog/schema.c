@@ -167,6 +167,33 @@ static const step steps[] = {
          "  applied_by TEXT NOT NULL CHECK (length(applied_by) BETWEEN 1 AND 64),"
          "  PRIMARY KEY (name, version)"
          ") STRICT;"},
+        /* What the trusted worker reported on a dataset version: where the
+         * signed, encrypted envelope is and a summary to list and decide on.
+         * The summary is checked with SQLite's JSON functions (built in since
+         * 3.38; Debian 12 has 3.40). A CHECK's AND stops at the first false
+         * term, so text that is not JSON fails the CHECK rather than making
+         * json_type raise "malformed JSON"; either way the row is refused. */
+        {6, "reports of the trusted worker",
+         "CREATE TABLE reports ("
+         "  id INTEGER PRIMARY KEY,"
+         "  version_id INTEGER NOT NULL REFERENCES dataset_versions (id),"
+         "  kind TEXT NOT NULL CHECK (kind IN ('validate', 'profile', 'features')),"
+         "  passed INTEGER NOT NULL CHECK (passed IN (-1, 0, 1)),"
+         "  summary TEXT NOT NULL CHECK (length(CAST(summary AS BLOB)) <= 4096"
+         "    AND json_valid(summary) AND json_type(summary) = 'object'),"
+         "  object_id TEXT NOT NULL CHECK (length(object_id) = 64 AND object_id NOT GLOB '*[^0-9a-f]*'),"
+         "  dek_id TEXT NOT NULL CHECK (length(dek_id) BETWEEN 1 AND 47),"
+         "  kek TEXT NOT NULL CHECK (length(kek) BETWEEN 1 AND 64),"
+         "  size INTEGER NOT NULL CHECK (size >= 0),"
+         "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),"
+         "  signer TEXT NOT NULL CHECK (length(signer) = 64 AND signer NOT GLOB '*[^0-9a-f]*'),"
+         "  measurement TEXT NOT NULL CHECK (length(CAST(measurement AS BLOB)) BETWEEN 1 AND 256"
+         "    AND measurement NOT GLOB '*[^ -~]*'),"
+         "  tee TEXT NOT NULL CHECK (length(tee) BETWEEN 1 AND 64),"
+         "  created INTEGER NOT NULL CHECK (created >= 0),"
+         "  created_by TEXT NOT NULL CHECK (length(created_by) BETWEEN 1 AND 64)"
+         ") STRICT;"
+         "CREATE INDEX reports_version ON reports (version_id);"},
 };
 
 #define NSTEPS (sizeof steps / sizeof steps[0])

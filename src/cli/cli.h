@@ -130,6 +130,10 @@ typedef struct cli_ws_config {
 	unsigned keep_versions;             /* lifecycle: 0 = keep all */
 	unsigned expire_days;               /* lifecycle: 0 = never */
 	char region[VEIL_CATALOG_NAME_MAX]; /* where this workspace runs; "" in pre-0.2 workspaces */
+	/* compliance.restricted_training: deidentified: a restricted dataset
+	 * may be trained on only once a feature pipeline has dropped or
+	 * pseudonymised its direct identifiers (compliance.c). */
+	bool restricted_training_deidentified;
 } cli_ws_config;
 
 enum {

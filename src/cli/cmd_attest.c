@@ -680,7 +680,8 @@ int cmd_attest_evidence(cli_global *g, int argc, char **argv)
 		veil_broker_trust trust = {.sim = strcmp(w.tee, "sim") == 0 ? &w.sim : NULL,
 		                           .region = ws.cfg.region[0] ? ws.cfg.region : NULL};
 		if (!(st = veil_broker_verify(&trust, &e, veil_time_now(), &claims, rd, &err)) &&
-		    !(st = veil_proto_binding(nonce, veil_proto_get(&m, VEIL_F_PUBKEY, 0)->value, want,
+		    !(st = veil_proto_binding(nonce, veil_proto_get(&m, VEIL_F_PUBKEY, 0)->value,
+		                              veil_proto_get(&m, VEIL_F_SIGN_PUBKEY, 0)->value, want,
 		                              &err)) &&
 		    !veil_ct_equal(rd, want, sizeof want))
 			st = veil_err_set(&err, VEIL_E_DENIED,

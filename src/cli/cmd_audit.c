@@ -189,7 +189,10 @@ static cli_upload *push(cli_uploads *u)
 static veil_status collect_upload(void *ctx, uint64_t index, const veil_audit_event *ev, veil_err *err)
 {
 	cli_uploads *u = ctx;
-	if (strcmp(ev->action, "data.upload") != 0)
+	/* A version comes from an upload, or from a job of the trusted worker
+	 * that made it (data.derive: a feature build's output and transform),
+	 * whose event records it the same way. */
+	if (strcmp(ev->action, "data.upload") != 0 && strcmp(ev->action, "data.derive") != 0)
 		return VEIL_OK;
 	cli_upload *e = push(u);
 	if (!e)

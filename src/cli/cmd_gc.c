@@ -86,6 +86,27 @@ static veil_status collect_dataset(void *ctx, const veil_dataset_version *v, vei
 	return veil_catalog_dataset_versions(pair[0], v->name, collect, pair[1], err);
 }
 
+/* A report's sealed envelope and its key live as long as the version it
+ * describes: a report of a live version is kept like the version, one of a
+ * deleted version is left out, so the orphan passes below shred its key
+ * and remove its object with the version's. */
+static veil_status collect_report(void *ctx, const veil_report_record *r, veil_err *err)
+{
+	gc_list *l = ctx;
+	bool live = false;
+	for (size_t i = 0; i < l->n && !live; i++)
+		live = l->v[i].name[0] && l->v[i].version == r->version && l->v[i].live &&
+		       strcmp(l->v[i].name, r->dataset) == 0;
+	if (!live)
+		return VEIL_OK;
+	veil_dataset_version v = {.version = 0, .created = r->created};
+	memcpy(v.object_id, r->object_id, sizeof v.object_id);
+	memcpy(v.dek_id, r->dek_id, sizeof v.dek_id);
+	snprintf(v.state, sizeof v.state, "live");
+	/* Listed with no name: the rules and deletions never see it. */
+	return collect(l, &v, err);
+}
+
 /* Which live versions the rules expire: beyond the newest keep_versions, or
  * older than expire_days. Versions arrive per dataset, oldest first. */
 static void apply_rules(gc_list *l, const cli_ws_config *cfg, int64_t now, bool *expire)
@@ -158,6 +179,11 @@ typedef struct dek_ctx {
 static veil_status orphan_dek(void *ctx, const veil_dek_info *d, veil_err *err)
 {
 	dek_ctx *o = ctx;
+	/* A compartment's pseudonymisation key protects no object: it is the
+	 * HMAC key of `veil features build` (cmd_features.c), and shredding
+	 * it would change every later pseudonym. */
+	if (strncmp(d->kek_name, "pseudonym.", 10) == 0)
+		return VEIL_OK;
 	if (referenced(o->l, d->id, NULL))
 		return VEIL_OK;
 	if (cli_uploads_name(o->u, d->id, NULL)) {
@@ -258,7 +284,8 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	uint8_t pub[VEIL_ED25519_PUB_LEN];
 	orphan_ctx oc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
 	dek_ctx dc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
-	if (!st && !(st = cli_log_key(&ws, pub, &err)) && !(st = cli_read_uploads(&ws, pub, &u, &err)))
+	if (!st && !(st = cli_log_key(&ws, pub, &err)) && !(st = cli_read_uploads(&ws, pub, &u, &err)) &&
+	    !(st = veil_catalog_report_list(ws.catalog, NULL, collect_report, &l, &err)))
 		st = index_versions(&l, &err);
 	if (!st)
 		st = veil_store_list(ws.store, orphan, &oc, &err);

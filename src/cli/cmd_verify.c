@@ -24,55 +24,6 @@ static veil_status send_job(cli_worker *w, const veil_dataset_version *v, veil_e
 	return st;
 }
 
-/* Streams the stored object as DATA messages, then END. */
-/* *sending says whether a failure was the worker's side (a send) rather
- * than the store's (a read). */
-static veil_status stream_object(cli_ws *ws, cli_worker *w, const veil_dataset_version *v, bool *sending,
-                                 veil_err *err)
-{
-	veil_store_reader *r = NULL;
-	veil_status st = veil_store_get_open(ws->store, v->object_id, &r, err);
-	if (st)
-		return st;
-	static uint8_t buf[VEIL_PROTO_DATA_MAX];
-	for (;;) {
-		size_t got = 0;
-		if ((st = veil_read_full(veil_store_get_read, r, buf, sizeof buf, &got, err)) || got == 0)
-			break;
-		veil_proto_out o;
-		veil_proto_out_init(&o, VEIL_MSG_DATA);
-		if (!(st = veil_proto_add(&o, VEIL_F_DATA, buf, got, err)))
-			*sending = (st = veil_proto_send(&w->conn, &o, err)) != VEIL_OK;
-		veil_proto_out_free(&o);
-		if (st)
-			break;
-	}
-	veil_store_get_close(r);
-	if (!st) {
-		veil_proto_out o;
-		veil_proto_out_init(&o, VEIL_MSG_END);
-		*sending = (st = veil_proto_send(&w->conn, &o, err)) != VEIL_OK;
-		veil_proto_out_free(&o);
-	}
-	return st;
-}
-
-/* After a failed send the worker has usually said why: read its error. */
-static veil_status worker_reason(cli_worker *w, veil_status st, veil_err *err)
-{
-	if (st != VEIL_E_IO)
-		return st;
-	veil_proto_msg m;
-	veil_err why;
-	w->conn.timeout_ms = 5000;
-	if (veil_proto_expect(&w->conn, VEIL_MSG_RESULT, &m, &why) && why.code != VEIL_E_IO &&
-	    strncmp(why.msg, "the peer: ", 10) == 0) {
-		*err = why;
-		return why.code;
-	}
-	return st;
-}
-
 static veil_status verify(cli_ws *ws, const veil_dataset_version *v, uint64_t *bytes, veil_err *err)
 {
 	char ref[VEIL_CATALOG_REF_MAX];
@@ -90,9 +41,9 @@ static veil_status verify(cli_ws *ws, const veil_dataset_version *v, uint64_t *b
 	if (!st)
 		st = cli_worker_release(ws, &w, ids, 1, err);
 	bool sending = false;
-	if (!st && (st = stream_object(ws, &w, v, &sending, err))) {
+	if (!st && (st = cli_worker_stream_object(ws, &w, v->object_id, &sending, err))) {
 		if (sending)
-			st = worker_reason(&w, st, err);
+			st = cli_worker_reason(&w, st, err);
 		else /* the store failed us: the worker is told, as the protocol says */
 			veil_proto_send_error(&w.conn, err);
 	}

@@ -345,6 +345,86 @@ const cli_command cli_commands[] = {
          "Options:\n"
          "  --json   print the result as JSON\n" TOKEN_HELP COMMON_HELP,
          {{VEIL_VERB_USE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"data validate",
+         cmd_data_validate,
+         "check a dataset against a schema inside the trusted worker",
+         "usage: veil data validate NAME[@VERSION] --schema FILE [--json]\n\n"
+         "The trusted worker decrypts the dataset (CSV, docs/formats/csv.md) inside the\n"
+         "TEE, checks every record against the schema (docs/formats/schema.md), scans\n"
+         "every value for personal data (docs/pii.md) and signs a report: pass or fail,\n"
+         "the violations with their rows (capped, with totals), per-column statistics\n"
+         "and duplicate rows. No value of a sensitive column is in it. The report is\n"
+         "kept sealed in the workspace (veil data report), the version is tagged with\n"
+         "the personal data found (pii:email, ...), and the dataset's classification\n"
+         "rises to what was found.\n\n"
+         "Exit 0 when the dataset passes, 1 when it fails validation (the report is\n"
+         "kept either way).\n\n"
+         "Options:\n"
+         "  -s, --schema FILE   the schema to check against\n"
+         "      --json          print the report's summary as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_USE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"data profile",
+         cmd_data_profile,
+         "infer a dataset's schema and scan it inside the trusted worker",
+         "usage: veil data profile NAME[@VERSION] [-o FILE] [--json]\n\n"
+         "Like veil data validate without a schema: the trusted worker infers each\n"
+         "column's type, nullability and bounds, scans for personal data, and signs a\n"
+         "report with the inferred schema, which -o writes as schema YAML to edit and\n"
+         "pass to veil data validate. Bounds of sensitive columns are left out.\n\n"
+         "Options:\n"
+         "  -o, --output FILE   write the inferred schema here (- for standard output)\n"
+         "      --json          print the report's summary as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_USE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"data report",
+         cmd_data_report,
+         "show the latest worker report of a dataset version",
+         "usage: veil data report NAME[@VERSION] [--kind K] [--verify] [--full] [--json]\n\n"
+         "Opens the newest report the trusted worker signed for the version\n"
+         "(validate, profile or features) and prints its summary.\n\n"
+         "Options:\n"
+         "  -k, --kind K   validate, profile or features (default: the newest of any)\n"
+         "      --verify   check the report's signature, the attestation evidence that\n"
+         "                 binds the signing key, and the worker's measurement, as a\n"
+         "                 third party would (docs/formats/report-envelope.md)\n"
+         "      --full     print the whole report\n"
+         "      --json     print the report (with --full: the whole envelope) as JSON\n" TOKEN_HELP
+                 COMMON_HELP,
+         {{VEIL_VERB_READ, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"data compliance",
+         cmd_data_compliance,
+         "say whether the workspace's compliance rules allow training on a dataset",
+         "usage: veil data compliance NAME[@VERSION] [--json]\n\n"
+         "Applies the compliance rules of veil.yaml (docs/operations.md) to the version\n"
+         "as the training job will: with compliance.restricted_training: deidentified, a\n"
+         "restricted dataset may be trained on only if it is the output of a feature\n"
+         "pipeline whose signed build report says no direct identifier is left.\n\n"
+         "Exit 0 when training is allowed, 1 when it is refused (the reason is printed).\n\n"
+         "Options:\n"
+         "  --json   print dataset, version, use, allowed and reason as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "datasets"}}},
+        {"features build",
+         cmd_features_build,
+         "fit a feature pipeline on a dataset inside the trusted worker",
+         "usage: veil features build PIPELINE --input NAME[@VERSION] --output NAME\n"
+         "                           [--schema FILE] [--json]\n\n"
+         "The trusted worker fits the pipeline (docs/formats/pipeline.md) on the input\n"
+         "inside the TEE: imputation, scaling, encodings, keyed pseudonymisation (with\n"
+         "the compartment's pseudonymisation key from the KMS), generalisation and a\n"
+         "k-anonymity check. It writes the transformed data as a new version of NAME and\n"
+         "the fitted pipeline as a version of NAME.transform, both encrypted under keys\n"
+         "that only reach the worker; this process never sees their plaintext. Its\n"
+         "signed report (veil data report NAME --full) gives each feature's mutual\n"
+         "information with the label; lineage links input, pipeline, transform and\n"
+         "output with the worker's measurement.\n\n"
+         "Options:\n"
+         "  -i, --input NAME[@VERSION]   the dataset to fit on (CSV)\n"
+         "  -o, --output NAME            the dataset that gets the output as a new version\n"
+         "  -s, --schema FILE            the input's column types (default: inferred from\n"
+         "                               every value; a code such as a ZIP is text only if\n"
+         "                               some value has a leading zero)\n"
+         "      --json                   print the new versions and the summary as JSON\n" TOKEN_HELP
+                 COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
         {"attest measure", cmd_attest_measure, "print the measurement of the trusted worker",
          "usage: veil attest measure [--worker PATH] [--json]\n\n"
          "Prints the SHA-384 of the worker executable (default: the one veil starts):\n"

@@ -177,4 +177,52 @@ void cli_worker_stop(cli_worker *w)
 		w->pid = 0;
 	}
 	veil_sim_chain_free(&w->sim);
+	veil_buf_free(&w->evidence);
+	veil_buf_free(&w->certs);
+	w->attested = false;
+}
+
+veil_status cli_worker_stream_object(cli_ws *ws, cli_worker *w, const char *object_id, bool *sending,
+                                     veil_err *err)
+{
+	veil_store_reader *r = NULL;
+	veil_status st = veil_store_get_open(ws->store, object_id, &r, err);
+	if (st)
+		return st;
+	static uint8_t buf[VEIL_PROTO_DATA_MAX];
+	for (;;) {
+		size_t got = 0;
+		if ((st = veil_read_full(veil_store_get_read, r, buf, sizeof buf, &got, err)) || got == 0)
+			break;
+		veil_proto_out o;
+		veil_proto_out_init(&o, VEIL_MSG_DATA);
+		if (!(st = veil_proto_add(&o, VEIL_F_DATA, buf, got, err)))
+			*sending = (st = veil_proto_send(&w->conn, &o, err)) != VEIL_OK;
+		veil_proto_out_free(&o);
+		if (st)
+			break;
+	}
+	veil_store_get_close(r);
+	if (!st) {
+		veil_proto_out o;
+		veil_proto_out_init(&o, VEIL_MSG_END);
+		*sending = (st = veil_proto_send(&w->conn, &o, err)) != VEIL_OK;
+		veil_proto_out_free(&o);
+	}
+	return st;
+}
+
+veil_status cli_worker_reason(cli_worker *w, veil_status st, veil_err *err)
+{
+	if (st != VEIL_E_IO)
+		return st;
+	veil_proto_msg m;
+	veil_err why;
+	w->conn.timeout_ms = 5000;
+	if (veil_proto_expect(&w->conn, VEIL_MSG_RESULT, &m, &why) && why.code != VEIL_E_IO &&
+	    strncmp(why.msg, "the peer: ", 10) == 0) {
+		*err = why;
+		return why.code;
+	}
+	return st;
 }

@@ -12,9 +12,17 @@ typedef struct cli_worker {
 	pid_t pid;
 	veil_proto_conn conn;
 	char tee[16];                 /* the evidence this session expects: "sim", "sev-snp" */
-	char measurement[2 * 64 + 1]; /* what the worker says it measured itself as (hex) */
+	char measurement[2 * 64 + 1]; /* hex: what the worker says it measured itself as, until a key
+	                               * release attests it; from then on the evidence's */
 	veil_sim_chain sim;           /* tee sim: the workspace's simulated chain */
 	char path[4096];              /* the executable started */
+	/* Set by the first successful key release of the session: the key the
+	 * worker signs its reports with, and the evidence that binds it. */
+	bool attested;
+	uint8_t sign_pub[32];
+	uint8_t nonce[VEIL_PROTO_NONCE_LEN];
+	uint8_t kem_pub[32];
+	veil_buf evidence, certs;
 } cli_worker;
 
 /* The worker executable: $VEIL_WORKER, else veil-worker beside this veil,
@@ -35,6 +43,16 @@ veil_status cli_worker_start(cli_ws *ws, cli_worker *w, veil_err *err) VEIL_MUST
  * is also sent to the worker, and is VEIL_E_DENIED here. */
 veil_status cli_worker_release(cli_ws *ws, cli_worker *w, const char *const *ids, size_t n,
                                veil_err *err) VEIL_MUST_CHECK;
+
+/* Streams the stored object as DATA messages, then END. *sending says
+ * whether a failure was the worker's side (a send) rather than the
+ * store's (a read): after a store failure, tell the worker
+ * (veil_proto_send_error); after a send failure, ask it why. */
+veil_status cli_worker_stream_object(cli_ws *ws, cli_worker *w, const char *object_id, bool *sending,
+                                     veil_err *err) VEIL_MUST_CHECK;
+/* After a failed send (VEIL_E_IO) the worker has usually said why in an
+ * ERROR message: returns that status with its message in err, or st. */
+veil_status cli_worker_reason(cli_worker *w, veil_status st, veil_err *err) VEIL_MUST_CHECK;
 
 /* Says bye, waits for the worker to exit (killing it if it does not), and
  * frees everything. Safe on a worker that never started. */

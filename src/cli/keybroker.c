@@ -174,6 +174,33 @@ static veil_status audit_decision(cli_ws *ws, const cli_worker *w, decision *d, 
 	return cli_audit(ws, "key.release", resource, st ? "denied" : "ok", detail, err);
 }
 
+/* Keeps what proves the session's signing key: the evidence (and its
+ * certificates), the nonce it answered and the keys it binds. A report the
+ * worker signs is stored with these, so that anyone can check it later
+ * without trusting this host (docs/formats/report-envelope.md). */
+static veil_status remember_attestation(cli_worker *w, const veil_proto_msg *ans,
+                                        const uint8_t nonce[static VEIL_PROTO_NONCE_LEN], const uint8_t *pub,
+                                        const uint8_t *sign_pub, const veil_attest_claims *claims,
+                                        veil_err *err)
+{
+	const veil_proto_field *ev = veil_proto_get(ans, VEIL_F_EVIDENCE, 0);
+	const veil_proto_field *certs = veil_proto_get(ans, VEIL_F_CERTS, 0);
+	w->evidence.len = 0;
+	w->certs.len = 0;
+	veil_status st = veil_buf_append(&w->evidence, ev->value, ev->len, err);
+	if (!st && certs)
+		st = veil_buf_append(&w->certs, certs->value, certs->len, err);
+	if (st)
+		return st;
+	memcpy(w->nonce, nonce, sizeof w->nonce);
+	memcpy(w->kem_pub, pub, sizeof w->kem_pub);
+	memcpy(w->sign_pub, sign_pub, sizeof w->sign_pub);
+	/* From here on the measurement is the evidence's, not the worker's word. */
+	veil_hex_encode(claims->measurement, claims->measurement_len, w->measurement);
+	w->attested = true;
+	return VEIL_OK;
+}
+
 veil_status cli_worker_release(cli_ws *ws, cli_worker *w, const char *const *ids, size_t n, veil_err *err)
 {
 	decision d = {.keys = json_array(), .policies = json_array(), .failed = json_array()};
@@ -198,7 +225,16 @@ veil_status cli_worker_release(cli_ws *ws, cli_worker *w, const char *const *ids
 		veil_broker_trust trust = {.sim = strcmp(w->tee, "sim") == 0 ? &w->sim : NULL,
 		                           .region = ws->cfg.region[0] ? ws->cfg.region : NULL};
 		pub = veil_proto_get(&ans, VEIL_F_PUBKEY, 0)->value;
-		st = veil_broker_check(&ch, &trust, &ev, pub, veil_time_now(), &d.claims, err);
+		const uint8_t *sign_pub = veil_proto_get(&ans, VEIL_F_SIGN_PUBKEY, 0)->value;
+		st = veil_broker_check(&ch, &trust, &ev, pub, sign_pub, veil_time_now(), &d.claims, err);
+		/* One signing key per session: reports are the attested worker's
+		 * only if every exchange of the session names the same key. */
+		if (!st && w->attested && memcmp(w->sign_pub, sign_pub, sizeof w->sign_pub) != 0)
+			st = veil_err_set(
+			        err, VEIL_E_DENIED,
+			        "the worker offered another report-signing key than earlier in the session");
+		if (!st)
+			st = remember_attestation(w, &ans, ch.nonce, pub, sign_pub, &d.claims, err);
 		d.have_claims = st == VEIL_OK;
 		for (size_t i = 0; i < n && !st; i++)
 			st = judge(ws, ids[i], &d, err);

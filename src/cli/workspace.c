@@ -112,12 +112,19 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 	memcpy(cfg->workspace_id, v, 33);
 	/* A misspelt key would silently fall back to a default (a typo in
 	 * key_rotation would switch the rotation check off): refuse it. */
-	static const char *const known[] = {"workspace_id",          "format",
-	                                    "key_rotation",          "root.provider",
-	                                    "root.pkcs11_module",    "root.pkcs11_token",
-	                                    "root.pkcs11_key_label", "storage.chunk_size",
-	                                    "storage.threads",       "lifecycle.keep_versions",
-	                                    "lifecycle.expire_days", "region"};
+	static const char *const known[] = {"workspace_id",
+	                                    "format",
+	                                    "key_rotation",
+	                                    "root.provider",
+	                                    "root.pkcs11_module",
+	                                    "root.pkcs11_token",
+	                                    "root.pkcs11_key_label",
+	                                    "storage.chunk_size",
+	                                    "storage.threads",
+	                                    "lifecycle.keep_versions",
+	                                    "lifecycle.expire_days",
+	                                    "region",
+	                                    "compliance.restricted_training"};
 	for (size_t i = 0; i < m.n; i++) {
 		size_t k = 0;
 		while (k < sizeof known / sizeof known[0] && strcmp(known[k], m.items[i].key) != 0)
@@ -190,6 +197,15 @@ veil_status cli_ws_load_config(const char *dir, cli_ws_config *cfg, veil_err *er
 	    ((st = copy_str(cfg->region, sizeof cfg->region, v, "region", err)) ||
 	     (st = veil_name_check(cfg->region, "veil.yaml: region", err))))
 		goto out;
+	if ((v = veil_yaml_get(&m, "compliance.restricted_training"))) {
+		if (strcmp(v, "deidentified") != 0 && strcmp(v, "allow") != 0) {
+			st = veil_err_set(err, VEIL_E_INVALID,
+			                  "veil.yaml: compliance.restricted_training must be 'allow' or "
+			                  "'deidentified'");
+			goto out;
+		}
+		cfg->restricted_training_deidentified = strcmp(v, "deidentified") == 0;
+	}
 out:
 	veil_yaml_free(&m);
 	return st;

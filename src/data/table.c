@@ -12,8 +12,10 @@
  * length of a bad value, never the value: data files hold personal data.
  */
 #include "veil/data_csv.h"
+#include "data_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -120,7 +122,7 @@ veil_status veil_col_type_parse(const char *name, veil_col_type *out, veil_err *
 
 /* ---- conversions: strict spellings, no locale, no leading or trailing space ---- */
 
-static bool conv_int(const char *p, size_t n, int64_t *out)
+bool data_conv_int(const char *p, size_t n, int64_t *out)
 {
 	size_t i = 0;
 	bool neg = false;
@@ -151,7 +153,7 @@ static size_t digits(const char *p, size_t n, size_t i)
 
 /* [+-] (D+ [. D*] | . D+) [(e|E) [+-] D+], finite. strtod alone would take
  * spaces, hex, "inf" and "nan". */
-static bool conv_double(const char *p, size_t n, double *out)
+bool data_conv_double(const char *p, size_t n, double *out)
 {
 	bool expo = false;
 	size_t i = 0;
@@ -194,7 +196,7 @@ static bool conv_double(const char *p, size_t n, double *out)
 	return true;
 }
 
-static bool conv_bool(const char *p, size_t n, int64_t *out)
+bool data_conv_bool(const char *p, size_t n, int64_t *out)
 {
 	static const struct {
 		const char *word;
@@ -239,7 +241,7 @@ static int num(const char *p, size_t n)
 /* YYYY-MM-DD of a date that exists. Written out rather than through
  * veil_time_parse: strptime, timegm and a formatting round trip cost
  * microseconds a field, and type inference tries every field. */
-static bool conv_date(const char *p, size_t n, int64_t *out)
+bool data_conv_date(const char *p, size_t n, int64_t *out)
 {
 	static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (n != 10 || p[4] != '-' || p[7] != '-')
@@ -255,12 +257,12 @@ static bool conv_date(const char *p, size_t n, int64_t *out)
 }
 
 /* YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD HH:MM:SS, UTC; no leap seconds. */
-static bool conv_timestamp(const char *p, size_t n, int64_t *out)
+bool data_conv_timestamp(const char *p, size_t n, int64_t *out)
 {
 	int64_t days;
 	if (!((n == 20 && p[10] == 'T' && p[19] == 'Z') || (n == 19 && p[10] == ' ')))
 		return false;
-	if (p[13] != ':' || p[16] != ':' || !conv_date(p, 10, &days))
+	if (p[13] != ':' || p[16] != ':' || !data_conv_date(p, 10, &days))
 		return false;
 	int h = num(p + 11, 2), mi = num(p + 14, 2), sec = num(p + 17, 2);
 	if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
@@ -280,15 +282,19 @@ unsigned veil_col_type_fits(const veil_csv_field *f)
 		return VEIL_COL_ANY;
 	unsigned m = 1u << VEIL_COL_STRING | 1u << VEIL_COL_CATEGORY;
 	int64_t i;
-	if (conv_int(f->p, f->len, &i))
+	/* A leading zero ("02134", "-007") marks a code (a ZIP, an account
+	 * number), not a quantity: as a number it would lose the zero. */
+	size_t d = f->len && (f->p[0] == '-' || f->p[0] == '+') ? 1 : 0;
+	bool code = f->len > d + 1 && f->p[d] == '0' && f->p[d + 1] >= '0' && f->p[d + 1] <= '9';
+	if (!code && data_conv_int(f->p, f->len, &i))
 		m |= 1u << VEIL_COL_INT64;
-	if (conv_double(f->p, f->len, NULL))
+	if (!code && data_conv_double(f->p, f->len, NULL))
 		m |= 1u << VEIL_COL_DOUBLE;
-	if (conv_bool(f->p, f->len, &i))
+	if (data_conv_bool(f->p, f->len, &i))
 		m |= 1u << VEIL_COL_BOOL;
-	if (conv_date(f->p, f->len, &i))
+	if (data_conv_date(f->p, f->len, &i))
 		m |= 1u << VEIL_COL_DATE;
-	if (conv_timestamp(f->p, f->len, &i))
+	if (data_conv_timestamp(f->p, f->len, &i))
 		m |= 1u << VEIL_COL_TIMESTAMP;
 	return m;
 }
@@ -553,19 +559,19 @@ static veil_status convert(veil_table *t, const veil_csv_row *row, size_t c, siz
 	bool ok = true;
 	switch (k->type) {
 	case VEIL_COL_INT64:
-		ok = conv_int(f->p, f->len, &v->u.i);
+		ok = data_conv_int(f->p, f->len, &v->u.i);
 		break;
 	case VEIL_COL_DOUBLE:
-		ok = conv_double(f->p, f->len, &v->u.d);
+		ok = data_conv_double(f->p, f->len, &v->u.d);
 		break;
 	case VEIL_COL_BOOL:
-		ok = conv_bool(f->p, f->len, &v->u.i);
+		ok = data_conv_bool(f->p, f->len, &v->u.i);
 		break;
 	case VEIL_COL_DATE:
-		ok = conv_date(f->p, f->len, &v->u.i);
+		ok = data_conv_date(f->p, f->len, &v->u.i);
 		break;
 	case VEIL_COL_TIMESTAMP:
-		ok = conv_timestamp(f->p, f->len, &v->u.i);
+		ok = data_conv_timestamp(f->p, f->len, &v->u.i);
 		break;
 	case VEIL_COL_STRING:
 		*bytes += f->len + 1;
@@ -654,6 +660,119 @@ veil_status veil_table_append(veil_table *t, const veil_csv_row *row, veil_err *
 			                    t->nrows + 1);
 	for (size_t c = 0; c < t->ncols; c++)
 		commit(t, row, c);
+	t->nrows++;
+	return VEIL_OK;
+}
+
+/* Fills t->scratch[c] from a typed value (the CSV path's convert, for
+ * values that are already typed); *bytes grows by the arena space it needs. */
+static veil_status convert_value(veil_table *t, const veil_table_value *in, size_t c, size_t *bytes,
+                                 veil_err *err)
+{
+	col *k = &t->cols[c];
+	val *v = &t->scratch[c];
+	memset(v, 0, sizeof *v);
+	if (in->null) {
+		v->null = true;
+		return VEIL_OK;
+	}
+	const char *why = NULL;
+	size_t bad = 0;
+	/* Dates and times in the years 0000 to 9999: what the CSV reader reads
+	 * and its writer writes. */
+	static const int64_t day_min = -719528, day_max = 2932896; /* 0000-01-01, 9999-12-31 */
+	switch (k->type) {
+	case VEIL_COL_DATE:
+	case VEIL_COL_TIMESTAMP: {
+		bool date = k->type == VEIL_COL_DATE;
+		int64_t lo = date ? day_min : day_min * 86400, hi = date ? day_max : day_max * 86400 + 86399;
+		if (in->i < lo || in->i > hi)
+			why = "is not in the years 0000 to 9999";
+		v->u.i = in->i;
+		break;
+	}
+	case VEIL_COL_INT64:
+		v->u.i = in->i;
+		break;
+	case VEIL_COL_DOUBLE:
+		if (!isfinite(in->f))
+			why = "is not a finite number";
+		v->u.d = in->f;
+		break;
+	case VEIL_COL_BOOL:
+		if (in->i != 0 && in->i != 1)
+			why = "is not a boolean (0 or 1)";
+		v->u.i = in->i;
+		break;
+	case VEIL_COL_STRING:
+	case VEIL_COL_CATEGORY:
+		if ((!in->p && in->len) || (in->len && memchr(in->p, '\0', in->len)) ||
+		    !veil_utf8_valid((const uint8_t *)(in->p ? in->p : ""), in->len, &bad)) {
+			why = "is not UTF-8 text without NUL";
+			break;
+		}
+		if (k->type == VEIL_COL_STRING) {
+			*bytes += in->len + 1;
+			break;
+		}
+		v->hash = hash_bytes(in->p, in->len);
+		long code = dict_find(k, in->p, in->len, v->hash);
+		if (code >= 0) {
+			v->u.code = (uint32_t)code;
+			break;
+		}
+		if (k->ndict >= VEIL_TABLE_CATEGORY_MAX) {
+			veil_err_set(err, VEIL_E_LIMIT, "row %zu, column %zu (%.*s): one category too many",
+			             t->nrows + 1, c + 1, name_shown(k), k->name);
+			veil_err_hint(err, "a category column has at most %u distinct values; use string",
+			              VEIL_TABLE_CATEGORY_MAX);
+			return VEIL_E_LIMIT;
+		}
+		v->fresh = true;
+		*bytes += in->len + 1;
+		break;
+	}
+	if (why)
+		return veil_err_set(err, VEIL_E_INVALID, "row %zu, column %zu (%.*s): a value that %s",
+		                    t->nrows + 1, c + 1, name_shown(k), k->name, why);
+	return VEIL_OK;
+}
+
+veil_status veil_table_append_values(veil_table *t, const veil_table_value *vals, size_t n, veil_err *err)
+{
+	if (n != t->ncols || (!vals && n))
+		return veil_err_set(err, VEIL_E_INVALID, "%zu values where the table has %zu columns", n,
+		                    t->ncols);
+	if (t->nrows >= VEIL_TABLE_ROWS_MAX)
+		return veil_err_set(err, VEIL_E_LIMIT, "a table holds at most %zu rows", VEIL_TABLE_ROWS_MAX);
+	size_t bytes = 0;
+	for (size_t c = 0; c < t->ncols; c++) {
+		veil_status st = convert_value(t, &vals[c], c, &bytes, err);
+		if (st != VEIL_OK)
+			return st;
+	}
+	/* commit takes text from a CSV row's fields: lend it the values' text. */
+	veil_csv_field small[64];
+	veil_csv_field *fields = t->ncols <= 64 ? small : calloc(t->ncols, sizeof *fields);
+	if (!fields || !rows_reserve(t) || (bytes && !arena_reserve(t, bytes))) {
+		if (fields != small)
+			free(fields);
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory for table row %zu", t->nrows + 1);
+	}
+	for (size_t c = 0; c < t->ncols; c++)
+		if (t->scratch[c].fresh && !dict_reserve(&t->cols[c])) {
+			if (fields != small)
+				free(fields);
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory for table row %zu",
+			                    t->nrows + 1);
+		}
+	for (size_t c = 0; c < t->ncols; c++)
+		fields[c] = (veil_csv_field){vals[c].p ? vals[c].p : "", vals[c].len, false};
+	veil_csv_row row = {.fields = fields, .n = t->ncols};
+	for (size_t c = 0; c < t->ncols; c++)
+		commit(t, &row, c);
+	if (fields != small)
+		free(fields);
 	t->nrows++;
 	return VEIL_OK;
 }

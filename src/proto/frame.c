@@ -38,10 +38,17 @@ static const struct field_rule {
         [VEIL_F_MESSAGE] = {"message", TEXT, 1, 1024},
         [VEIL_F_CERTS] = {"certs", BYTES, 1, 64u << 10},
         [VEIL_F_SIM_TCB] = {"sim-tcb", U64, 8, 8},
+        [VEIL_F_SIGN_PUBKEY] = {"sign-pubkey", BYTES, 32, 32},
+        [VEIL_F_REPORT] = {"report", BYTES, 1, VEIL_PROTO_DATA_MAX},
+        [VEIL_F_SIGNATURE] = {"signature", BYTES, VEIL_PROTO_SIG_LEN, VEIL_PROTO_SIG_LEN},
+        [VEIL_F_SCHEMA] = {"schema", BYTES, 1, VEIL_PROTO_DATA_MAX},
+        [VEIL_F_CLASS] = {"class", TEXT, 1, 16},
+        [VEIL_F_PIPELINE] = {"pipeline", BYTES, 1, VEIL_PROTO_DATA_MAX},
 };
 
-#define BIT(t)   (1u << (t))
-#define KEYS_MAX 8 /* data keys in one request */
+#define BIT(t)       (1u << (t))
+#define KEYS_MAX     8 /* data keys in one request */
+#define JOB_KEYS_MAX 4 /* data keys one job names: features names input, output, transform, pseudonyms */
 
 /* Per message type: the fields it must have, those it may have, and the
  * most times a field may appear (1 unless the type lists keys). */
@@ -56,15 +63,23 @@ static const struct msg_rule {
                                BIT(VEIL_F_WORKER_VERSION) | BIT(VEIL_F_TEE) | BIT(VEIL_F_MEASUREMENT), 0, 1},
         /* Each job checks the fields it needs (docs/formats/worker-protocol.md). */
         [VEIL_MSG_JOB] = {"job", BIT(VEIL_F_JOB),
-                          BIT(VEIL_F_DEK_ID) | BIT(VEIL_F_SIZE) | BIT(VEIL_F_SHA256) | BIT(VEIL_F_NONCE), 1},
+                          BIT(VEIL_F_DEK_ID) | BIT(VEIL_F_SIZE) | BIT(VEIL_F_SHA256) | BIT(VEIL_F_NONCE) |
+                                  BIT(VEIL_F_SCHEMA) | BIT(VEIL_F_CLASS) | BIT(VEIL_F_PIPELINE),
+                          JOB_KEYS_MAX},
         [VEIL_MSG_KEY_REQUEST] = {"key-request", BIT(VEIL_F_DEK_ID), 0, KEYS_MAX},
         [VEIL_MSG_CHALLENGE] = {"challenge", BIT(VEIL_F_NONCE), 0, 1},
-        [VEIL_MSG_EVIDENCE] = {"evidence", BIT(VEIL_F_TEE) | BIT(VEIL_F_EVIDENCE) | BIT(VEIL_F_PUBKEY),
+        [VEIL_MSG_EVIDENCE] = {"evidence",
+                               BIT(VEIL_F_TEE) | BIT(VEIL_F_EVIDENCE) | BIT(VEIL_F_PUBKEY) |
+                                       BIT(VEIL_F_SIGN_PUBKEY),
                                BIT(VEIL_F_CERTS), 1},
         [VEIL_MSG_KEYS] = {"keys", BIT(VEIL_F_DEK_ID) | BIT(VEIL_F_WRAPPED), 0, KEYS_MAX},
         [VEIL_MSG_DATA] = {"data", BIT(VEIL_F_DATA), 0, 1},
         [VEIL_MSG_END] = {"end", 0, 0, 1},
-        [VEIL_MSG_RESULT] = {"result", BIT(VEIL_F_SIZE) | BIT(VEIL_F_SHA256), 0, 1},
+        /* verify answers SIZE and SHA256, validate and profile REPORT and SIGNATURE. */
+        [VEIL_MSG_RESULT] = {"result", 0,
+                             BIT(VEIL_F_SIZE) | BIT(VEIL_F_SHA256) | BIT(VEIL_F_REPORT) |
+                                     BIT(VEIL_F_SIGNATURE),
+                             1},
         [VEIL_MSG_ERROR] = {"error", BIT(VEIL_F_STATUS) | BIT(VEIL_F_MESSAGE), 0, 1},
         [VEIL_MSG_BYE] = {"bye", 0, 0, 1},
 };

@@ -109,10 +109,16 @@ veil_status veil_proto_recv(veil_proto_conn *c, veil_proto_msg *msg, veil_err *e
 
 veil_status veil_proto_expect(veil_proto_conn *c, uint8_t want, veil_proto_msg *msg, veil_err *err)
 {
+	return veil_proto_expect_either(c, want, want, msg, err);
+}
+
+veil_status veil_proto_expect_either(veil_proto_conn *c, uint8_t want, uint8_t or_want, veil_proto_msg *msg,
+                                     veil_err *err)
+{
 	veil_status st = veil_proto_recv(c, msg, err);
 	if (st)
 		return st;
-	if (msg->type == want)
+	if (msg->type == want || msg->type == or_want)
 		return VEIL_OK;
 	if (msg->type == VEIL_MSG_ERROR) {
 		char text[1025];

@@ -12,12 +12,48 @@
 #define INFO_LABEL "veil key release v1"
 
 veil_status veil_proto_binding(const uint8_t nonce[static VEIL_PROTO_NONCE_LEN], const uint8_t pub[static 32],
-                               uint8_t out[static VEIL_PROTO_BINDING_LEN], veil_err *err)
+                               const uint8_t sign_pub[static 32], uint8_t out[static VEIL_PROTO_BINDING_LEN],
+                               veil_err *err)
 {
-	uint8_t in[VEIL_PROTO_NONCE_LEN + 32];
+	uint8_t in[VEIL_PROTO_NONCE_LEN + 32 + 32];
 	memcpy(in, nonce, VEIL_PROTO_NONCE_LEN);
 	memcpy(in + VEIL_PROTO_NONCE_LEN, pub, 32);
+	memcpy(in + VEIL_PROTO_NONCE_LEN + 32, sign_pub, 32);
 	return veil_hash(VEIL_HASH_SHA512, in, sizeof in, out, err);
+}
+
+#define REPORT_CONTEXT "veil worker report v1" /* and its NUL: the prefix of what is signed */
+
+/* The signed message: context, NUL, report. */
+static veil_status report_tbs(const uint8_t *report, size_t len, veil_buf *out, veil_err *err)
+{
+	veil_status st = veil_buf_append(out, REPORT_CONTEXT, sizeof REPORT_CONTEXT, err);
+	return st ? st : veil_buf_append(out, report, len, err);
+}
+
+veil_status veil_proto_report_sign(const uint8_t seed[static 32], const uint8_t *report, size_t len,
+                                   uint8_t sig[static VEIL_PROTO_SIG_LEN], veil_err *err)
+{
+	veil_buf tbs = {0};
+	veil_status st = report_tbs(report, len, &tbs, err);
+	if (!st)
+		st = veil_ed25519_sign(seed, tbs.data, tbs.len, sig, err);
+	veil_buf_free(&tbs);
+	return st;
+}
+
+veil_status veil_proto_report_verify(const uint8_t pub[static 32], const uint8_t *report, size_t len,
+                                     const uint8_t *sig, size_t sig_len, veil_err *err)
+{
+	if (sig_len != VEIL_PROTO_SIG_LEN)
+		return veil_err_set(err, VEIL_E_AUTH, "a report signature of %zu bytes (Ed25519's are 64)",
+		                    sig_len);
+	veil_buf tbs = {0};
+	veil_status st = report_tbs(report, len, &tbs, err);
+	if (!st)
+		st = veil_ed25519_verify(pub, tbs.data, tbs.len, sig, err);
+	veil_buf_free(&tbs);
+	return st;
 }
 
 static size_t info_of(const uint8_t nonce[static VEIL_PROTO_NONCE_LEN], uint8_t *info)

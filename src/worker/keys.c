@@ -3,8 +3,9 @@
  * release"), after Confidential Containers' key broker: request, challenge,
  * evidence, response. A fresh X25519 key pair is made for each exchange and
  * its private half never leaves secure memory; the evidence's report data
- * binds SHA-512(nonce || public key), so the broker wraps the keys to the
- * key this evidence names and to no other.
+ * binds SHA-512(nonce || public key || report-signing key), so the broker
+ * wraps the keys to the key this evidence names and to no other, and the
+ * reports signed in this session are the attested worker's.
  */
 #include <string.h>
 
@@ -30,12 +31,14 @@ veil_status worker_send_evidence(worker *w, const uint8_t nonce[static VEIL_PROT
 	veil_buf evidence = {0}, certs = {0};
 	veil_proto_out o;
 	veil_proto_out_init(&o, VEIL_MSG_EVIDENCE);
-	veil_status st = veil_proto_binding(nonce, pub, binding, err);
+	veil_status st = veil_proto_binding(nonce, pub, w->sign_pub, binding, err);
 	if (!st)
 		st = worker_evidence(w, binding, &evidence, &certs, err);
 	if (!st && (st = veil_proto_add_text(&o, VEIL_F_TEE, w->tee, err)) == VEIL_OK &&
 	    (st = veil_proto_add(&o, VEIL_F_EVIDENCE, evidence.data, evidence.len, err)) == VEIL_OK &&
-	    (st = veil_proto_add(&o, VEIL_F_PUBKEY, pub, 32, err)) == VEIL_OK && certs.len)
+	    (st = veil_proto_add(&o, VEIL_F_PUBKEY, pub, 32, err)) == VEIL_OK &&
+	    (st = veil_proto_add(&o, VEIL_F_SIGN_PUBKEY, w->sign_pub, sizeof w->sign_pub, err)) == VEIL_OK &&
+	    certs.len)
 		st = veil_proto_add(&o, VEIL_F_CERTS, certs.data, certs.len, err);
 	if (!st)
 		st = veil_proto_send(&w->conn, &o, err);

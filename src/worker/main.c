@@ -53,6 +53,8 @@ static int serve(int fd)
 	veil_err_clear(&err);
 	veil_status st = worker_session(&w, &err);
 	veil_sim_chain_free(&w.sim);
+	if (w.sign_seed)
+		veil_secure_free(w.sign_seed, VEIL_ED25519_SEED_LEN);
 	close(fd);
 	/* A session error went to the host in an ERROR message, and the host
 	 * reports it: printing it here too would show it twice. */

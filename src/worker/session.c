@@ -51,6 +51,10 @@ static veil_status hello(worker *w, veil_err *err)
 	veil_proto_msg_free(&m);
 	if (!st)
 		st = worker_measure_self(w->measurement, err);
+	if (!st && !(w->sign_seed = veil_secure_alloc(VEIL_ED25519_SEED_LEN)))
+		st = veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+	if (!st)
+		st = veil_ed25519_keygen(w->sign_seed, w->sign_pub, err);
 	if (st)
 		return st;
 	veil_proto_out o;
@@ -73,6 +77,12 @@ static veil_status run_job(worker *w, const veil_proto_msg *job, veil_err *err)
 		return worker_job_verify(w, job, err);
 	if (strcmp(kind, "evidence") == 0)
 		return worker_job_evidence(w, job, err);
+	if (strcmp(kind, "validate") == 0)
+		return worker_job_validate(w, job, err);
+	if (strcmp(kind, "profile") == 0)
+		return worker_job_profile(w, job, err);
+	if (strcmp(kind, "features") == 0)
+		return worker_job_features(w, job, err);
 	return veil_err_set(err, VEIL_E_UNSUPPORTED, "this worker has no job '%s'", kind);
 }
 
@@ -95,5 +105,23 @@ veil_status worker_session(worker *w, veil_err *err)
 		veil_proto_msg_free(&m);
 	}
 	veil_proto_send_error(&w->conn, err);
+	return st;
+}
+
+veil_status worker_send_report(worker *w, const veil_buf *report, veil_err *err)
+{
+	uint8_t sig[VEIL_PROTO_SIG_LEN];
+	if (report->len == 0 || report->len > VEIL_PROTO_DATA_MAX)
+		return veil_err_set(err, VEIL_E_LIMIT, "a report of %zu bytes (1 to %u can be sent)",
+		                    report->len, VEIL_PROTO_DATA_MAX);
+	veil_status st = veil_proto_report_sign(w->sign_seed, report->data, report->len, sig, err);
+	if (st)
+		return st;
+	veil_proto_out o;
+	veil_proto_out_init(&o, VEIL_MSG_RESULT);
+	if (!(st = veil_proto_add(&o, VEIL_F_REPORT, report->data, report->len, err)) &&
+	    !(st = veil_proto_add(&o, VEIL_F_SIGNATURE, sig, sizeof sig, err)))
+		st = veil_proto_send(&w->conn, &o, err);
+	veil_proto_out_free(&o);
 	return st;
 }

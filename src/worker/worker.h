@@ -20,6 +20,11 @@ typedef struct worker {
 	uint8_t measurement[VEIL_SNP_MEASUREMENT_LEN]; /* SHA-384 of this executable */
 	veil_sim_chain sim;                            /* sim only: the VCEK and its key, from hello */
 	uint64_t sim_tcb;
+	/* The session's report-signing key (Ed25519), made at hello. Every
+	 * evidence the worker sends binds sign_pub, so a report it signs is
+	 * as good as the evidence. The seed is in veil_secure_alloc memory. */
+	uint8_t *sign_seed;
+	uint8_t sign_pub[32];
 } worker;
 
 /* SHA-384 of the running executable: what a simulated report claims as its
@@ -56,8 +61,16 @@ veil_status worker_plain_open(worker *w, const char *dek_id, const uint8_t *dek,
 veil_status worker_plain_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err) VEIL_MUST_CHECK;
 veil_status worker_plain_close(worker_plain *p, uint64_t *bytes, veil_err *err) VEIL_MUST_CHECK;
 
+/* Sends RESULT with a job's report and its signature by the session key. */
+veil_status worker_send_report(worker *w, const veil_buf *report, veil_err *err) VEIL_MUST_CHECK;
+
 /* Jobs: each runs one JOB message to its RESULT. */
 veil_status worker_job_verify(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
+/* validate (with a schema) and profile (inferring one): a signed report. */
+veil_status worker_job_validate(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
+veil_status worker_job_profile(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
+/* features: fit a pipeline, send the sealed output and fitted transform. */
+veil_status worker_job_features(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
 /* Evidence alone, for `veil attest evidence`: bound to the job's nonce and
  * a fresh key pair whose private half is thrown away at once. */
 veil_status worker_job_evidence(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;

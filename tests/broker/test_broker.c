@@ -39,13 +39,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A simulated report whose report data binds nonce and pub. */
+/* The report-signing key every answer offers (one test offers another). */
+static const uint8_t sign_pub[32] = {0x5e, 0x1f};
+
+/* A simulated report whose report data binds nonce, pub and sign_pub. */
 static void report_for(const uint8_t nonce[VEIL_PROTO_NONCE_LEN], const uint8_t pub[32],
                        uint8_t out[VEIL_SNP_REPORT_LEN])
 {
 	veil_err e;
 	uint8_t rd[VEIL_PROTO_BINDING_LEN];
-	assert_int_equal(veil_proto_binding(nonce, pub, rd, &e), VEIL_OK);
+	assert_int_equal(veil_proto_binding(nonce, pub, sign_pub, rd, &e), VEIL_OK);
 	assert_int_equal(veil_sim_report(&chain, measurement, rd, UINT64_C(1) << 17, 0, TCB, out, &e),
 	                 VEIL_OK);
 }
@@ -62,7 +65,7 @@ static void test_good_answer(void **state)
 	report_for(c.nonce, pub, report);
 	veil_evidence ev = {.tee = "sim", .data = report, .len = sizeof report};
 	veil_attest_claims claims;
-	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, NOW + 5, &claims, &e), VEIL_OK);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub, NOW + 5, &claims, &e), VEIL_OK);
 	assert_int_equal(claims.tee, VEIL_TEE_SIM);
 	assert_true(claims.simulated);
 	assert_int_equal(claims.measurement_len, sizeof measurement);
@@ -73,14 +76,16 @@ static void test_good_answer(void **state)
 	assert_string_equal(claims.region, "eu-west");
 
 	/* the same answer again: a replay */
-	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, NOW + 6, &claims, &e), VEIL_E_DENIED);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub, NOW + 6, &claims, &e),
+	                 VEIL_E_DENIED);
 	assert_non_null(strstr(e.msg, "replayed"));
 	assert_int_equal(claims.tee, VEIL_TEE_UNKNOWN);
 	/* and to a fresh challenge, the old evidence names the old nonce */
 	veil_broker_challenge c2;
 	assert_int_equal(veil_broker_challenge_new(&c2, NOW, &e), VEIL_OK);
 	assert_memory_not_equal(c.nonce, c2.nonce, sizeof c.nonce);
-	assert_int_equal(veil_broker_check(&c2, &trust, &ev, pub, NOW + 1, &claims, &e), VEIL_E_DENIED);
+	assert_int_equal(veil_broker_check(&c2, &trust, &ev, pub, sign_pub, NOW + 1, &claims, &e),
+	                 VEIL_E_DENIED);
 	assert_non_null(strstr(e.msg, "another challenge"));
 }
 
@@ -96,37 +101,47 @@ static void test_refusals(void **state)
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
 	report_for(c.nonce, pub, report);
 	veil_evidence ev = {.tee = "sim", .data = report, .len = sizeof report};
-	assert_int_equal(
-	        veil_broker_check(&c, &trust, &ev, pub, NOW + VEIL_BROKER_CHALLENGE_TTL + 1, &claims, &e),
-	        VEIL_E_DENIED);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub,
+	                                   NOW + VEIL_BROKER_CHALLENGE_TTL + 1, &claims, &e),
+	                 VEIL_E_DENIED);
 	assert_non_null(strstr(e.msg, "stale"));
 	/* at the limit it is still fresh */
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
 	report_for(c.nonce, pub, report);
-	assert_int_equal(
-	        veil_broker_check(&c, &trust, &ev, pub, NOW + VEIL_BROKER_CHALLENGE_TTL, &claims, &e),
-	        VEIL_OK);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub, NOW + VEIL_BROKER_CHALLENGE_TTL,
+	                                   &claims, &e),
+	                 VEIL_OK);
 	/* an answer from before the challenge */
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
 	report_for(c.nonce, pub, report);
-	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, NOW - 1, &claims, &e), VEIL_E_DENIED);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub, NOW - 1, &claims, &e),
+	                 VEIL_E_DENIED);
 
 	/* evidence for another key than the one offered */
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
 	report_for(c.nonce, pub, report);
-	assert_int_equal(veil_broker_check(&c, &trust, &ev, other_pub, NOW, &claims, &e), VEIL_E_DENIED);
-	assert_non_null(strstr(e.msg, "another key"));
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, other_pub, sign_pub, NOW, &claims, &e),
+	                 VEIL_E_DENIED);
+	assert_non_null(strstr(e.msg, "other keys"));
+	/* evidence for another report-signing key than the one offered: a
+	 * host could otherwise pass off its own signatures as the worker's */
+	uint8_t other_sign[32] = {0x5e, 0x1e};
+	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
+	report_for(c.nonce, pub, report);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, other_sign, NOW, &claims, &e),
+	                 VEIL_E_DENIED);
+	assert_non_null(strstr(e.msg, "other keys"));
 	/* a foreign nonce */
 	uint8_t foreign[VEIL_PROTO_NONCE_LEN] = {1, 2, 3};
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
 	report_for(foreign, pub, report);
-	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, NOW, &claims, &e), VEIL_E_DENIED);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub, NOW, &claims, &e), VEIL_E_DENIED);
 
 	/* simulated evidence where no simulated TEE is trusted */
 	veil_broker_trust none = {0};
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
 	report_for(c.nonce, pub, report);
-	assert_int_equal(veil_broker_check(&c, &none, &ev, pub, NOW, &claims, &e), VEIL_E_DENIED);
+	assert_int_equal(veil_broker_check(&c, &none, &ev, pub, sign_pub, NOW, &claims, &e), VEIL_E_DENIED);
 	assert_non_null(strstr(e.msg, "no simulated TEE"));
 	/* ... or passed off as real SEV-SNP: its chain ends in no pinned root */
 	ev.tee = "sev-snp";
@@ -136,11 +151,12 @@ static void test_refusals(void **state)
 	ev.chain_len = chain.chain_pem.len;
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
 	report_for(c.nonce, pub, report);
-	assert_int_not_equal(veil_broker_check(&c, &trust, &ev, pub, NOW, &claims, &e), VEIL_OK);
+	assert_int_not_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub, NOW, &claims, &e), VEIL_OK);
 	assert_int_equal(claims.tee, VEIL_TEE_UNKNOWN);
 	ev = (veil_evidence){.tee = "tpm", .data = report, .len = sizeof report};
 	assert_int_equal(veil_broker_challenge_new(&c, NOW, &e), VEIL_OK);
-	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, NOW, &claims, &e), VEIL_E_UNSUPPORTED);
+	assert_int_equal(veil_broker_check(&c, &trust, &ev, pub, sign_pub, NOW, &claims, &e),
+	                 VEIL_E_UNSUPPORTED);
 }
 
 /* Every byte of the report counts: the signed part through the signature,

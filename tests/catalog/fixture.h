@@ -73,6 +73,30 @@ static inline int64_t raw_int(const char *path, const char *sql)
 	return v;
 }
 
+/* The text of one value; the caller frees it. */
+static inline char *raw_text(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	const unsigned char *t = sqlite3_column_text(s, 0);
+	assert_non_null(t);
+	char *out = strdup((const char *)t);
+	assert_non_null(out);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+/* Every object of the schema with its SQL, in name order: two catalogs
+ * with the same text have the same tables, columns, checks and indexes. */
+#define SCHEMA_TEXT_WHERE(cond)                                                                              \
+	"SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), char(10)) FROM "              \
+	"(SELECT * FROM sqlite_schema WHERE " cond " ORDER BY name)"
+#define SCHEMA_TEXT SCHEMA_TEXT_WHERE("1")
+
 static inline void hex_of(unsigned seed, char out[VEIL_CATALOG_HEX_MAX])
 {
 	for (int i = 0; i < 64; i++)

@@ -3,13 +3,14 @@
  * principals, groups and membership (the 64-group bound), token records,
  * versioned policy texts, the compartment and region of datasets, and the
  * migration of a version-3 catalog, built here from the frozen SQL of
- * steps 1 to 3 exactly as a veil of that version wrote it. */
+ * steps 1 to 3 (frozen.h) exactly as a veil of that version wrote it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "frozen.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +19,6 @@
 #include <sqlite3.h>
 
 #include "veil/catalog.h"
-
-/* The text of one value; the caller frees it. */
-static char *raw_text(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	const unsigned char *t = sqlite3_column_text(s, 0);
-	assert_non_null(t);
-	char *out = strdup((const char *)t);
-	assert_non_null(out);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return out;
-}
 
 static veil_principal person(const char *name, const char *kind)
 {
@@ -83,71 +67,11 @@ static void test_tenancy(void **state)
 	                 7);
 }
 
-/* Steps 1 to 3 exactly as schema.c has them (they are never edited), so
- * this is the catalog a version-3 veil left behind. */
-static const char v3_schema[] =
-        "CREATE TABLE schema_migrations ("
-        "  version INTEGER PRIMARY KEY CHECK (version >= 1),"
-        "  description TEXT NOT NULL,"
-        "  applied INTEGER NOT NULL"
-        ") STRICT;"
-        "CREATE TABLE meta ("
-        "  key TEXT PRIMARY KEY NOT NULL CHECK (length(key) BETWEEN 1 AND 64),"
-        "  value TEXT NOT NULL CHECK (length(CAST(value AS BLOB)) <= 1024)"
-        ") STRICT;"
-        "INSERT INTO meta (key, value) VALUES ('format', 'veil-catalog'),"
-        "  ('created', CAST(CAST(strftime('%s', 'now') AS INTEGER) AS TEXT));"
-        "CREATE TABLE datasets ("
-        "  id INTEGER PRIMARY KEY,"
-        "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),"
-        "  owner TEXT NOT NULL CHECK (length(owner) BETWEEN 1 AND 64),"
-        "  classification TEXT NOT NULL"
-        "    CHECK (classification IN ('public', 'internal', 'confidential', 'restricted')),"
-        "  created INTEGER NOT NULL"
-        ") STRICT;"
-        "CREATE TABLE dataset_versions ("
-        "  id INTEGER PRIMARY KEY,"
-        "  dataset_id INTEGER NOT NULL REFERENCES datasets (id),"
-        "  version INTEGER NOT NULL CHECK (version BETWEEN 1 AND 4294967295),"
-        "  size INTEGER NOT NULL CHECK (size >= 0),"
-        "  sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),"
-        "  object_id TEXT NOT NULL CHECK (length(object_id) = 64 AND object_id NOT GLOB '*[^0-9a-f]*'),"
-        "  dek_id TEXT NOT NULL CHECK (length(dek_id) BETWEEN 1 AND 47),"
-        "  kek TEXT NOT NULL CHECK (length(kek) BETWEEN 1 AND 64),"
-        "  chunk_size INTEGER NOT NULL CHECK (chunk_size BETWEEN 1 AND 4294967295),"
-        "  created INTEGER NOT NULL,"
-        "  created_by TEXT NOT NULL CHECK (length(created_by) BETWEEN 1 AND 64),"
-        "  state TEXT NOT NULL DEFAULT 'live' CHECK (state IN ('live', 'deleted')),"
-        "  UNIQUE (dataset_id, version)"
-        ") STRICT;"
-        "CREATE TABLE dataset_tags ("
-        "  version_id INTEGER NOT NULL REFERENCES dataset_versions (id),"
-        "  key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 64),"
-        "  value TEXT NOT NULL CHECK (length(CAST(value AS BLOB)) <= 256),"
-        "  PRIMARY KEY (version_id, key)"
-        ") STRICT;"
-        "CREATE TABLE lineage_nodes ("
-        "  id INTEGER PRIMARY KEY,"
-        "  kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 32),"
-        "  ref TEXT NOT NULL CHECK (length(CAST(ref AS BLOB)) BETWEEN 1 AND 256),"
-        "  UNIQUE (kind, ref)"
-        ") STRICT;"
-        "CREATE TABLE lineage_edges ("
-        "  id INTEGER PRIMARY KEY,"
-        "  from_node INTEGER NOT NULL REFERENCES lineage_nodes (id),"
-        "  to_node INTEGER NOT NULL REFERENCES lineage_nodes (id),"
-        "  relation TEXT NOT NULL CHECK (length(relation) BETWEEN 1 AND 32),"
-        "  measurement TEXT"
-        "    CHECK (measurement IS NULL OR length(CAST(measurement AS BLOB)) BETWEEN 1 AND 256),"
-        "  created INTEGER NOT NULL,"
-        "  CHECK (from_node <> to_node),"
-        "  UNIQUE (from_node, to_node, relation)"
-        ") STRICT;"
-        "CREATE INDEX lineage_edges_to ON lineage_edges (to_node);"
-        "INSERT INTO schema_migrations (version, description, applied) VALUES"
-        "  (1, 'catalog core: meta and schema_migrations', 1700000000),"
-        "  (2, 'datasets, dataset versions and their tags', 1700000000),"
-        "  (3, 'lineage graph', 1700000000);";
+/* Steps 1 to 3 exactly as schema.c has them (frozen.h), so this is the
+ * catalog a version-3 veil left behind. */
+static const char v3_schema[] = FROZEN_STEP_1 FROZEN_STEP_2 FROZEN_STEP_3
+        "INSERT INTO schema_migrations (version, description, applied) VALUES " FROZEN_RECORD_1
+        ", " FROZEN_RECORD_2 ", " FROZEN_RECORD_3 ";";
 
 static const char v3_rows[] =
         "INSERT INTO datasets (id, name, owner, classification, created) VALUES"
@@ -162,10 +86,6 @@ static const char v3_rows[] =
         "'x');"
         "INSERT INTO lineage_edges (from_node, to_node, relation, created) VALUES (1, 2, 'uploaded_from', "
         "1);";
-
-#define SCHEMA_TEXT                                                                                          \
-	"SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), char(10)) FROM "              \
-	"(SELECT * FROM sqlite_schema ORDER BY name)"
 
 static void test_migration_from_v3(void **state)
 {

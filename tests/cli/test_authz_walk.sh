@@ -35,6 +35,9 @@ printf 'Allow group spares to inspect datasets in tenancy\n' >"$T/p.policy"
 printf 'version: 1\ntee: [sim, sev-snp]\nallow_simulated: true\nmeasurements: [%s]\nmax_age: 5m\n' \
 	"$("$VEIL_BIN" attest measure 2>/dev/null)" >"$T/rp.yaml"
 veil attest policy set "$T/rp.yaml"
+# data validate and features build read these before they decide
+printf 'version: 1\ncolumns:\n  - name: a\n    type: int\n' >"$T/s.yaml"
+printf 'version: 1\nsteps:\n  - drop: {columns: [a]}\n' >"$T/fp.yaml"
 
 # log_size: how many events the log holds (read as the administrator; the
 # plain log is one line per event: index time actor action outcome ...).
@@ -92,6 +95,11 @@ declare -A ARGS=(
 	["policy show"]="administrators"
 	["policy explain"]="--as nobody --verb read --resource datasets:d"
 	["data verify"]="d"
+	["data validate"]="d --schema $T/s.yaml"
+	["data profile"]="d"
+	["data report"]="d"
+	["data compliance"]="d"
+	["features build"]="$T/fp.yaml --input d --output f@N@"
 	["attest policy set"]="$T/rp.yaml --key o"
 	["attest policy show"]=""
 	["attest evidence"]=""

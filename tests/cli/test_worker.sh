@@ -685,7 +685,7 @@ def recv():
     return h[3], f
 def send(t, fields):
     body = b''.join(struct.pack('>HI', tag, len(v)) + v for tag, v in fields)
-    os.write(fd, b'VW\x01' + bytes([t]) + struct.pack('>I', len(body)) + body)
+    os.write(fd, b'VW\x02' + bytes([t]) + struct.pack('>I', len(body)) + body)
 t, hello = recv()
 tee = hello[1][0]
 # It claims the allowed measurement: the host must not believe it.
@@ -698,7 +698,7 @@ t, f = recv()
 log.write('after key-request: message %d\n' % t)
 if t == 5:
     ev = open(os.environ['FAKE_EVIDENCE'], 'rb').read()
-    send(6, [(1, b'sev-snp' if mode == 'wrongtee' else tee), (9, ev), (10, os.urandom(32))])
+    send(6, [(1, b'sev-snp' if mode == 'wrongtee' else tee), (9, ev), (10, os.urandom(32)), (19, os.urandom(32))])
     t, f = recv()
     log.write('after evidence: message %d\n' % t)
 EOF
@@ -740,7 +740,7 @@ RC=$?
 check "veil-worker --fd of a file, not a socket, exits 2" sh -c "[ $RC -eq 2 ] && grep -q 'not a connected stream socket' '$T/err'"
 "$WORKER" --version >"$T/out" 2>"$T/err"
 RC=$?
-check "veil-worker --version names the protocol" sh -c "[ $RC -eq 0 ] && grep -q 'worker protocol 1' '$T/out'"
+check "veil-worker --version names the protocol" sh -c "[ $RC -eq 0 ] && grep -q 'worker protocol 2' '$T/out'"
 
 # Frames per docs/formats/worker-protocol.md, sent to a worker on a socket
 # pair; each bad one must end the session with an error message whose
@@ -749,7 +749,7 @@ cat >"$T/drive.py" <<'EOF'
 import socket, struct, subprocess, sys
 worker = sys.argv[1]
 def field(tag, val): return struct.pack('>HI', tag, len(val)) + val
-def frame(t, body=b'', ver=1, magic=b'VW', length=None):
+def frame(t, body=b'', ver=2, magic=b'VW', length=None):
     return magic + bytes([ver, t]) + struct.pack('>I', len(body) if length is None else length) + body
 # A simulated hello whose key and certificate the worker takes without
 # using them (they are checked only when it makes evidence).
@@ -758,7 +758,7 @@ HELLO = frame(1, field(1, b'sim') + field(2, b'0' * 32) + field(3, b'k') + field
 JOB = frame(3, field(6, b'verify') + field(7, b'dek-0123') + field(13, struct.pack('>Q', 5)) + field(14, b'a' * 64))
 cases = [
     ('not a frame', b'garbage!', 11),
-    ('version 2', frame(1, ver=2), 21),
+    ('version 1', frame(1, ver=1), 21),
     ('message type 0', frame(0), 11),
     ('message type 13', frame(13), 11),
     ('a body length over the bound', frame(1, length=0x7fffffff), 24),

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -120,6 +121,27 @@ static void test_date(void **state)
 	static const char *const no[] = {"1985-02-29", "1900-13-01", "1899-12-31", "2999-01-01", "04/31/1990",
 	                                 "1984-2-29",  "19840229",   "32.01.1990", NULL};
 	expect(veil_pii_is_date, yes, no);
+}
+
+/* The "not after today" rule against the system calendar: today (UTC) is a
+ * possible birth date, tomorrow is not; leap days by the Gregorian rule. */
+static void test_date_today(void **state)
+{
+	(void)state;
+	char buf[32];
+	time_t now = time(NULL);
+	for (int k = -400; k <= 1; k++) {
+		time_t t = now + (time_t)k * 86400;
+		struct tm tm;
+		assert_non_null(gmtime_r(&t, &tm));
+		size_t n = strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+		assert_int_equal(veil_pii_is_date(buf, n), k <= 0);
+	}
+	assert_true(veil_pii_is_date("2000-02-29", 10));
+	assert_false(veil_pii_is_date("1900-02-29", 10));
+	assert_true(veil_pii_is_date("1996-02-29", 10));
+	assert_false(veil_pii_is_date("2023-02-29", 10));
+	assert_true(veil_pii_is_date("1900-01-01", 10));
 }
 
 static void test_postal(void **state)
@@ -250,7 +272,8 @@ int main(void)
 	        cmocka_unit_test(test_email),         cmocka_unit_test(test_phone),
 	        cmocka_unit_test(test_ssn),           cmocka_unit_test(test_payment_card),
 	        cmocka_unit_test(test_iban),          cmocka_unit_test(test_ip),
-	        cmocka_unit_test(test_date),          cmocka_unit_test(test_postal),
+	        cmocka_unit_test(test_date),          cmocka_unit_test(test_date_today),
+	        cmocka_unit_test(test_postal),
 	        cmocka_unit_test(test_headers),       cmocka_unit_test(test_verdict),
 	        cmocka_unit_test(test_detect_agrees),
 	};

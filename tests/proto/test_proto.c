@@ -32,24 +32,24 @@ static void test_header(void **state)
 	uint8_t h[VEIL_PROTO_HEADER_LEN], type;
 	uint32_t len;
 	veil_err e;
-	hdr(h, 1, VEIL_MSG_JOB, 100);
+	hdr(h, VEIL_PROTO_VERSION, VEIL_MSG_JOB, 100);
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_OK);
 	assert_int_equal(type, VEIL_MSG_JOB);
 	assert_int_equal(len, 100);
-	hdr(h, 1, VEIL_MSG_DATA, VEIL_PROTO_BODY_MAX);
+	hdr(h, VEIL_PROTO_VERSION, VEIL_MSG_DATA, VEIL_PROTO_BODY_MAX);
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_OK);
-	hdr(h, 1, VEIL_MSG_DATA, VEIL_PROTO_BODY_MAX + 1);
+	hdr(h, VEIL_PROTO_VERSION, VEIL_MSG_DATA, VEIL_PROTO_BODY_MAX + 1);
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_E_LIMIT);
-	hdr(h, 1, VEIL_MSG_DATA, UINT32_MAX);
+	hdr(h, VEIL_PROTO_VERSION, VEIL_MSG_DATA, UINT32_MAX);
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_E_LIMIT);
-	hdr(h, 2, VEIL_MSG_JOB, 0);
+	hdr(h, 1, VEIL_MSG_JOB, 0); /* version 1 bound no report-signing key */
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_E_UNSUPPORTED);
-	assert_non_null(strstr(e.msg, "version 2"));
-	hdr(h, 1, 0, 0);
+	assert_non_null(strstr(e.msg, "version 1 (this veil speaks version 2)"));
+	hdr(h, VEIL_PROTO_VERSION, 0, 0);
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_E_INVALID);
-	hdr(h, 1, VEIL_MSG_TYPE_MAX + 1, 0);
+	hdr(h, VEIL_PROTO_VERSION, VEIL_MSG_TYPE_MAX + 1, 0);
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_E_INVALID);
-	hdr(h, 1, VEIL_MSG_JOB, 0);
+	hdr(h, VEIL_PROTO_VERSION, VEIL_MSG_JOB, 0);
 	h[1] = 'X';
 	assert_int_equal(veil_proto_header_parse(h, &type, &len, &e), VEIL_E_INVALID);
 	assert_string_equal(veil_proto_type_name(VEIL_MSG_KEY_REQUEST), "key-request");
@@ -171,7 +171,7 @@ static void test_truncation(void **state)
 	size_t n;
 	uint8_t pub[32] = {9};
 	uint8_t *whole = body_of(&n, VEIL_F_TEE, 3, "sim", VEIL_F_EVIDENCE, 10, "0123456789", VEIL_F_PUBKEY,
-	                         32, pub, 0);
+	                         32, pub, VEIL_F_SIGN_PUBKEY, 32, pub, 0);
 	for (size_t k = 0; k < n; k++) {
 		uint8_t *b = malloc(k ? k : 1);
 		memcpy(b, whole, k);
@@ -213,7 +213,7 @@ static void test_socket(void **state)
 	assert_non_null(strstr(e.msg, "expected a keys message, got end"));
 	/* a frame cut off by the peer going away */
 	uint8_t h[VEIL_PROTO_HEADER_LEN];
-	hdr(h, 1, VEIL_MSG_DATA, 100);
+	hdr(h, VEIL_PROTO_VERSION, VEIL_MSG_DATA, 100);
 	assert_int_equal(write(sv[0], h, sizeof h), (ssize_t)sizeof h);
 	assert_int_equal(write(sv[0], "abc", 3), 3);
 	close(sv[0]);
@@ -239,17 +239,18 @@ static void test_key_release(void **state)
 {
 	(void)state;
 	veil_err e;
-	uint8_t nonce[VEIL_PROTO_NONCE_LEN], pub[32], out[VEIL_PROTO_BINDING_LEN],
+	uint8_t nonce[VEIL_PROTO_NONCE_LEN], pub[32], sign_pub[32], out[VEIL_PROTO_BINDING_LEN],
 	        want[VEIL_PROTO_BINDING_LEN];
 	for (int i = 0; i < 32; i++) {
 		nonce[i] = (uint8_t)i;
 		pub[i] = (uint8_t)(0x40 + i);
+		sign_pub[i] = (uint8_t)(0x80 + i);
 	}
-	/* SHA-512(00..1f || 40..5f), computed independently (Python hashlib) */
-	const char *hex = "20ca35741242f3de23e252378f4b57aecbd59c6603824959f081aab74028dc72"
-	                  "7753ca04c0800e158cf8aee081ee113ff33d368f3469afbe1e45b5053951245f";
+	/* SHA-512(00..1f || 40..5f || 80..9f), computed independently (Python hashlib) */
+	const char *hex = "51eff6b51c8ce1b7e32b8f71de54e66da41a2909bd48bae091eb0e6eefc606fd"
+	                  "a6e654bbf326201c29f5947b7ef1dd5325f3e6c46554511b6c988a7686e9f63b";
 	assert_int_equal(veil_hex_decode(hex, want, sizeof want, &e), VEIL_OK);
-	assert_int_equal(veil_proto_binding(nonce, pub, out, &e), VEIL_OK);
+	assert_int_equal(veil_proto_binding(nonce, pub, sign_pub, out, &e), VEIL_OK);
 	assert_memory_equal(out, want, sizeof want);
 
 	uint8_t *sk = veil_secure_alloc(32), *sk2 = veil_secure_alloc(32);

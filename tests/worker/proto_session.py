@@ -20,7 +20,7 @@ def check(ok, what):
     failed |= not ok
 
 
-def frame(mtype, body=b"", version=1, magic=b"VW", length=None):
+def frame(mtype, body=b"", version=2, magic=b"VW", length=None):
     return magic + bytes([version, mtype]) + struct.pack(">I", len(body) if length is None else length) + body
 
 
@@ -79,7 +79,7 @@ def refused(data, what):
 
 hello = frame(1, field(1, b"tdx") + field(2, b"ws"))
 refused(b"GARBAGE!", "bad magic")
-refused(frame(1, version=2), "unknown protocol version")
+refused(frame(1, version=1), "unknown protocol version")
 refused(frame(1, length=0xFFFFFFFF), "a frame that claims 4 GiB")
 refused(frame(1, length=(1 << 20) + 4097), "a frame over the body limit")
 refused(frame(99), "an unknown message type")

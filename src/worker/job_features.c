@@ -1,0 +1,360 @@
+/*
+ * The "features" job: fit a feature pipeline (docs/formats/pipeline.md) on
+ * a dataset inside the worker and write two new objects, sealed under data
+ * keys released to this worker for the purpose: the transformed dataset
+ * (CSV) and the fitted pipeline, which serving will apply later. Both go
+ * back to the host as ciphertext only (DATA messages, then END, each); the
+ * host stores them without ever holding their plaintext. A signed report
+ * says what was built from what: sizes and SHA-256s of input and outputs,
+ * what each step did, k-anonymity, and each feature's mutual information
+ * with the label.
+ *
+ * The input is read whole into memory: fitting needs every row (medians,
+ * vocabularies, quantile edges), and the table is what training will use.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "veil/data.h"
+#include "worker.h"
+
+#define FEATURES_INPUT_MAX ((uint64_t)4 << 30) /* plaintext bytes a features job takes */
+
+enum { KEY_IN, KEY_OUT, KEY_TRANSFORM, KEY_PSEUDONYM, KEYS_N };
+
+typedef struct features_args {
+	char ids[KEYS_N][VEIL_OBJ_KEY_ID_MAX + 1];
+	size_t nkeys;
+	char want_sha[VEIL_SHA256_LEN * 2 + 1];
+	uint64_t want_size;
+	const veil_proto_field *pipeline;
+	char pipeline_sha[VEIL_SHA256_LEN * 2 + 1];
+	const veil_proto_field *schema; /* optional: the input's column types */
+} features_args;
+
+static veil_status read_args(const veil_proto_msg *job, features_args *a, veil_err *err)
+{
+	memset(a, 0, sizeof *a);
+	a->nkeys = veil_proto_count(job, VEIL_F_DEK_ID);
+	if (a->nkeys < KEY_PSEUDONYM || a->nkeys > KEYS_N)
+		return veil_err_set(err, VEIL_E_INVALID,
+		                    "a features job names %zu data keys (input, output, transform and, to "
+		                    "pseudonymise, the pseudonym key)",
+		                    a->nkeys);
+	veil_status st = VEIL_OK;
+	for (size_t i = 0; i < a->nkeys && !st; i++)
+		st = veil_proto_get_text(job, VEIL_F_DEK_ID, i, a->ids[i], sizeof a->ids[i], err);
+	if (st || (st = veil_proto_get_text(job, VEIL_F_SHA256, 0, a->want_sha, sizeof a->want_sha, err)) ||
+	    (st = veil_proto_get_u64(job, VEIL_F_SIZE, &a->want_size, err)))
+		return st;
+	if (a->want_size > FEATURES_INPUT_MAX)
+		return veil_err_set(err, VEIL_E_LIMIT,
+		                    "a features job takes at most %llu bytes of input, not %llu",
+		                    (unsigned long long)FEATURES_INPUT_MAX, (unsigned long long)a->want_size);
+	for (size_t i = 0; i < a->nkeys; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(a->ids[i], a->ids[j]) == 0)
+				return veil_err_set(err, VEIL_E_INVALID,
+				                    "a features job names data key %s twice", a->ids[i]);
+	a->schema = veil_proto_get(job, VEIL_F_SCHEMA, 0);
+	if (!(a->pipeline = veil_proto_get(job, VEIL_F_PIPELINE, 0)))
+		return veil_err_set(err, VEIL_E_INVALID, "a features job without a pipeline");
+	uint8_t d[VEIL_SHA256_LEN];
+	if ((st = veil_hash(VEIL_HASH_SHA256, a->pipeline->value, a->pipeline->len, d, err)))
+		return st;
+	veil_hex_encode(d, sizeof d, a->pipeline_sha);
+	return VEIL_OK;
+}
+
+/* Reads the whole plaintext into in (which the caller wipes), checking it
+ * against the catalog's size and SHA-256. */
+static veil_status read_input(worker *w, const features_args *a, const uint8_t *dek, veil_buf *in,
+                              veil_err *err)
+{
+	worker_plain *p = NULL;
+	veil_hash_ctx *h = NULL;
+	veil_status st = veil_buf_reserve(in, (size_t)a->want_size + 1, err);
+	if (st || (st = veil_hash_init(&h, VEIL_HASH_SHA256, err)))
+		return st;
+	if ((st = worker_plain_open(w, a->ids[KEY_IN], dek, &p, err))) {
+		veil_hash_free(h);
+		return st;
+	}
+	veil_status rst = VEIL_OK;
+	for (;;) {
+		size_t got = 0, room = in->cap - in->len;
+		if (room == 0 && (rst = veil_buf_reserve(in, 64u << 10, err)))
+			break;
+		room = in->cap - in->len;
+		if ((rst = worker_plain_read(p, in->data + in->len, room, &got, err)) || got == 0)
+			break;
+		if ((rst = veil_hash_update(h, in->data + in->len, got, err)))
+			break;
+		in->len += got;
+		if (in->len > a->want_size) {
+			rst = veil_err_set(err, VEIL_E_CORRUPT, "the input is longer than the catalog says");
+			break;
+		}
+	}
+	veil_err cerr;
+	if ((st = worker_plain_close(p, NULL, &cerr)))
+		*err = cerr;
+	else
+		st = rst;
+	uint8_t digest[VEIL_SHA256_LEN];
+	char hex[2 * VEIL_SHA256_LEN + 1];
+	veil_status hst = veil_hash_final(h, digest, st ? NULL : err);
+	if (!st)
+		st = hst;
+	if (!st) {
+		veil_hex_encode(digest, sizeof digest, hex);
+		if (in->len != a->want_size || strcmp(hex, a->want_sha) != 0)
+			st = veil_err_set(err, VEIL_E_CORRUPT,
+			                  "the decrypted data (%zu bytes) does not match the catalog's size "
+			                  "and SHA-256",
+			                  in->len);
+	}
+	return st;
+}
+
+/* Sends a sealed object to the host as DATA messages of up to
+ * VEIL_PROTO_DATA_MAX bytes; worker_send_object ends it with END. */
+typedef struct data_sender {
+	worker *w;
+	uint8_t *buf;
+	size_t len;
+} data_sender;
+
+static veil_status send_data(data_sender *s, veil_err *err)
+{
+	if (s->len == 0)
+		return VEIL_OK;
+	veil_proto_out o;
+	veil_proto_out_init(&o, VEIL_MSG_DATA);
+	veil_status st = veil_proto_add(&o, VEIL_F_DATA, s->buf, s->len, err);
+	if (!st)
+		st = veil_proto_send(&s->w->conn, &o, err);
+	veil_proto_out_free(&o);
+	s->len = 0;
+	return st;
+}
+
+static veil_status sender_write(void *ctx, const uint8_t *p, size_t n, veil_err *err)
+{
+	data_sender *s = ctx;
+	while (n) {
+		size_t k = VEIL_PROTO_DATA_MAX - s->len < n ? VEIL_PROTO_DATA_MAX - s->len : n;
+		memcpy(s->buf + s->len, p, k);
+		s->len += k;
+		p += k;
+		n -= k;
+		veil_status st = s->len == VEIL_PROTO_DATA_MAX ? send_data(s, err) : VEIL_OK;
+		if (st)
+			return st;
+	}
+	return VEIL_OK;
+}
+
+typedef struct mem_reader {
+	const uint8_t *p;
+	size_t n, off;
+} mem_reader;
+
+static veil_status mem_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err)
+{
+	(void)err;
+	mem_reader *m = ctx;
+	size_t k = m->n - m->off < n ? m->n - m->off : n;
+	memcpy(buf, m->p + m->off, k);
+	m->off += k;
+	*got = k;
+	return VEIL_OK;
+}
+
+/* What the report says of one object the job wrote. */
+typedef struct written {
+	uint64_t size;
+	char sha256[2 * VEIL_SHA256_LEN + 1];
+	uint32_t chunk_size;
+} written;
+
+/* Seals plain[0..n) under dek (named id) and streams the ciphertext to the
+ * host, then END. */
+static veil_status send_sealed(worker *w, const uint8_t *plain, size_t n, const char *id, const uint8_t *dek,
+                               written *out, veil_err *err)
+{
+	uint8_t digest[VEIL_SHA256_LEN];
+	veil_status st = veil_hash(VEIL_HASH_SHA256, plain, n, digest, err);
+	if (st)
+		return st;
+	data_sender s = {.w = w, .buf = malloc(VEIL_PROTO_DATA_MAX)};
+	if (!s.buf)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+	mem_reader r = {.p = plain, .n = n};
+	veil_obj_opts opts = {.threads = 1};
+	veil_obj_stats stats;
+	st = veil_obj_seal(dek, id, &opts, mem_read, &r, sender_write, &s, &stats, err);
+	if (!st)
+		st = send_data(&s, err);
+	free(s.buf);
+	if (!st) {
+		veil_proto_out o;
+		veil_proto_out_init(&o, VEIL_MSG_END);
+		st = veil_proto_send(&w->conn, &o, err);
+		veil_proto_out_free(&o);
+	}
+	if (!st) {
+		out->size = n;
+		out->chunk_size = VEIL_OBJ_CHUNK_DEFAULT;
+		veil_hex_encode(digest, sizeof digest, out->sha256);
+	}
+	return st;
+}
+
+static veil_status buf_write(void *ctx, const uint8_t *p, size_t n, veil_err *err)
+{
+	return veil_buf_append(ctx, p, n, err);
+}
+
+static void write_object(veil_jw *jw, const char *key, const char *dek_id, const written *o)
+{
+	veil_jw_key(jw, key);
+	veil_jw_object(jw);
+	veil_jw_kstr(jw, "dek_id", dek_id);
+	veil_jw_kuint(jw, "size", o->size);
+	veil_jw_kstr(jw, "sha256", o->sha256);
+	veil_jw_kuint(jw, "chunk_size", o->chunk_size);
+	veil_jw_end(jw);
+}
+
+static veil_status write_report(const worker *w, const features_args *a, const veil_pipeline *p,
+                                const veil_table *out, const veil_pipeline_stats *stats, const written *data,
+                                const written *transform, veil_buf *report, veil_err *err)
+{
+	char meas[2 * VEIL_SNP_MEASUREMENT_LEN + 1];
+	veil_hex_encode(w->measurement, sizeof w->measurement, meas);
+	veil_jw jw;
+	veil_jw_init(&jw, report);
+	veil_jw_object(&jw);
+	veil_jw_kstr(&jw, "format", "veil-report");
+	veil_jw_kint(&jw, "version", 1);
+	veil_jw_kstr(&jw, "job", "features");
+	veil_jw_key(&jw, "worker");
+	veil_jw_object(&jw);
+	veil_jw_kstr(&jw, "tee", w->tee);
+	veil_jw_kstr(&jw, "measurement", meas);
+	veil_jw_end(&jw);
+	veil_jw_kint(&jw, "created", veil_time_now());
+	veil_jw_kstr(&jw, "pipeline_sha256", a->pipeline_sha);
+	veil_jw_key(&jw, "dataset");
+	veil_jw_object(&jw);
+	veil_jw_kstr(&jw, "dek_id", a->ids[KEY_IN]);
+	veil_jw_kuint(&jw, "size", a->want_size);
+	veil_jw_kstr(&jw, "sha256", a->want_sha);
+	veil_jw_end(&jw);
+	write_object(&jw, "output", a->ids[KEY_OUT], data);
+	write_object(&jw, "transform", a->ids[KEY_TRANSFORM], transform);
+	veil_jw_key(&jw, "summary");
+	veil_jw_object(&jw);
+	veil_jw_kuint(&jw, "rows_in", stats->rows_in);
+	veil_jw_kuint(&jw, "rows_out", stats->rows_out);
+	veil_jw_kuint(&jw, "columns_out", veil_table_ncols(out));
+	veil_jw_kuint(&jw, "rows_suppressed", stats->rows_suppressed);
+	veil_jw_kuint(&jw, "k_smallest_group", stats->k_smallest_group);
+	veil_jw_kuint(&jw, "k_groups_below", stats->k_groups_below);
+	veil_jw_kbool(&jw, "direct_identifiers_removed", stats->direct_identifiers_removed);
+	veil_jw_kbool(&jw, "pseudonymised", a->nkeys == KEYS_N);
+	veil_jw_end(&jw);
+	veil_jw_key(&jw, "build");
+	veil_jw_object(&jw);
+	veil_status st = veil_pipeline_report(p, out, stats, &jw, err);
+	if (st)
+		return st;
+	veil_jw_end(&jw);
+	veil_jw_end(&jw);
+	return veil_jw_finish(&jw, err);
+}
+
+/* Everything after the keys: input, fit, the two sealed outputs, the report. */
+static veil_status build(worker *w, const features_args *a, veil_pipeline *p, const veil_schema *schema,
+                         const uint8_t *deks, veil_buf *report, veil_err *err)
+{
+	veil_buf in = {0}, csv = {0}, yaml = {0};
+	veil_table *table = NULL, *out = NULL;
+	veil_pipeline_stats stats = {0};
+	written data = {0}, transform = {0};
+	const uint8_t *key = a->nkeys == KEYS_N ? deks + KEY_PSEUDONYM * VEIL_PROTO_DEK_LEN : NULL;
+	veil_status st = read_input(w, a, deks + KEY_IN * VEIL_PROTO_DEK_LEN, &in, err);
+	if (!st)
+		st = veil_table_from_csv(in.data, in.len, NULL, schema, &table, err);
+	if (in.data)
+		OPENSSL_cleanse(in.data, in.cap);
+	veil_buf_free(&in);
+	if (!st && (st = veil_pipeline_check(p, table, err)))
+		veil_err_wrap(err, "the pipeline");
+	if (!st)
+		st = veil_pipeline_fit(p, table, key, &out, &stats, err);
+	if (!st)
+		st = veil_table_write_csv(out, buf_write, &csv, err);
+	if (!st)
+		st = veil_pipeline_write(p, &yaml, err);
+	if (!st)
+		st = send_sealed(w, csv.data, csv.len, a->ids[KEY_OUT], deks + KEY_OUT * VEIL_PROTO_DEK_LEN,
+		                 &data, err);
+	if (!st)
+		st = send_sealed(w, yaml.data, yaml.len, a->ids[KEY_TRANSFORM],
+		                 deks + KEY_TRANSFORM * VEIL_PROTO_DEK_LEN, &transform, err);
+	if (!st)
+		st = write_report(w, a, p, out, &stats, &data, &transform, report, err);
+	if (csv.data)
+		OPENSSL_cleanse(csv.data, csv.cap);
+	if (yaml.data)
+		OPENSSL_cleanse(yaml.data, yaml.cap);
+	veil_buf_free(&csv);
+	veil_buf_free(&yaml);
+	veil_table_free(table);
+	veil_table_free(out);
+	return st;
+}
+
+veil_status worker_job_features(worker *w, const veil_proto_msg *msg, veil_err *err)
+{
+	features_args a;
+	veil_pipeline *p = NULL;
+	veil_schema *schema = NULL;
+	veil_status st = read_args(msg, &a, err);
+	if (!st && !a.pipeline) { /* read_args refuses a job without one; said again for the analyzer */
+		veil_err_set(err, VEIL_E_INTERNAL, "a features job without a pipeline");
+		st = VEIL_E_INTERNAL;
+	}
+	/* The pipeline and the schema are parsed before any key is asked for. */
+	if (!st && (st = veil_pipeline_parse((const char *)a.pipeline->value, a.pipeline->len, &p, err)))
+		veil_err_wrap(err, "the pipeline");
+	if (!st && a.schema &&
+	    (st = veil_schema_parse((const char *)a.schema->value, a.schema->len, &schema, err)))
+		veil_err_wrap(err, "the schema");
+	if (!st && veil_pipeline_needs_key(p) != (a.nkeys == KEYS_N))
+		st = veil_err_set(err, VEIL_E_INVALID,
+		                  veil_pipeline_needs_key(p)
+		                          ? "the pipeline pseudonymises, but the job names no pseudonym key"
+		                          : "the job names a pseudonym key the pipeline does not use");
+	uint8_t *deks = st ? NULL : veil_secure_alloc(KEYS_N * VEIL_PROTO_DEK_LEN);
+	if (!st && !deks)
+		st = veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+	if (st) {
+		veil_pipeline_free(p);
+		veil_schema_free(schema);
+		return st;
+	}
+	const char *ids[KEYS_N] = {a.ids[0], a.ids[1], a.ids[2], a.ids[3]};
+	veil_buf report = {0};
+	if (!(st = worker_get_keys(w, ids, a.nkeys, deks, err)) &&
+	    !(st = build(w, &a, p, schema, deks, &report, err)))
+		st = worker_send_report(w, &report, err);
+	veil_secure_free(deks, KEYS_N * VEIL_PROTO_DEK_LEN);
+	veil_pipeline_free(p);
+	veil_schema_free(schema);
+	veil_buf_free(&report);
+	return st;
+}
