@@ -187,6 +187,14 @@ typedef veil_status (*veil_write_fn)(void *ctx, const uint8_t *buf, size_t n, ve
 /* fd adaptors: ctx is a pointer to an int file descriptor. */
 veil_status veil_fd_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err);
 veil_status veil_fd_write(void *ctx, const uint8_t *buf, size_t n, veil_err *err);
+/* Memory adaptors. veil_mem_read's ctx is a veil_mem_reader over p[0..n);
+ * veil_buf_write's ctx is a veil_buf to append to. */
+typedef struct veil_mem_reader {
+	const uint8_t *p;
+	size_t n, off;
+} veil_mem_reader;
+veil_status veil_mem_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err);
+veil_status veil_buf_write(void *ctx, const uint8_t *buf, size_t n, veil_err *err);
 /* Reads until buf is full or end of stream (loops over short reads). */
 veil_status veil_read_full(veil_read_fn rd, void *ctx, uint8_t *buf, size_t n, size_t *got,
                            veil_err *err) VEIL_MUST_CHECK;

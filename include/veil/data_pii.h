@@ -71,7 +71,8 @@ void veil_pii_count(veil_pii_counts *c, const char *s, size_t n);
  * birth only when the header says so (a visit date is not one): a column of
  * dates under another header gets VEIL_PII_NONE here, and callers flag it
  * as a quasi-identifier. *rate gets the winning class's hit rate over the
- * values (0 for a header-only verdict). */
+ * values (for a header-only verdict, that class's hit rate, below the
+ * threshold; 0 for a column with no values). */
 veil_pii veil_pii_verdict(const veil_pii_counts *c, const char *header, double threshold, double *rate);
 
 #endif

@@ -332,6 +332,23 @@ veil_status veil_fd_write(void *ctx, const uint8_t *buf, size_t n, veil_err *err
 	return veil_fs_write_all(*(int *)ctx, buf, n, "output", err);
 }
 
+veil_status veil_mem_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err)
+{
+	(void)err;
+	veil_mem_reader *m = ctx;
+	size_t k = m->n - m->off < n ? m->n - m->off : n;
+	if (k)
+		memcpy(buf, m->p + m->off, k);
+	m->off += k;
+	*got = k;
+	return VEIL_OK;
+}
+
+veil_status veil_buf_write(void *ctx, const uint8_t *buf, size_t n, veil_err *err)
+{
+	return veil_buf_append(ctx, buf, n, err);
+}
+
 veil_status veil_read_full(veil_read_fn rd, void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err)
 {
 	size_t have = 0;

@@ -359,6 +359,11 @@ veil_status cli_authorize_resource(cli_ws *ws, const char *type, const char *nam
  * cli_resource_free. */
 veil_status cli_authorize_dataset_and_key(cli_ws *ws, const char *ref, veil_verb verb, cli_resource *r,
                                           veil_err *err) VEIL_MUST_CHECK;
+/* cli_ws_open, then cli_authorize_dataset_and_key: the start of every
+ * command that works on one dataset's data. On failure the workspace is
+ * closed again and r holds nothing. */
+veil_status cli_ws_open_dataset(cli_global *g, unsigned what, const char *ref, veil_verb verb, cli_ws *ws,
+                                cli_resource *r, veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- listings (listing.c) ---- */
 typedef struct cli_list {

@@ -177,7 +177,6 @@ static veil_status new_version(cli_ws *ws, const veil_dataset_version *in, const
  * transaction; the report is kept for the output version. */
 typedef struct made_ctx {
 	cli_ws *ws;
-	const cli_worker *w;
 	const veil_dataset_version *in;
 	build *b;
 	json_t *report;
@@ -195,8 +194,8 @@ static json_t *derive_event(const veil_dataset_version *v, const veil_dataset_ve
 	                 what);
 }
 
-static veil_status record_outputs(void *ctx, const veil_dataset_version **described, json_t *events,
-                                  veil_err *err)
+static veil_status record_outputs(void *ctx, const cli_worker *w, const veil_dataset_version **described,
+                                  json_t *events, veil_err *err)
 {
 	made_ctx *m = ctx;
 	const veil_dataset_version *in = m->in;
@@ -217,7 +216,7 @@ static veil_status record_outputs(void *ctx, const veil_dataset_version **descri
 	snprintf(out_ref, sizeof out_ref, "%s@%u", m->out.name, m->out.version);
 	snprintf(tr_ref, sizeof tr_ref, "%s@%u", m->tr.name, m->tr.version);
 	snprintf(pipe_ref, sizeof pipe_ref, "sha256:%s", psha ? psha : "?");
-	const char *meas = m->w->measurement;
+	const char *meas = w->measurement;
 	veil_catalog *c = m->ws->catalog;
 	if ((st = veil_catalog_lineage_add(c, "dataset_version", out_ref, "derived_from", "dataset_version",
 	                                   in_ref, meas, err)) ||
@@ -288,7 +287,6 @@ static veil_status run(cli_ws *ws, build *b, const veil_dataset_version *in, boo
 	    !(st = cli_report_job(ws, &w, &job, in, extra, needs_key ? 3 : 2, receive_outputs, b, &report,
 	                          sig, err)) &&
 	    !(st = cli_report_parse(&report, in, &mc->report, err))) {
-		mc->w = &w;
 		st = cli_report_keep(ws, &w, in, "features", "features.build", &report, sig, mc->report,
 		                     record_outputs, mc, rec, err);
 	}

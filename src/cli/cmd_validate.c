@@ -95,14 +95,10 @@ static int run(cli_global *g, const cli_command *cmd, const char *ref, const job
 		return cli_fail(&err);
 	}
 	cli_ws ws;
-	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err)) {
-		veil_buf_free(&schema);
-		return cli_fail(&err);
-	}
 	cli_resource r;
-	veil_status st = cli_authorize_dataset_and_key(&ws, ref, VEIL_VERB_USE, &r, &err);
+	veil_status st =
+	        cli_ws_open_dataset(g, WS_CATALOG | WS_STORE | WS_AUDIT, ref, VEIL_VERB_USE, &ws, &r, &err);
 	if (st) {
-		cli_ws_close(&ws);
 		veil_buf_free(&schema);
 		return cli_fail(&err);
 	}
@@ -117,7 +113,7 @@ static int run(cli_global *g, const cli_command *cmd, const char *ref, const job
 	veil_buf report = {0};
 	uint8_t sig[VEIL_PROTO_SIG_LEN];
 	json_t *parsed = NULL;
-	veil_report_record rec;
+	veil_report_record rec = {.passed = -1};
 	if (!(st = cli_check_dataset_key(&ws, v, &di, &err)) &&
 	    !(st = build_job(o, v, o->schema_path ? &schema : NULL, &job, &err)) &&
 	    !(st = cli_worker_start(&ws, &w, &err)) &&
@@ -256,14 +252,11 @@ int cmd_data_report(cli_global *g, int argc, char **argv)
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
-	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
-		return cli_fail(&err);
 	cli_resource r;
-	veil_status st = cli_authorize_dataset_and_key(&ws, argv[optind], VEIL_VERB_READ, &r, &err);
-	if (st) {
-		cli_ws_close(&ws);
+	if (cli_ws_open_dataset(g, WS_CATALOG | WS_STORE | WS_AUDIT, argv[optind], VEIL_VERB_READ, &ws, &r,
+	                        &err))
 		return cli_fail(&err);
-	}
+	veil_status st = VEIL_OK;
 	veil_report_record rec;
 	veil_buf env_text = {0};
 	json_t *env = NULL, *report = NULL;

@@ -90,18 +90,14 @@ int cmd_data_verify(cli_global *g, int argc, char **argv)
 		return rc;
 	veil_err err;
 	veil_err_clear(&err);
-	cli_ws ws;
-	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
-		return cli_fail(&err);
 	/* The worker computes on the data: use of the dataset and of its key. */
+	cli_ws ws;
 	cli_resource r;
-	veil_status st = cli_authorize_dataset_and_key(&ws, argv[optind], VEIL_VERB_USE, &r, &err);
-	if (st) {
-		cli_ws_close(&ws);
+	if (cli_ws_open_dataset(g, WS_CATALOG | WS_STORE | WS_AUDIT, argv[optind], VEIL_VERB_USE, &ws, &r,
+	                        &err))
 		return cli_fail(&err);
-	}
 	uint64_t bytes = 0;
-	st = verify(&ws, &r.dataset, &bytes, &err);
+	veil_status st = verify(&ws, &r.dataset, &bytes, &err);
 	char ref[VEIL_CATALOG_REF_MAX];
 	snprintf(ref, sizeof ref, "%s@%u", r.dataset.name, r.dataset.version);
 	char sha[VEIL_CATALOG_HEX_MAX];

@@ -145,7 +145,7 @@ static veil_status record(cli_ws *ws, const cli_worker *w, const veil_dataset_ve
 	if (st)
 		return st;
 	json_t *events = json_array();
-	if (made && (st = made(made_ctx, &v, events, err))) {
+	if (made && (st = made(made_ctx, w, &v, events, err))) {
 		json_decref(events);
 		return cli_commit_audited(ws, st, action, v->name, NULL, err);
 	}

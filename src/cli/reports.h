@@ -43,7 +43,8 @@ veil_status cli_report_parse(const veil_buf *report, const veil_dataset_version 
  * version the report is kept for (default: v), and may add audit events
  * to `events` (an array of {action, resource, detail}), which are appended
  * only when the whole transaction is about to commit. */
-typedef veil_status (*cli_report_made_fn)(void *ctx, const veil_dataset_version **described, json_t *events,
+typedef veil_status (*cli_report_made_fn)(void *ctx, const cli_worker *w,
+                                          const veil_dataset_version **described, json_t *events,
                                           veil_err *err);
 veil_status cli_report_keep(cli_ws *ws, const cli_worker *w, const veil_dataset_version *v, const char *kind,
                             const char *action, const veil_buf *report,

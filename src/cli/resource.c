@@ -185,6 +185,17 @@ veil_status cli_ws_open_for(cli_global *g, unsigned what, const cli_target *t, c
 	return st;
 }
 
+veil_status cli_ws_open_dataset(cli_global *g, unsigned what, const char *ref, veil_verb verb, cli_ws *ws,
+                                cli_resource *r, veil_err *err)
+{
+	veil_status st = cli_ws_open(g, what, ws, err);
+	if (st)
+		return st;
+	if ((st = cli_authorize_dataset_and_key(ws, ref, verb, r, err)))
+		cli_ws_close(ws);
+	return st;
+}
+
 veil_status cli_authorize_dataset_and_key(cli_ws *ws, const char *ref, veil_verb verb, cli_resource *r,
                                           veil_err *err)
 {

@@ -10,22 +10,6 @@
 
 #include <string.h>
 
-typedef struct mem_reader {
-	const uint8_t *p;
-	size_t n, off;
-} mem_reader;
-
-static veil_status mem_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err)
-{
-	(void)err;
-	mem_reader *m = ctx;
-	size_t k = m->n - m->off < n ? m->n - m->off : n;
-	memcpy(buf, m->p + m->off, k);
-	m->off += k;
-	*got = k;
-	return VEIL_OK;
-}
-
 typedef struct mem_writer {
 	veil_buf *out;
 	size_t max;
@@ -48,15 +32,15 @@ veil_status cli_seal_bytes(cli_ws *ws, const char *kek, const uint8_t *p, size_t
 	if (!dek)
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
 	veil_store_writer *w = NULL;
-	mem_reader r = {.p = p, .n = n};
+	veil_mem_reader r = {.p = p, .n = n};
 	uint8_t digest[VEIL_SHA256_LEN];
 	veil_status st = veil_kms_dek_new(ws->kms, kek, ws->request_region, out->dek_id, dek, err);
 	if (!st && !(st = veil_hash(VEIL_HASH_SHA256, p, n, digest, err)) &&
 	    !(st = veil_store_put_begin(ws->store, &w, err))) {
 		veil_obj_opts opts = {.chunk_size = ws->cfg.chunk_size, .threads = 1};
 		veil_obj_stats stats;
-		st = veil_obj_seal(dek, out->dek_id, &opts, mem_read, &r, veil_store_put_write, w, &stats,
-		                   err);
+		st = veil_obj_seal(dek, out->dek_id, &opts, veil_mem_read, &r, veil_store_put_write, w,
+		                   &stats, err);
 		if (!st)
 			st = veil_store_put_commit(w, out->object_id, err);
 		else

@@ -1216,7 +1216,10 @@ static veil_status shape_insert(shape *sh, size_t at, const char *name, size_t l
 	memcpy(copy, name, len);
 	copy[len] = '\0';
 	memmove(&sh->c[at + 1], &sh->c[at], (sh->n - at) * sizeof *sh->c);
-	sh->c[at] = (sh_col){copy, t, wild};
+	sh_col *slot = &sh->c[at];
+	slot->name = copy; /* the shape owns it now: shape_free frees it */
+	slot->type = t;
+	slot->wild = wild;
 	sh->n++;
 	return VEIL_OK;
 }

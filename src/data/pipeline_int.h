@@ -212,6 +212,14 @@ veil_status pl_step_apply(const pl_step *s, const pl_run *run, const pl_fit *fit
 /* The k-anonymity step (kanon.c). */
 veil_status pl_kanon_apply(const pl_step *s, const pl_run *run, pl_frame *f, veil_err *err);
 
+/* The mutual information of each of the columns cols[0..n) with the label
+ * column, into bits[0..n) (veil_mutual_information, the label's codes
+ * worked out once). keyish (may be NULL) gets, per column, whether it is
+ * text with more than half its values distinct: a key, whose plug-in
+ * estimate is close to the label's entropy however little it tells. */
+veil_status pl_mutual_information_all(const veil_table *t, size_t label, unsigned bins, const size_t *cols,
+                                      size_t n, double *bits, bool *keyish, veil_err *err);
+
 /* The key check value of a key. */
 veil_status pl_key_check(const uint8_t *key, uint8_t out[PL_KEY_CHECK_LEN], veil_err *err);
 

@@ -385,11 +385,15 @@ static void report_column_name(veil_jw *w, const veil_pipeline *p, const char *n
 typedef struct mi_entry {
 	size_t col;
 	double bits;
+	bool key; /* text, mostly distinct: its estimate says nothing */
 } mi_entry;
 
 static int by_bits(const void *ctx, size_t a, size_t b)
 {
 	const mi_entry *e = ctx;
+	/* A key's estimate says nothing (pl_mutual_information_all): last. */
+	if (e[a].key != e[b].key)
+		return e[a].key ? 1 : -1;
 	return e[a].bits > e[b].bits ? -1 : e[a].bits < e[b].bits;
 }
 
@@ -426,19 +430,21 @@ veil_status veil_pipeline_report(const veil_pipeline *p, const veil_table *out,
 		return VEIL_OK;
 	size_t nc = veil_table_ncols(out);
 	mi_entry *e = calloc(nc, sizeof *e);
-	size_t *order = calloc(nc, sizeof *order);
+	size_t *order = calloc(nc, sizeof *order), *cols = calloc(nc, sizeof *cols);
+	double *bits = calloc(nc, sizeof *bits);
+	bool *keyish = calloc(nc, sizeof *keyish);
 	char *buf = malloc(VEIL_PIPELINE_NAME_MAX + 32);
 	size_t n = 0;
-	veil_status st = VEIL_OK;
-	if (!e || !order || !buf)
-		st = PL_ERR(err, VEIL_E_NOMEM, "out of memory writing a report");
-	for (size_t c = 0; !st && c < nc; c++) {
-		if (c == (size_t)label)
-			continue;
-		e[n].col = c;
-		order[n] = n;
-		st = veil_mutual_information(out, c, (size_t)label, VEIL_PIPELINE_MI_BINS, &e[n].bits, err);
-		n++;
+	veil_status st = !e || !order || !cols || !bits || !keyish || !buf ? PL_NOMEM(err) : VEIL_OK;
+	for (size_t c = 0; !st && c < nc; c++)
+		if (c != (size_t)label)
+			cols[n++] = c;
+	if (!st)
+		st = pl_mutual_information_all(out, (size_t)label, VEIL_PIPELINE_MI_BINS, cols, n, bits,
+		                               keyish, err);
+	for (size_t k = 0; !st && k < n; k++) {
+		e[k] = (mi_entry){cols[k], bits[k], keyish[k]};
+		order[k] = k;
 	}
 	/* Most informative first; ties in column order (the sort is stable). */
 	if (!st && !pl_sort(order, n, by_bits, e))
@@ -456,6 +462,8 @@ veil_status veil_pipeline_report(const veil_pipeline *p, const veil_table *out,
 			veil_jw_object(w);
 			report_column_name(w, p, col.name, buf, VEIL_PIPELINE_NAME_MAX + 32);
 			veil_jw_kdouble(w, "bits", e[order[k]].bits);
+			if (e[order[k]].key)
+				veil_jw_kbool(w, "key", true);
 			veil_jw_end(w);
 		}
 		veil_jw_end(w);
@@ -463,6 +471,9 @@ veil_status veil_pipeline_report(const veil_pipeline *p, const veil_table *out,
 	}
 	free(e);
 	free(order);
+	free(cols);
+	free(bits);
+	free(keyish);
 	free(buf);
 	return st;
 }

@@ -394,7 +394,7 @@ static veil_status run(veil_pipeline *p, bool fit, const veil_table *in, const u
                        veil_pipeline_stats *stats, veil_err *err)
 {
 	*out = NULL;
-	veil_pipeline_stats local;
+	veil_pipeline_stats local = {0};
 	veil_pipeline_stats *stt = stats ? stats : &local;
 	memset(stt, 0, sizeof *stt);
 	stt->k_met = true;

@@ -156,22 +156,6 @@ static veil_status sender_write(void *ctx, const uint8_t *p, size_t n, veil_err 
 	return VEIL_OK;
 }
 
-typedef struct mem_reader {
-	const uint8_t *p;
-	size_t n, off;
-} mem_reader;
-
-static veil_status mem_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err)
-{
-	(void)err;
-	mem_reader *m = ctx;
-	size_t k = m->n - m->off < n ? m->n - m->off : n;
-	memcpy(buf, m->p + m->off, k);
-	m->off += k;
-	*got = k;
-	return VEIL_OK;
-}
-
 /* What the report says of one object the job wrote. */
 typedef struct written {
 	uint64_t size;
@@ -191,10 +175,10 @@ static veil_status send_sealed(worker *w, const uint8_t *plain, size_t n, const 
 	data_sender s = {.w = w, .buf = malloc(VEIL_PROTO_DATA_MAX)};
 	if (!s.buf)
 		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
-	mem_reader r = {.p = plain, .n = n};
+	veil_mem_reader r = {.p = plain, .n = n};
 	veil_obj_opts opts = {.threads = 1};
 	veil_obj_stats stats;
-	st = veil_obj_seal(dek, id, &opts, mem_read, &r, sender_write, &s, &stats, err);
+	st = veil_obj_seal(dek, id, &opts, veil_mem_read, &r, sender_write, &s, &stats, err);
 	if (!st)
 		st = send_data(&s, err);
 	free(s.buf);
@@ -210,11 +194,6 @@ static veil_status send_sealed(worker *w, const uint8_t *plain, size_t n, const 
 		veil_hex_encode(digest, sizeof digest, out->sha256);
 	}
 	return st;
-}
-
-static veil_status buf_write(void *ctx, const uint8_t *p, size_t n, veil_err *err)
-{
-	return veil_buf_append(ctx, p, n, err);
 }
 
 static void write_object(veil_jw *jw, const char *key, const char *dek_id, const written *o)
@@ -296,7 +275,7 @@ static veil_status build(worker *w, const features_args *a, veil_pipeline *p, co
 	if (!st)
 		st = veil_pipeline_fit(p, table, key, &out, &stats, err);
 	if (!st)
-		st = veil_table_write_csv(out, buf_write, &csv, err);
+		st = veil_table_write_csv(out, veil_buf_write, &csv, err);
 	if (!st)
 		st = veil_pipeline_write(p, &yaml, err);
 	if (!st)

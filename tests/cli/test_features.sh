@@ -71,6 +71,8 @@ import json; r=json.load(open('$T/out'))
 mi=r['build']['mutual_information']
 assert mi['label']=='cardiac_event' and len(mi['features'])>10, mi
 assert all(f['bits']>=0 for f in mi['features']), mi
+k=[f for f in mi['features'] if f.get('key')]
+assert [f['column'] for f in k]==['patient_id'] and mi['features'][-1]['column']=='patient_id', k
 assert r['output']['sha256'] and r['dataset']['sha256'], r.keys()"
 SHA_OUT=$("$PY" -S -c "import hashlib; print(hashlib.sha256(open('$T/features.csv','rb').read()).hexdigest())")
 check "the report names exactly the output's SHA-256" grep -q "$SHA_OUT" "$T/out"

@@ -269,13 +269,12 @@ static void test_detect_agrees(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_email),         cmocka_unit_test(test_phone),
-	        cmocka_unit_test(test_ssn),           cmocka_unit_test(test_payment_card),
-	        cmocka_unit_test(test_iban),          cmocka_unit_test(test_ip),
-	        cmocka_unit_test(test_date),          cmocka_unit_test(test_date_today),
-	        cmocka_unit_test(test_postal),
-	        cmocka_unit_test(test_headers),       cmocka_unit_test(test_verdict),
-	        cmocka_unit_test(test_detect_agrees),
+	        cmocka_unit_test(test_email),   cmocka_unit_test(test_phone),
+	        cmocka_unit_test(test_ssn),     cmocka_unit_test(test_payment_card),
+	        cmocka_unit_test(test_iban),    cmocka_unit_test(test_ip),
+	        cmocka_unit_test(test_date),    cmocka_unit_test(test_date_today),
+	        cmocka_unit_test(test_postal),  cmocka_unit_test(test_headers),
+	        cmocka_unit_test(test_verdict), cmocka_unit_test(test_detect_agrees),
 	};
 	return cmocka_run_group_tests_name("pii", tests, NULL, NULL);
 }
