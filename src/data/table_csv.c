@@ -14,30 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct mem {
-	const uint8_t *p;
-	size_t len, off;
-} mem;
-
-static veil_status mem_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err)
-{
-	(void)err;
-	mem *m = ctx;
-	size_t k = m->len - m->off < n ? m->len - m->off : n;
-	if (k)
-		memcpy(buf, m->p + m->off, k);
-	m->off += k;
-	*got = k;
-	return VEIL_OK;
-}
-
 /* The column types: the schema's for each header name, or inferred from every row. */
 static veil_status types_of(const uint8_t *csv, size_t len, const veil_csv_opts *opts,
                             const veil_schema *schema, veil_col_type *types, size_t n, veil_err *err)
 {
-	mem m = {csv, len, 0};
+	veil_mem_reader m = {csv, len, 0};
 	veil_csv_reader *r = NULL;
-	veil_status st = veil_csv_reader_new(opts, mem_read, &m, &r, err);
+	veil_status st = veil_csv_reader_new(opts, veil_mem_read, &m, &r, err);
 	if (st)
 		return st;
 	const veil_csv_field *names;
@@ -86,9 +69,9 @@ veil_status veil_table_from_csv(const uint8_t *csv, size_t len, const veil_csv_o
 	*out = NULL;
 	if (!csv && len)
 		return PL_ERR(err, VEIL_E_INVALID, "no CSV text");
-	mem m = {csv ? csv : (const uint8_t *)"", len, 0};
+	veil_mem_reader m = {csv ? csv : (const uint8_t *)"", len, 0};
 	veil_csv_reader *r = NULL;
-	veil_status st = veil_csv_reader_new(opts, mem_read, &m, &r, err);
+	veil_status st = veil_csv_reader_new(opts, veil_mem_read, &m, &r, err);
 	if (st)
 		return st;
 	const veil_csv_field *names;
