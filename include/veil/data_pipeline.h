@@ -96,6 +96,12 @@ veil_status veil_pipeline_write(const veil_pipeline *p, veil_buf *out, veil_err 
 veil_status veil_pipeline_report(const veil_pipeline *p, const veil_table *out,
                                  const veil_pipeline_stats *stats, veil_jw *w, veil_err *err) VEIL_MUST_CHECK;
 
+/* With on, the report treats every column as sensitive: counts only, no
+ * learned value, vocabulary or edge, one-hot columns as "<column>=#<i>".
+ * The trusted worker sets it: it cannot tell from what the host says which
+ * columns of a dataset are sensitive or how the dataset is classified. */
+void veil_pipeline_set_redact_all(veil_pipeline *p, bool on);
+
 /* Mutual information in bits between two columns of a table: numbers are
  * put into `bins` equal-frequency bins, text by value; nulls are a value
  * of their own. */

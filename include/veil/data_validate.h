@@ -51,6 +51,10 @@ typedef struct veil_validate_opts {
 	 * cannot be crafted to make its values collide. Tests pass a fixed key
 	 * to make distinct-count estimates repeatable. */
 	const uint8_t *hash_key;
+	/* Treat every column as sensitive in the report, whatever the class
+	 * and the findings say. The trusted worker sets it: the declared class
+	 * comes from the host, which could lower it to lift the redaction. */
+	bool redact_all;
 } veil_validate_opts;
 
 /* What the catalog keeps of a report (and the CLI prints). */

@@ -204,19 +204,26 @@ typedef struct report_args {
 	bool verify, json, full;
 } report_args;
 
-static void print_report(const veil_report_record *rec, json_t *report, const veil_attest_claims *claims,
-                         bool verified)
+/* Everything printed comes from the signed report, not the catalog's
+ * summary of it, which the host could have edited. */
+static void print_report(const veil_report_record *rec, json_t *env, json_t *report,
+                         const veil_attest_claims *claims, bool verified)
 {
-	printf("report %lld of %s@%u (%s), %s\n", (long long)rec->id, rec->dataset, rec->version, rec->kind,
-	       rec->passed == 1   ? "passed"
-	       : rec->passed == 0 ? "failed"
-	                          : "no verdict");
-	printf("  worker:      %s, measurement %.16s...\n", rec->tee, rec->measurement);
-	printf("  signed by:   %s\n", rec->signer);
-	if (verified)
-		printf("  verified:    signature, evidence (%s%s) and binding all check\n", rec->tee,
-		       claims->simulated ? ", SIMULATED: proves nothing about hardware" : "");
 	json_t *summary = json_object_get(report, "summary");
+	json_t *passed = json_object_get(summary, "passed");
+	json_t *worker = json_object_get(report, "worker");
+	printf("report %lld of %s@%u (%s), %s\n", (long long)rec->id, rec->dataset, rec->version,
+	       json_string_value(json_object_get(report, "job")),
+	       json_is_true(passed)    ? "passed"
+	       : json_is_false(passed) ? "failed"
+	                               : "no verdict");
+	printf("  worker:      %s, measurement %.16s...\n", json_string_value(json_object_get(worker, "tee")),
+	       json_string_value(json_object_get(worker, "measurement")));
+	printf("  signed by:   %s\n", json_string_value(json_object_get(env, "signing_key")));
+	if (verified)
+		printf("  verified:    signature, evidence (%s%s) and binding all check\n",
+		       json_string_value(json_object_get(worker, "tee")),
+		       claims->simulated ? ", SIMULATED: proves nothing about hardware" : "");
 	char *s = json_dumps(summary, JSON_INDENT(2));
 	printf("  summary:     %s\n", s ? s : "?");
 	free(s);
@@ -258,27 +265,18 @@ int cmd_data_report(cli_global *g, int argc, char **argv)
 		return cli_fail(&err);
 	veil_status st = VEIL_OK;
 	veil_report_record rec;
-	veil_buf env_text = {0};
 	json_t *env = NULL, *report = NULL;
 	veil_attest_claims claims;
 	veil_attest_claims_init(&claims);
 	if (!(st = veil_catalog_report_latest(ws.catalog, r.dataset.name, r.dataset.version, a.kind, &rec,
-	                                      &err)) &&
-	    !(st = cli_open_bytes(&ws, rec.object_id, rec.dek_id, rec.sha256, 4u << 20, &env_text, &err))) {
-		env = json_loadb((const char *)env_text.data, env_text.len, 0, NULL);
-		const char *rtext = json_string_value(json_object_get(env, "report"));
-		report = rtext ? json_loads(rtext, 0, NULL) : NULL;
-		if (!report)
-			st = veil_err_set(&err, VEIL_E_CORRUPT, "report %lld's envelope does not parse",
-			                  (long long)rec.id);
-	}
+	                                      &err)))
+		st = cli_report_open(&ws, &rec, &r.dataset, a.verify, &env, &report, &claims, &err);
 	if (st == VEIL_E_NOTFOUND && !strstr(err.msg, "dataset"))
 		veil_err_hint(&err, "run veil data validate or veil data profile on %s@%u first",
 		              r.dataset.name, r.dataset.version);
 	if (!st && a.verify) {
-		st = cli_report_verify_envelope(&ws, env, &claims, &err);
 		const char *signer = json_string_value(json_object_get(env, "signing_key"));
-		if (!st && (!signer || strcmp(signer, rec.signer) != 0))
+		if (!signer || strcmp(signer, rec.signer) != 0)
 			st = veil_err_set(&err, VEIL_E_CORRUPT,
 			                  "the envelope's signing key is not the one the catalog recorded");
 	}
@@ -295,7 +293,7 @@ int cmd_data_report(cli_global *g, int argc, char **argv)
 	else if (a.json)
 		rc = cli_print_json(a.full ? json_incref(env) : json_incref(report));
 	else {
-		print_report(&rec, report, &claims, a.verify);
+		print_report(&rec, env, report, &claims, a.verify);
 		if (a.full) {
 			char *s = json_dumps(report, JSON_INDENT(2));
 			printf("%s\n", s ? s : "");
@@ -304,7 +302,6 @@ int cmd_data_report(cli_global *g, int argc, char **argv)
 	}
 	json_decref(report);
 	json_decref(env);
-	veil_buf_free(&env_text);
 	cli_resource_free(&r);
 	cli_ws_close(&ws);
 	return rc;

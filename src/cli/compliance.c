@@ -9,6 +9,7 @@
  */
 #include "cmds.h"
 #include "compliance.h"
+#include "reports.h"
 
 #include <string.h>
 
@@ -30,9 +31,19 @@ veil_status cli_compliance_check(cli_ws *ws, const veil_dataset_version *v, cons
 	veil_status st = veil_catalog_report_latest(ws->catalog, v->name, v->version, "features", &rec, err);
 	if (st && st != VEIL_E_NOTFOUND)
 		return st;
-	json_t *summary = st ? NULL : json_loads(rec.summary, 0, NULL);
-	bool removed = json_is_true(json_object_get(summary, "direct_identifiers_removed"));
-	json_decref(summary);
+	/* The signed report decides, verified to the worker that signed it
+	 * and checked to describe this version: not the catalog's summary,
+	 * which anyone who can write catalog.db could edit. */
+	json_t *env = NULL, *report = NULL;
+	veil_attest_claims claims;
+	if (!st && (st = cli_report_open(ws, &rec, v, true, &env, &report, &claims, err))) {
+		veil_err_wrap(err, "the feature build report of %s@%u", v->name, v->version);
+		return st;
+	}
+	bool removed = json_is_true(
+	        json_object_get(json_object_get(report, "summary"), "direct_identifiers_removed"));
+	json_decref(env);
+	json_decref(report);
 	if (removed) {
 		snprintf(why, why_len, "feature build report %lld: no direct identifier is left",
 		         (long long)rec.id);
@@ -60,7 +71,7 @@ int cmd_data_compliance(cli_global *g, int argc, char **argv)
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
-	if (cli_ws_open(g, WS_CATALOG | WS_AUDIT, &ws, &err))
+	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT, &ws, &err))
 		return cli_fail(&err);
 	cli_resource r;
 	veil_status st = cli_authorize_resource(&ws, "datasets", argv[optind], VEIL_VERB_READ, &r, &err);

@@ -303,3 +303,54 @@ out:
 	veil_buf_free(&kem);
 	return st;
 }
+
+/* The signed report must be of the record's kind and describe v. */
+static veil_status check_describes(json_t *report, const veil_report_record *rec,
+                                   const veil_dataset_version *v, veil_err *err)
+{
+	const char *job = json_string_value(json_object_get(report, "job"));
+	json_t *d = json_object_get(report, strcmp(rec->kind, "features") == 0 ? "output" : "dataset");
+	const char *sha = json_string_value(json_object_get(d, "sha256"));
+	json_t *size = json_object_get(d, "size");
+	if (!job || strcmp(job, rec->kind) != 0 || !sha || strcmp(sha, v->sha256) != 0 ||
+	    !json_is_integer(size) || (uint64_t)json_integer_value(size) != v->size)
+		return veil_err_set(
+		        err, VEIL_E_CORRUPT,
+		        "report %lld in the catalog is not a %s report of %s@%u: the signed report "
+		        "describes other data",
+		        (long long)rec->id, rec->kind, v->name, v->version);
+	return VEIL_OK;
+}
+
+veil_status cli_report_open(cli_ws *ws, const veil_report_record *rec, const veil_dataset_version *v,
+                            bool verify, json_t **envelope, json_t **report, veil_attest_claims *claims,
+                            veil_err *err)
+{
+	*envelope = *report = NULL;
+	veil_attest_claims_init(claims);
+	veil_buf text = {0};
+	veil_status st =
+	        cli_open_bytes(ws, rec->object_id, rec->dek_id, rec->sha256, ENVELOPE_MAX, &text, err);
+	json_t *env = NULL, *r = NULL;
+	if (!st) {
+		env = json_loadb((const char *)text.data, text.len, 0, NULL);
+		const char *rtext = json_string_value(json_object_get(env, "report"));
+		r = rtext ? json_loads(rtext, 0, NULL) : NULL;
+		if (!r)
+			st = veil_err_set(err, VEIL_E_CORRUPT, "report %lld's envelope does not parse",
+			                  (long long)rec->id);
+	}
+	veil_buf_free(&text);
+	if (!st)
+		st = check_describes(r, rec, v, err);
+	if (!st && verify)
+		st = cli_report_verify_envelope(ws, env, claims, err);
+	if (st) {
+		json_decref(env);
+		json_decref(r);
+		return st;
+	}
+	*envelope = env;
+	*report = r;
+	return VEIL_OK;
+}

@@ -52,6 +52,16 @@ veil_status cli_report_keep(cli_ws *ws, const cli_worker *w, const veil_dataset_
                             cli_report_made_fn made, void *made_ctx, veil_report_record *rec,
                             veil_err *err) VEIL_MUST_CHECK;
 
+/* Opens the sealed envelope of a report record and checks that the signed
+ * report inside is of the record's kind and describes version v (its
+ * dataset, or for features its output, by size and SHA-256): a catalog row
+ * pointed at another report is VEIL_E_CORRUPT. With verify, the envelope
+ * is also checked as cli_report_verify_envelope does. On success the caller
+ * owns *envelope and *report. */
+veil_status cli_report_open(cli_ws *ws, const veil_report_record *rec, const veil_dataset_version *v,
+                            bool verify, json_t **envelope, json_t **report, veil_attest_claims *claims,
+                            veil_err *err) VEIL_MUST_CHECK;
+
 /* Checks an envelope on its own: the signature over the report with the
  * key it names, the evidence (verified to its root, the workspace's
  * simulated chain for sim) binding that key, and the report's measurement

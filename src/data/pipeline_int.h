@@ -105,6 +105,7 @@ struct veil_pipeline {
 	pl_pos label_at;
 	pl_step *steps;
 	size_t n;
+	bool redact_all; /* the report shows no learned value of any column */
 };
 
 /* Whether a step of this kind (with these options) learns parameters. */

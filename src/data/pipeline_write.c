@@ -240,18 +240,20 @@ veil_status veil_pipeline_write(const veil_pipeline *p, veil_buf *out, veil_err 
 
 /* ---- the build report ---- */
 
-static bool sensitive(const char *column)
+static bool sensitive(const veil_pipeline *p, const char *column)
 {
+	if (p->redact_all)
+		return true;
 	return veil_pii_from_header(column) != VEIL_PII_NONE;
 }
 
-static void report_learned(veil_jw *w, const pl_step *s)
+static void report_learned(veil_jw *w, const veil_pipeline *p, const pl_step *s)
 {
 	const pl_fit *f = &s->fit;
 	veil_jw_key(w, "learned");
 	veil_jw_array(w);
 	for (size_t j = 0; j < s->ncols; j++) {
-		bool hide = sensitive(s->cols[j]);
+		bool hide = sensitive(p, s->cols[j]);
 		veil_jw_object(w);
 		veil_jw_kstr(w, "column", s->cols[j]);
 		if (hide)
@@ -303,7 +305,7 @@ static void report_learned(veil_jw *w, const pl_step *s)
 	veil_jw_end(w);
 }
 
-static void report_step(veil_jw *w, const pl_step *s)
+static void report_step(veil_jw *w, const veil_pipeline *p, const pl_step *s)
 {
 	veil_jw_object(w);
 	veil_jw_kstr(w, "step", pl_kind_names[s->kind]);
@@ -353,7 +355,7 @@ static void report_step(veil_jw *w, const pl_step *s)
 		break;
 	}
 	if (pl_learns(s) && s->fit.have && s->kind != PL_PSEUDONYMISE)
-		report_learned(w, s);
+		report_learned(w, p, s);
 	veil_jw_end(w);
 }
 
@@ -368,7 +370,8 @@ static void report_column_name(veil_jw *w, const veil_pipeline *p, const char *n
 			continue;
 		for (size_t j = 0; j < s->ncols; j++) {
 			size_t nl = strlen(s->cols[j]);
-			if (!sensitive(s->cols[j]) || strncmp(name, s->cols[j], nl) != 0 || name[nl] != '=')
+			if (!sensitive(p, s->cols[j]) || strncmp(name, s->cols[j], nl) != 0 ||
+			    name[nl] != '=')
 				continue;
 			for (size_t k = 0; k < s->fit.ncats[j]; k++)
 				if (strcmp(name + nl + 1, s->fit.cats[j][k]) == 0) {
@@ -405,7 +408,7 @@ veil_status veil_pipeline_report(const veil_pipeline *p, const veil_table *out,
 	veil_jw_key(w, "steps");
 	veil_jw_array(w);
 	for (size_t i = 0; i < p->n; i++)
-		report_step(w, &p->steps[i]);
+		report_step(w, p, &p->steps[i]);
 	veil_jw_end(w);
 	if (stats) {
 		veil_jw_key(w, "stats");
@@ -476,4 +479,9 @@ veil_status veil_pipeline_report(const veil_pipeline *p, const veil_table *out,
 	free(keyish);
 	free(buf);
 	return st;
+}
+
+void veil_pipeline_set_redact_all(veil_pipeline *p, bool on)
+{
+	p->redact_all = on;
 }

@@ -42,6 +42,7 @@ static veil_status opts_read(veil_validator *v, const veil_validate_opts *o, vei
 	if ((unsigned)o->declared > VEIL_CLASS_RESTRICTED)
 		return veil_err_set(err, VEIL_E_INVALID, "an unknown declared classification");
 	v->declared = o->declared;
+	v->redact_all = o->redact_all;
 	uint8_t seed[16];
 	veil_status st;
 	if (o->hash_key)

@@ -189,6 +189,7 @@ struct veil_validator {
 	uint64_t max_dup_rows;
 	double threshold;
 	veil_data_class declared;
+	bool redact_all; /* every column counts as sensitive in the report */
 	vkey key;
 
 	uint64_t rows, violations, by_rule[R_COUNT];

@@ -108,7 +108,7 @@ void vreport_judge(veil_validator *v)
 	for (size_t c = 0; c < v->ncols; c++) {
 		vcol *k = &v->cols[c];
 		k->sensitive = k->pii_class != VEIL_PII_NONE || k->found != VEIL_PII_NONE || k->quasi ||
-		               v->effective > VEIL_CLASS_INTERNAL;
+		               v->effective > VEIL_CLASS_INTERNAL || v->redact_all;
 	}
 	v->sum.validated = v->schema != NULL;
 	v->sum.passed = v->schema != NULL && v->violations == 0;
@@ -152,12 +152,27 @@ static void write_classification(const veil_validator *v, veil_jw *w)
 	veil_jw_end(w);
 }
 
+/* Whether a listed violation may show its record: not a value rule (min,
+ * max, allowed, pattern, unique) on a sensitive column, where the records
+ * that break a rule the caller chose would tell the values ("pattern: 1.*"
+ * lists the SSNs that do not start with 1). Those are counted only. */
+static bool may_list(const veil_validator *v, const violation *x)
+{
+	if (x->col == NO_COL || !v->cols[x->col].sensitive)
+		return true;
+	return x->rule == R_TYPE || x->rule == R_NULL;
+}
+
 static void write_violations(const veil_validator *v, veil_jw *w)
 {
+	size_t listed = 0;
+	for (size_t k = 0; k < v->nlist; k++)
+		listed += may_list(v, &v->list[k]);
 	veil_jw_key(w, "violations");
 	veil_jw_object(w);
 	veil_jw_kuint(w, "total", v->violations);
-	veil_jw_kuint(w, "listed", v->nlist);
+	veil_jw_kuint(w, "listed", listed);
+	veil_jw_kuint(w, "withheld", v->nlist - listed);
 	veil_jw_kuint(w, "limit", v->max_violations);
 	veil_jw_key(w, "by_rule");
 	veil_jw_object(w);
@@ -168,6 +183,8 @@ static void write_violations(const veil_validator *v, veil_jw *w)
 	veil_jw_array(w);
 	for (size_t k = 0; k < v->nlist; k++) {
 		const violation *x = &v->list[k];
+		if (!may_list(v, x))
+			continue;
 		veil_jw_object(w);
 		veil_jw_kuint(w, "record", x->record);
 		veil_jw_kuint(w, "line", x->line);

@@ -255,6 +255,35 @@ static veil_status write_report(const worker *w, const features_args *a, const v
 	return veil_jw_finish(&jw, err);
 }
 
+/* Whether any text column of the output holds direct identifiers by its
+ * values (e-mail, phone, SSN, card, IBAN at the scan's threshold). The
+ * pipeline judges by headers and by what its steps did; this catches an
+ * identifier kept under an innocent name ("contact"). Headers are not
+ * consulted here: a pseudonymised "email" column holds hex, not e-mail. */
+static bool values_hold_direct_identifiers(const veil_table *t)
+{
+	for (size_t c = 0; c < veil_table_ncols(t); c++) {
+		veil_table_col col;
+		veil_table_column(t, c, &col);
+		if (col.type != VEIL_COL_STRING && col.type != VEIL_COL_CATEGORY)
+			continue;
+		veil_pii_counts counts = {0};
+		for (size_t r = 0; r < col.nrows; r++) {
+			if (!veil_table_valid(&col, r))
+				continue;
+			const veil_table_str *v =
+			        col.type == VEIL_COL_STRING ? &col.str[r] : &col.dict[col.codes[r]];
+			veil_pii_count(&counts, v->p, v->len);
+		}
+		double rate;
+		veil_pii verdict = veil_pii_verdict(&counts, "", VEIL_VALIDATE_THRESHOLD_DEFAULT, &rate);
+		if (verdict == VEIL_PII_EMAIL || verdict == VEIL_PII_PHONE || verdict == VEIL_PII_SSN ||
+		    verdict == VEIL_PII_PAYMENT_CARD || verdict == VEIL_PII_IBAN)
+			return true;
+	}
+	return false;
+}
+
 /* Everything after the keys: input, fit, the two sealed outputs, the report. */
 static veil_status build(worker *w, const features_args *a, veil_pipeline *p, const veil_schema *schema,
                          const uint8_t *deks, veil_buf *report, veil_err *err)
@@ -274,6 +303,13 @@ static veil_status build(worker *w, const features_args *a, veil_pipeline *p, co
 		veil_err_wrap(err, "the pipeline");
 	if (!st)
 		st = veil_pipeline_fit(p, table, key, &out, &stats, err);
+	if (!st && stats.direct_identifiers_removed && values_hold_direct_identifiers(out))
+		stats.direct_identifiers_removed = false;
+	if (!st && stats.rows_out == 0)
+		st = veil_err_set(
+		        err, VEIL_E_INVALID,
+		        "the pipeline left no row (k-anonymity suppressed all %llu): nothing to store",
+		        (unsigned long long)stats.rows_in);
 	if (!st)
 		st = veil_table_write_csv(out, veil_buf_write, &csv, err);
 	if (!st)
@@ -310,6 +346,10 @@ veil_status worker_job_features(worker *w, const veil_proto_msg *msg, veil_err *
 	/* The pipeline and the schema are parsed before any key is asked for. */
 	if (!st && (st = veil_pipeline_parse((const char *)a.pipeline->value, a.pipeline->len, &p, err)))
 		veil_err_wrap(err, "the pipeline");
+	/* The host cannot tell the worker which columns are sensitive: the
+	 * build report shows no learned value of any column. */
+	if (!st)
+		veil_pipeline_set_redact_all(p, true);
 	if (!st && a.schema &&
 	    (st = veil_schema_parse((const char *)a.schema->value, a.schema->len, &schema, err)))
 		veil_err_wrap(err, "the schema");

@@ -120,6 +120,27 @@ check "a pipeline that keeps e-mail and names says so in its report" "$PY" -S -c
 import json; s=json.load(open('$T/out'))['summary']; assert s['direct_identifiers_removed'] is False, s"
 veil data compliance weak
 check "... and its output is refused: identifiers left in" sh -c "[ $RC -eq 1 ] && grep -q 'left direct identifiers' '$T/out'"
+# An identifier under an innocent name: the worker's value scan catches it.
+sed '1s/,email,/,contact,/' "$T/patients.csv" >"$T/renamed.csv"
+quietly data upload "$T/renamed.csv" --name renamed --owner clinic -c restricted
+printf 'version: 1\nlabel: cardiac_event\nsteps:\n  - drop: {columns: [name, ssn, phone, date_of_birth]}\n  - pseudonymise: {columns: [patient_id]}\n' >"$T/sneaky.yaml"
+veil features build "$T/sneaky.yaml" --input renamed --output sneaky --json
+check "e-mails kept as 'contact' are found by value: identifiers left" "$PY" -S -c "
+import json; s=json.load(open('$T/out'))['summary']; assert s['direct_identifiers_removed'] is False, s"
+veil data compliance sneaky
+check "... and training on it is refused" sh -c "[ $RC -eq 1 ] && grep -q 'left direct identifiers' '$T/out'"
+"$PY" -S -c "import sqlite3; db=sqlite3.connect('$T/ws/catalog.db'); db.execute(\"update reports set summary='{\\\"direct_identifiers_removed\\\":true}' where kind='features'\"); db.commit()"
+veil data compliance sneaky
+check "... also after the catalog's summary is edited: the signed report decides" sh -c "[ $RC -eq 1 ] && grep -q 'left direct identifiers' '$T/out'"
+veil data report features --json
+check "the build report shows no learned value: every column counts only" "$PY" -S -c "
+import json; r=json.load(open('$T/out')); n=0
+for st in r['build']['steps']:
+    for l in st.get('learned', []):
+        n+=1; assert l.get('redacted') is True and not {'vocabulary','value','mean','min','edges'} & set(l), l
+assert n>5, n
+names=[f['column'] for f in r['build']['mutual_information']['features']]
+assert not [x for x in names if '=' in x and '=#' not in x and not x.endswith('=other')], names"
 sed -i 's/restricted_training: deidentified/restricted_training: sometimes/' "$T/ws/veil.yaml"
 veil data list
 expect_fail "a bad compliance setting is refused" "$E_INVALID" "restricted_training"

@@ -92,7 +92,40 @@ check "... and its summary counts the violations" "$PY" -S -c "
 import json; s=json.load(open('$T/out'))['summary']
 assert s['passed'] is False and s['violations']>0, s"
 veil data report patients --kind validate --full
-check "the failing report lists violations by record and rule, without values" sh -c "grep -q '\"rule\": \"max\"' '$T/out' && grep -q '\"record\"' '$T/out'"
+veil data report patients --kind validate --json
+check "age is sensitive: its max violations are counted, their records withheld (no value oracle)" "$PY" -S -c "
+import json; v=json.load(open('$T/out'))['validation']['violations']
+assert v['by_rule']['max']>0 and v['withheld']>0, v['by_rule']
+assert not [x for x in v['list'] if x.get('column')=='age'], v['list'][:3]"
+check "the worker redacts every column: no min or max anywhere in the report" "$PY" -S -c "
+import json; r=json.load(open('$T/out'))
+cols=r['validation']['columns']
+assert all('min' not in c.get('stats',{}) and 'max' not in c.get('stats',{}) and c['sensitive'] for c in cols), cols[9]"
+# The catalog's row is the host's; the signed report is the worker's.
+"$PY" -S -c "import sqlite3; db=sqlite3.connect('$T/ws/catalog.db'); db.execute(\"update reports set passed=1, summary='{\\\"passed\\\":true}' where id=(select max(id) from reports)\"); db.commit()"
+veil data report patients --kind validate
+check "a catalog row edited to say passed still shows the signed verdict: failed" sh -c "[ $RC -eq 0 ] && grep -q 'failed' '$T/out' && ! grep -q 'passed$' '$T/out'"
+# A row pointed at another report's envelope (here the first profile's) is caught.
+cat >"$T/swap.py" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+cols = 'object_id, dek_id, sha256, size, signer'
+last = db.execute('select id, %s from reports order by id desc limit 1' % cols).fetchone()
+if sys.argv[2] == 'swap':
+    first = db.execute('select %s from reports order by id limit 1' % cols).fetchone()
+    open(sys.argv[3], 'w').write(repr(last))
+    db.execute('update reports set object_id=?, dek_id=?, sha256=?, size=?, signer=? where id=?', first + (last[0],))
+else:
+    saved = eval(open(sys.argv[3]).read())
+    db.execute('update reports set object_id=?, dek_id=?, sha256=?, size=?, signer=? where id=?', saved[1:] + (saved[0],))
+db.commit()
+EOF
+"$PY" -S "$T/swap.py" "$T/ws/catalog.db" swap "$T/saved-row"
+veil data report patients --kind validate --verify
+expect_fail "a report row swapped to another report's envelope is refused" "$E_CORRUPT" "describes other data"
+"$PY" -S "$T/swap.py" "$T/ws/catalog.db" restore "$T/saved-row"
+veil data report patients --kind validate --verify
+expect_rc "... and verifies again once restored" 0
 
 # ==== 5. bad input: clear errors, nothing stored ====
 BEFORE=$(count_reports)
