@@ -14,6 +14,7 @@
  *   S_FIELD -other-> S_UNQ                     S_QQ -other-> S_AFTER
  *   S_UNQ / S_AFTER -delimiter-> S_FIELD,  -LF-> record done,  -CR-> S_CR -LF-> record done
  */
+#include "veil/crypto.h"
 #include "veil/data_csv.h"
 
 #include <stdlib.h>
@@ -703,6 +704,8 @@ void veil_csv_reader_free(veil_csv_reader *r)
 {
 	if (!r)
 		return;
+	if (r->buf) /* the last records read, in plaintext */
+		veil_wipe(r->buf, r->cap);
 	free(r->buf);
 	free(r->f);
 	free(r->out);

@@ -11,6 +11,7 @@
  * Error messages name the line, the column number and its name and the
  * length of a bad value, never the value: data files hold personal data.
  */
+#include "veil/crypto.h"
 #include "veil/data_csv.h"
 #include "data_int.h"
 
@@ -839,8 +840,11 @@ void veil_table_free(veil_table *t)
 		free(t->cols[c].dict);
 		free(t->cols[c].slots);
 	}
+	/* The arena holds every text value (names, e-mails): wiped, since in
+	 * the worker this is plaintext of a dataset. */
 	while (t->arena) {
 		block *b = t->arena->next;
+		veil_wipe(t->arena->data, t->arena->used);
 		free(t->arena);
 		t->arena = b;
 	}
