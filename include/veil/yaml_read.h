@@ -42,6 +42,11 @@ veil_status veil_yread_next(veil_yread *r) VEIL_MUST_CHECK;
  * list" otherwise. */
 veil_status veil_yread_want(veil_yread *r, yaml_event_type_t t, const char *what,
                             const char *type) VEIL_MUST_CHECK;
+/* The next entry of a list: *end is set at the list's end; otherwise the
+ * event must be of type t: "each entry of <what> must be <type>, not a
+ * mapping" otherwise. */
+veil_status veil_yread_item(veil_yread *r, const char *what, yaml_event_type_t t, const char *type,
+                            bool *end) VEIL_MUST_CHECK;
 /* The next event as a plain `true` or `false` (quoted "true" is text, not
  * a bool): "<what> must be true or false" otherwise. */
 veil_status veil_yread_bool(veil_yread *r, const char *what, bool *out) VEIL_MUST_CHECK;

@@ -94,26 +94,12 @@ static veil_status read_list_start(reader *r, const char *what)
 	return VEIL_OK;
 }
 
-/* Pulls the next list item (a scalar) or the list's end (*end set). */
-static veil_status read_item(reader *r, const char *what, const char *type, bool *end)
-{
-	veil_status st = veil_yread_next(r);
-	if (st)
-		return st;
-	*end = r->ev.type == YAML_SEQUENCE_END_EVENT;
-	if (!*end && r->ev.type != YAML_SCALAR_EVENT)
-		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
-		                       "each entry of %s must be %s, not %s", what, type,
-		                       veil_yread_event_what(r->ev.type));
-	return VEIL_OK;
-}
-
 static veil_status read_tees(reader *r, veil_release_policy *p)
 {
 	veil_status st = read_list_start(r, "tee");
 	yaml_mark_t start = r->ev.start_mark; /* the list's, for "lists nothing" */
 	for (bool end = false; !st;) {
-		st = read_item(r, "tee", "a TEE type", &end);
+		st = veil_yread_item(r, "tee", YAML_SCALAR_EVENT, "a TEE type", &end);
 		if (st || end)
 			break;
 		veil_tee t = tee_from_name(veil_yread_scalar(r));
@@ -137,7 +123,7 @@ static veil_status read_measurements(reader *r, veil_release_policy *p)
 	veil_status st = read_list_start(r, "measurements");
 	yaml_mark_t start = r->ev.start_mark; /* the list's, for "lists nothing" */
 	for (bool end = false; !st;) {
-		st = read_item(r, "measurements", "a hex string", &end);
+		st = veil_yread_item(r, "measurements", YAML_SCALAR_EVENT, "a hex string", &end);
 		if (st || end)
 			break;
 		if (p->nmeas >= VEIL_RELEASE_MEASUREMENTS_MAX)

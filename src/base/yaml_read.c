@@ -83,6 +83,19 @@ veil_status veil_yread_want(veil_yread *r, yaml_event_type_t t, const char *what
 	return VEIL_OK;
 }
 
+veil_status veil_yread_item(veil_yread *r, const char *what, yaml_event_type_t t, const char *type, bool *end)
+{
+	veil_status st = veil_yread_next(r);
+	if (st)
+		return st;
+	*end = r->ev.type == YAML_SEQUENCE_END_EVENT;
+	if (!*end && r->ev.type != t)
+		return veil_yread_fail(r, r->ev.start_mark, VEIL_E_INVALID,
+		                       "each entry of %s must be %s, not %s", what, type,
+		                       veil_yread_event_what(r->ev.type));
+	return VEIL_OK;
+}
+
 veil_status veil_yread_bool(veil_yread *r, const char *what, bool *out)
 {
 	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, what, "true or false");

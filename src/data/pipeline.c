@@ -284,13 +284,11 @@ static veil_status read_edges(reader *r, const char *what, size_t max, double **
 	pl_pos start = here(r);
 	size_t cap = 0;
 	for (;;) {
-		if ((st = veil_yread_next(r)))
+		bool end;
+		if ((st = veil_yread_item(r, what, YAML_SCALAR_EVENT, "a number", &end)))
 			return st;
-		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (end)
 			break;
-		if (r->ev.type != YAML_SCALAR_EVENT)
-			return bad(r, VEIL_E_INVALID, "each entry of %s must be a number, not %s", what,
-			           veil_yread_event_what(r->ev.type));
 		if (*n >= max)
 			return bad(r, VEIL_E_LIMIT, "%s lists more than %zu numbers", what, max);
 		double v = 0;
@@ -351,13 +349,11 @@ static veil_status read_names(reader *r, const char *what, pl_step *s)
 	pl_pos start = here(r);
 	size_t cap = 0;
 	for (;;) {
-		if ((st = veil_yread_next(r)))
+		bool end;
+		if ((st = veil_yread_item(r, what, YAML_SCALAR_EVENT, "a column name", &end)))
 			return st;
-		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (end)
 			break;
-		if (r->ev.type != YAML_SCALAR_EVENT)
-			return bad(r, VEIL_E_INVALID, "each entry of %s must be a column name, not %s", what,
-			           veil_yread_event_what(r->ev.type));
 		if (s->ncols >= VEIL_PIPELINE_COLUMNS_MAX)
 			return bad(r, VEIL_E_LIMIT, "%s lists more than %d columns", what,
 			           VEIL_PIPELINE_COLUMNS_MAX);
@@ -481,13 +477,11 @@ static veil_status read_values(reader *r, const char *what, size_t max, bool lis
 		return st;
 	size_t cap = 0;
 	for (;;) {
-		if ((st = veil_yread_next(r)))
+		bool end;
+		if ((st = veil_yread_item(r, what, YAML_SCALAR_EVENT, "a single value", &end)))
 			return st;
-		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (end)
 			return VEIL_OK;
-		if (r->ev.type != YAML_SCALAR_EVENT)
-			return bad(r, VEIL_E_INVALID, "each entry of %s must be a single value, not %s", what,
-			           veil_yread_event_what(r->ev.type));
 		if (*n >= max)
 			return bad(r, VEIL_E_LIMIT, "%s lists more than %zu values", what, max);
 		if (r->ev.data.scalar.length > VEIL_PIPELINE_VALUE_MAX)
@@ -524,13 +518,11 @@ static veil_status read_numbers(reader *r, const char *what, double **out, size_
 		return st;
 	size_t cap = 0;
 	for (;;) {
-		if ((st = veil_yread_next(r)))
+		bool end;
+		if ((st = veil_yread_item(r, what, YAML_SCALAR_EVENT, "a number", &end)))
 			return st;
-		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (end)
 			return VEIL_OK;
-		if (r->ev.type != YAML_SCALAR_EVENT)
-			return bad(r, VEIL_E_INVALID, "each entry of %s must be a number, not %s", what,
-			           veil_yread_event_what(r->ev.type));
 		if (*n >= VEIL_PIPELINE_COLUMNS_MAX)
 			return bad(r, VEIL_E_LIMIT, "%s lists more than %d numbers", what,
 			           VEIL_PIPELINE_COLUMNS_MAX);
@@ -1018,13 +1010,11 @@ static veil_status read_steps(reader *r, veil_pipeline *p)
 		return st;
 	pl_pos start = here(r);
 	for (;;) {
-		if ((st = veil_yread_next(r)))
+		bool end;
+		if ((st = veil_yread_item(r, "steps", YAML_MAPPING_START_EVENT, "a mapping", &end)))
 			return st;
-		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (end)
 			break;
-		if (r->ev.type != YAML_MAPPING_START_EVENT)
-			return bad(r, VEIL_E_INVALID, "each entry of steps must be a mapping, not %s",
-			           veil_yread_event_what(r->ev.type));
 		if (p->n >= VEIL_PIPELINE_STEPS_MAX)
 			return bad(r, VEIL_E_LIMIT, "more than %d steps", VEIL_PIPELINE_STEPS_MAX);
 		if ((st = read_step(r, p)))

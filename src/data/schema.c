@@ -967,14 +967,11 @@ static veil_status read_allowed(reader *r, pending *p)
 	p->m.allowed = here(r);
 	size_t cap = 0;
 	for (;;) {
-		if ((st = veil_yread_next(r)))
+		bool end;
+		if ((st = veil_yread_item(r, "allowed", YAML_SCALAR_EVENT, "a single value", &end)))
 			return st;
-		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (end)
 			break;
-		if (r->ev.type != YAML_SCALAR_EVENT)
-			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
-			            "each entry of allowed must be a single value, not %s",
-			            veil_yread_event_what(r->ev.type));
 		if (p->nallowed >= VEIL_SCHEMA_ALLOWED_MAX)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_LIMIT,
 			            "allowed lists more than %d values", VEIL_SCHEMA_ALLOWED_MAX);
@@ -1129,14 +1126,11 @@ static veil_status read_columns(reader *r, veil_schema *s)
 		return st;
 	yaml_mark_t start = here(r);
 	for (;;) {
-		if ((st = veil_yread_next(r)))
+		bool end;
+		if ((st = veil_yread_item(r, "columns", YAML_MAPPING_START_EVENT, "a mapping", &end)))
 			return st;
-		if (r->ev.type == YAML_SEQUENCE_END_EVENT)
+		if (end)
 			break;
-		if (r->ev.type != YAML_MAPPING_START_EVENT)
-			return fail(r->err, &r->ev.start_mark, VEIL_E_INVALID,
-			            "each entry of columns must be a mapping, not %s",
-			            veil_yread_event_what(r->ev.type));
 		if (s->n >= VEIL_SCHEMA_COLUMNS_MAX)
 			return fail(r->err, &r->ev.start_mark, VEIL_E_LIMIT, "more than %d columns",
 			            VEIL_SCHEMA_COLUMNS_MAX);
