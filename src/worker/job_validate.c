@@ -7,6 +7,8 @@
  * parsed, so the report names exactly the bytes it describes and a host
  * that streamed another object than the catalog's is caught.
  */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "veil/data.h"
@@ -28,6 +30,130 @@ static veil_status hashing_read(void *ctx, uint8_t *buf, size_t n, size_t *got, 
 		st = veil_hash_update(r->h, buf, *got, err);
 	}
 	return st;
+}
+
+/* The first bytes of the plaintext, read to tell IDX from CSV, then
+ * handed back before the rest of the stream. */
+typedef struct peeked {
+	hashing_reader *hr;
+	uint8_t head[4];
+	size_t n, off;
+} peeked;
+
+static veil_status peeked_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err)
+{
+	peeked *p = ctx;
+	if (p->off < p->n) {
+		size_t k = p->n - p->off < n ? p->n - p->off : n;
+		memcpy(buf, p->head + p->off, k);
+		p->off += k;
+		*got = k;
+		return VEIL_OK;
+	}
+	return hashing_read(p->hr, buf, n, got, err);
+}
+
+/* gzip (MNIST-style sets ship as .gz; CSV is never compressed here) or an
+ * IDX header: 0, 0, a known type, 1..8 dimensions. */
+static bool looks_like_idx(const peeked *p)
+{
+	if (p->n >= 2 && p->head[0] == 0x1f && p->head[1] == 0x8b)
+		return true;
+	return p->n == 4 && p->head[0] == 0 && p->head[1] == 0 && veil_idx_type_size(p->head[2]) &&
+	       p->head[3] >= 1 && p->head[3] <= VEIL_IDX_DIMS_MAX;
+}
+
+/* An IDX data set's profile: its shape and aggregates, never a value. For
+ * a 1-D integer array (labels) the class balance: how many classes, and
+ * the shares of the largest and smallest, not which labels they are. */
+static veil_status profile_idx(peeked *pk, veil_jw *jw, veil_validate_summary *sum, veil_err *err)
+{
+	veil_idx x;
+	veil_status st = veil_idx_read(peeked_read, pk, VEIL_IDX_BYTES_DEFAULT, &x, err);
+	if (st)
+		return st;
+	size_t n = x.values_len / veil_idx_type_size(x.type);
+	double mean = 0, m2 = 0;
+	bool ints = x.type != VEIL_IDX_F32 && x.type != VEIL_IDX_F64;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		double v;
+		switch (x.type) {
+		case VEIL_IDX_U8:
+			v = ((const uint8_t *)x.values)[i];
+			break;
+		case VEIL_IDX_I8:
+			v = ((const int8_t *)x.values)[i];
+			break;
+		case VEIL_IDX_I16:
+			v = ((const int16_t *)x.values)[i];
+			break;
+		case VEIL_IDX_I32:
+			v = ((const int32_t *)x.values)[i];
+			break;
+		case VEIL_IDX_F32:
+			v = ((const float *)x.values)[i];
+			break;
+		default:
+			v = ((const double *)x.values)[i];
+			break;
+		}
+		double d = v - mean; /* Welford */
+		mean += d / (double)(i + 1);
+		m2 += d * (v - mean);
+		if (ints) {
+			lo = (int64_t)v < lo ? (int64_t)v : lo;
+			hi = (int64_t)v > hi ? (int64_t)v : hi;
+		}
+	}
+	veil_jw_object(jw);
+	veil_jw_kstr(jw, "format", "idx");
+	veil_jw_kstr(jw, "type", veil_idx_type_name(x.type));
+	veil_jw_key(jw, "dims");
+	veil_jw_array(jw);
+	for (unsigned d = 0; d < x.ndims; d++)
+		veil_jw_uint(jw, x.dims[d]);
+	veil_jw_end(jw);
+	veil_jw_kuint(jw, "items", x.nitems);
+	veil_jw_kuint(jw, "values", n);
+	veil_jw_kdouble(jw, "mean", mean);
+	veil_jw_kdouble(jw, "stddev", n > 1 ? sqrt(m2 / (double)(n - 1)) : 0);
+	/* Labels: a small range of integers, counted per value. */
+	if (x.ndims == 1 && ints && n && hi - lo < 65536) {
+		uint64_t *count = calloc((size_t)(hi - lo + 1), sizeof *count);
+		if (!count) {
+			veil_idx_free(&x);
+			return veil_err_set(err, VEIL_E_NOMEM, "out of memory profiling labels");
+		}
+		for (size_t i = 0; i < n; i++) {
+			double v = x.type == VEIL_IDX_U8    ? ((const uint8_t *)x.values)[i]
+			           : x.type == VEIL_IDX_I8  ? ((const int8_t *)x.values)[i]
+			           : x.type == VEIL_IDX_I16 ? ((const int16_t *)x.values)[i]
+			                                    : ((const int32_t *)x.values)[i];
+			count[(int64_t)v - lo]++;
+		}
+		uint64_t classes = 0, most = 0, least = UINT64_MAX;
+		for (int64_t k = 0; k <= hi - lo; k++) {
+			if (!count[k])
+				continue;
+			classes++;
+			most = count[k] > most ? count[k] : most;
+			least = count[k] < least ? count[k] : least;
+		}
+		free(count);
+		veil_jw_key(jw, "classes");
+		veil_jw_object(jw);
+		veil_jw_kuint(jw, "distinct", classes);
+		veil_jw_kdouble(jw, "largest_share", (double)most / (double)n);
+		veil_jw_kdouble(jw, "smallest_share", (double)least / (double)n);
+		veil_jw_end(jw);
+	}
+	veil_jw_end(jw);
+	memset(sum, 0, sizeof *sum);
+	sum->rows = x.nitems;
+	sum->classification = VEIL_CLASS_INTERNAL;
+	veil_idx_free(&x);
+	return VEIL_OK;
 }
 
 typedef struct job_args {
@@ -133,8 +259,26 @@ static veil_status run(worker *w, const job_args *a, const veil_schema *schema, 
 	veil_validate_summary sum;
 	veil_schema *inferred = NULL;
 	if (!(st = worker_plain_open(w, a->dek_id, dek, &hr.p, err))) {
-		veil_status vst = veil_validate_csv(hashing_read, &hr, NULL, schema, &opts, &jw, &sum,
-		                                    a->profile ? &inferred : NULL, err);
+		peeked pk = {.hr = &hr};
+		veil_status vst = VEIL_OK;
+		while (!vst && pk.n < sizeof pk.head) {
+			size_t got = 0;
+			if ((vst = hashing_read(&hr, pk.head + pk.n, sizeof pk.head - pk.n, &got, err)) ||
+			    !got)
+				break;
+			pk.n += got;
+		}
+		if (!vst && looks_like_idx(&pk)) {
+			if (a->profile)
+				vst = profile_idx(&pk, &jw, &sum, err);
+			else
+				vst = veil_err_set(
+				        err, VEIL_E_INVALID,
+				        "the dataset is IDX data (MNIST-style), which has no columns to "
+				        "check against a schema: profile it instead");
+		} else if (!vst)
+			vst = veil_validate_csv(peeked_read, &pk, NULL, schema, &opts, &jw, &sum,
+			                        a->profile ? &inferred : NULL, err);
 		veil_err cerr;
 		/* The decryption's verdict first: it explains a stream that ended
 		 * early. But when the validator stopped first (a header that does

@@ -46,6 +46,29 @@ check "-o - prints the schema on standard output" grep -q '^columns:' "$T/out"
 veil data profile patients --json -o -
 expect_fail "--json with -o - is a usage error" "$E_USAGE" "standard output"
 
+# ==== 1b. an IDX data set (Fashion-MNIST, from scripts/deps.sh) ====
+FM=/usr/share/datasets/fashion-mnist
+quietly data upload "$FM/t10k-labels-idx1-ubyte.gz" --name fm-labels --owner clinic -c internal
+quietly data upload "$FM/t10k-images-idx3-ubyte.gz" --name fm-images --owner clinic -c internal
+veil data profile fm-labels --json
+expect_rc "profile of gzipped IDX labels succeeds" 0
+veil data report fm-labels --json
+check "... 10000 labels, 10 balanced classes, no value listed" "$PY" -S -c "
+import json; r=json.load(open('$T/out')); p=r['profile']
+assert p['format']=='idx' and p['type']=='u8' and p['dims']==[10000] and p['items']==10000, p
+assert p['classes']=={'distinct':10,'largest_share':0.1,'smallest_share':0.1}, p['classes']
+assert r['summary']['rows']==10000 and r['summary']['pii']==[], r['summary']"
+veil data profile fm-images --json
+check "profile of the images: 10000 items of 28x28 u8" sh -c "[ $RC -eq 0 ] && grep -q '\"rows\": *10000' '$T/out'"
+veil data report fm-images --json
+check "... whose report gives the shape and pixel aggregates" "$PY" -S -c "
+import json; p=json.load(open('$T/out'))['profile']
+assert p['dims']==[10000,28,28] and p['values']==7840000 and 0 < p['mean'] < 255, p"
+veil data validate fm-labels --schema "$SRC/examples/patients.schema.yaml"
+expect_fail "validating IDX data against a schema says to profile it" "$E_INVALID" "IDX data"
+veil data profile fm-labels -o "$T/none.yaml"
+expect_fail "... and profile -o of IDX data says there is no schema to write" "$E_INVALID" "no schema to write"
+
 # ==== 2. validate against the example schema ====
 veil data validate patients --schema "$SRC/examples/patients.schema.yaml" --json
 expect_rc "validate against examples/patients.schema.yaml passes" 0
@@ -82,7 +105,7 @@ rep=open('$T/report.json').read()
 leaks=[(c,r[c]) for r in rows for c in ['email','ssn','phone','name','date_of_birth','patient_id'] if r[c] and r[c] in rep]
 assert not leaks, leaks[:5]"
 
-check "the catalog holds the four reports so far" test "$(count_reports)" -eq 4
+check "the catalog holds the seven reports so far" test "$(count_reports)" -eq 7
 
 # ==== 4. a schema the data breaks ====
 sed -e 's/    max: 90/    max: 60/' "$SRC/examples/patients.schema.yaml" >"$T/strict.yaml"
