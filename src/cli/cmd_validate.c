@@ -77,9 +77,10 @@ static veil_status write_inferred(const job_opts *o, json_t *report, veil_err *e
 {
 	const char *yaml = json_string_value(json_object_get(report, "inferred_schema"));
 	if (!yaml)
-		return veil_err_set(err, VEIL_E_INVALID,
-		                    "the profile has no schema to write: the dataset is not CSV (IDX data has "
-		                    "no columns)");
+		return veil_err_set(
+		        err, VEIL_E_INVALID,
+		        "the profile has no schema to write: the dataset is not CSV (IDX data has "
+		        "no columns)");
 	if (strcmp(o->output, "-") == 0) {
 		fputs(yaml, stdout);
 		return VEIL_OK;

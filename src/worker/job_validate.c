@@ -256,7 +256,7 @@ static veil_status run(worker *w, const job_args *a, const veil_schema *schema, 
 	/* The declared class comes from the host, which could lower it to lift
 	 * the redaction: the report redacts every column, whatever it says. */
 	veil_validate_opts opts = {.declared = a->declared, .redact_all = true};
-	veil_validate_summary sum;
+	veil_validate_summary sum = {0};
 	veil_schema *inferred = NULL;
 	if (!(st = worker_plain_open(w, a->dek_id, dek, &hr.p, err))) {
 		peeked pk = {.hr = &hr};
