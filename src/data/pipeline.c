@@ -732,11 +732,28 @@ static veil_status read_fitted(reader *r, pl_step *s, step_marks *m)
 	return VEIL_OK;
 }
 
+/* The value of option `key` as one of names[0..n): its index, or "unknown
+ * <kind> 'x' (known: <known>)". */
+static veil_status read_choice(reader *r, const char *key, const char *kind, const char *const *names, int n,
+                               const char *known, int *out)
+{
+	veil_status st = veil_yread_want(r, YAML_SCALAR_EVENT, key, "a name");
+	if (st)
+		return st;
+	const char *v = veil_yread_scalar(r);
+	for (int i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return VEIL_OK;
+		}
+	return bad(r, VEIL_E_INVALID, "unknown %s '%.40s' (known: %s)", kind, v, known);
+}
+
 static veil_status read_option(reader *r, pl_step *s, int o, step_marks *m)
 {
 	veil_status st;
 	uint64_t u = 0;
-	const char *v;
+	int choice = 0;
 	switch (o) {
 	case O_COLUMNS:
 	case O_QI:
@@ -757,29 +774,19 @@ static veil_status read_option(reader *r, pl_step *s, int o, step_marks *m)
 		s->ncols = 1;
 		return VEIL_OK;
 	case O_STRATEGY:
-		if ((st = veil_yread_want(r, YAML_SCALAR_EVENT, "strategy", "a name")))
+		if ((st = read_choice(r, "strategy", "strategy", pl_impute_names, PL_IMPUTE_COUNT,
+		                      "mean, median, mode, constant", &choice)))
 			return st;
-		v = veil_yread_scalar(r);
-		for (int i = 0; i < PL_IMPUTE_COUNT; i++)
-			if (strcmp(v, pl_impute_names[i]) == 0) {
-				s->strategy = (pl_impute)i;
-				return VEIL_OK;
-			}
-		return bad(r, VEIL_E_INVALID,
-		           "unknown strategy '%.40s' (known: mean, median, mode, constant)", v);
+		s->strategy = (pl_impute)choice;
+		return VEIL_OK;
 	case O_VALUE:
 		return read_text(r, "value", VEIL_PIPELINE_VALUE_MAX, &s->value);
 	case O_TO:
-		if ((st = veil_yread_want(r, YAML_SCALAR_EVENT, "to", "a name")))
+		if ((st = read_choice(r, "to", "generalisation", pl_gen_names, PL_GEN_COUNT,
+		                      "band, prefix, month, year", &choice)))
 			return st;
-		v = veil_yread_scalar(r);
-		for (int i = 0; i < PL_GEN_COUNT; i++)
-			if (strcmp(v, pl_gen_names[i]) == 0) {
-				s->to = (pl_gen)i;
-				return VEIL_OK;
-			}
-		return bad(r, VEIL_E_INVALID,
-		           "unknown generalisation '%.40s' (known: band, prefix, month, year)", v);
+		s->to = (pl_gen)choice;
+		return VEIL_OK;
 	case O_WIDTH:
 		if ((st = read_uint(r, "width", 1, VEIL_PIPELINE_WIDTH_MAX, &u)))
 			return st;
