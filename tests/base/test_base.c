@@ -424,6 +424,42 @@ static void test_yaml_read(void **state)
 	}
 }
 
+/* veil_yread_item: the entries of a list of names, its end, and an entry
+ * of the wrong kind refused with its position. */
+static veil_status read_list(const char *text, size_t *n, veil_err *e)
+{
+	veil_yread r;
+	*n = 0;
+	veil_status st = veil_yread_begin(&r, text, strlen(text), "thing", e);
+	if (!st && !(st = veil_yread_want(&r, YAML_SCALAR_EVENT, "a key", "a name")))
+		st = veil_yread_want(&r, YAML_SEQUENCE_START_EVENT, "names", "a list");
+	for (bool end = false; !st;) {
+		if ((st = veil_yread_item(&r, "names", YAML_SCALAR_EVENT, "a name", &end)) || end)
+			break;
+		(*n)++;
+	}
+	if (!st && !(st = veil_yread_next(&r)) && r.ev.type == YAML_MAPPING_END_EVENT)
+		st = veil_yread_end(&r);
+	veil_yread_close(&r);
+	return st;
+}
+
+static void test_yaml_read_item(void **state)
+{
+	(void)state;
+	veil_err e;
+	size_t n;
+	assert_int_equal(read_list("names: [a, b, c]\n", &n, &e), VEIL_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(read_list("names: []\n", &n, &e), VEIL_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(read_list("names: [a, [b]]\n", &n, &e), VEIL_E_INVALID);
+	assert_int_equal(n, 1);
+	assert_string_equal(e.msg, "line 1, column 12: each entry of names must be a name, not a list");
+	assert_int_equal(read_list("names: [{a: 1}]\n", &n, &e), VEIL_E_INVALID);
+	assert_string_equal(e.msg, "line 1, column 9: each entry of names must be a name, not a mapping");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +474,7 @@ int main(void)
 	        cmocka_unit_test(test_names),
 	        cmocka_unit_test(test_yaml),
 	        cmocka_unit_test(test_yaml_read),
+	        cmocka_unit_test(test_yaml_read_item),
 	};
 	return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
