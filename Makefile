@@ -4,7 +4,7 @@ BUILD ?= build
 MESON ?= meson
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps demo check test bench lint format coverage sanitize clang fuzz clean reproducible-check
+.PHONY: all deps bench-deps demo check test bench lint format coverage sanitize clang fuzz clean reproducible-check
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j$(JOBS)
@@ -24,8 +24,12 @@ check: deps all
 
 test: check
 
-bench: deps all
+# deps.sh's bench mode adds PyTorch and numpy (the training benchmark's reference).
+bench: bench-deps all
 	bench/run.sh $(BUILD)
+
+bench-deps:
+	scripts/deps.sh bench
 
 # Address and undefined-behaviour sanitizers, in a build folder of their own.
 sanitize: deps

@@ -2,7 +2,9 @@
 # Benchmarks, each printed beside a reference measured in the same run so
 # the ratio means something on any machine (DESIGN.md section 8).
 #
-#   bench/run.sh [BUILD_DIR]      (default: build; `make bench` passes it)
+#   bench/run.sh [BUILD_DIR]                (default: build; `make bench` passes it)
+#   bench/run.sh BUILD_DIR --train          only the training benchmark (last below)
+#   bench/run.sh BUILD_DIR --dp-accuracy    only the DP-SGD accuracy recipe (minutes)
 #
 # The object container's seal and open throughput is set against OpenSSL's
 # own AES-256-GCM speed on one core (`openssl speed`, 16 KiB blocks). The
@@ -13,6 +15,103 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
+
+# Training: Fashion-MNIST, MLP 784-256-10 ReLU, batch 256, SGD lr 0.1
+# momentum 0.9, inputs in [0, 1], on 1 and 2 threads: veil without DP,
+# veil with DP-SGD (σ 1, C 1) and PyTorch (bench/torch_train.py, Debian's
+# python3-torch: `scripts/deps.sh bench`), each for VEIL_BENCH_EPOCHS
+# epochs (default 3; the test accuracy printed is after those epochs, not a
+# trained model's). Figures are the fastest epoch: wall clock (samples/s)
+# and process CPU time. PyTorch gets its best thread settings: on 2
+# threads both "torch 2 threads, OpenBLAS 1" and "torch 1, OpenBLAS 2" run
+# (its own pool and OpenBLAS's together would oversubscribe the cores) and
+# the faster counts. Targets (issue 6): veil non-private at least as fast
+# as PyTorch; DP-SGD at most 1.3 times the non-private epoch.
+train_bench() {
+	local tbin="$build/bench/bench_train" epochs=${VEIL_BENCH_EPOCHS:-3} torch=1
+	if [ ! -x "$tbin" ]; then
+		echo "bench: $tbin is missing; build it first: ninja -C $build bench/bench_train" >&2
+		return 1
+	fi
+	if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
+		echo "bench: PyTorch is missing, so no reference figure: run scripts/deps.sh bench" >&2
+		torch=0
+	fi
+	local t line nodp dp tbest= tcpu=
+	for t in 1 2; do
+		nodp=$("$tbin" speed nodp "$t" "$epochs")
+		dp=$("$tbin" speed dp "$t" "$epochs")
+		echo "$nodp"
+		echo "$dp"
+		tbest=
+		if [ "$torch" = 1 ]; then
+			# "torch k / OpenBLAS b" settings tried for this thread count
+			local settings="1:1"
+			[ "$t" = 2 ] && settings="2:1 1:2"
+			local s k b
+			for s in $settings; do
+				k=${s%:*}
+				b=${s#*:}
+				line=$(OMP_NUM_THREADS=$k OPENBLAS_NUM_THREADS=$b /usr/bin/python3 bench/torch_train.py "$k" "$epochs")
+				echo "$line (torch threads $k, OpenBLAS threads $b)"
+				local e=${line#*epoch_s=}
+				e=${e%% *}
+				if [ -z "$tbest" ] || awk -v a="$e" -v b="$tbest" 'BEGIN { exit !(a < b) }'; then
+					tbest=$e
+					tcpu=${line#*cpu_s=}
+					tcpu=${tcpu%% *}
+				fi
+			done
+		fi
+		awk -v n="$nodp" -v d="$dp" -v tb="$tbest" -v tc="$tcpu" -v t="$t" 'function f(line, key,   x) {
+				x = substr(line, index(line, key "=") + length(key) + 1); sub(/ .*/, "", x); return x + 0 }
+			BEGIN {
+				ne = f(n, "epoch_s"); nc = f(n, "cpu_s"); de = f(d, "epoch_s"); dc = f(d, "cpu_s")
+				r = de / ne
+				met = (r <= 1.3) ? "met" : "NOT met"
+				printf "threads=%d  dp/non-dp time per epoch %.2f (cpu %.2f)  (target <= 1.3: %s)\n", t, r, dc / nc, met
+				if (tb != "") {
+					s = tb / ne
+					met = (s >= 1.0) ? "met" : "NOT met"
+					printf "threads=%d  veil/torch speed %.2f (cpu %.2f)  (target >= 1.0: %s)\n", t, s, tc / nc, met
+				}
+			}'
+	done
+}
+
+# DP-SGD accuracy: the recipe that reaches the issue's target (>= 84% test
+# accuracy at epsilon <= 3, delta = 1e-5), printing the test accuracy and the
+# RDP accountant's epsilon after every epoch: MLP 784-256-10 with tanh
+# (better than ReLU under DP here: 85.5% against 84.7%), batch 512 (Poisson,
+# q = 512/60000), 40 epochs (4720 steps), SGD lr 0.1 momentum 0.9, C = 1,
+# sigma calibrated to epsilon 3 (about 1.128). Runs with different dp_seeds
+# gave 85.3-85.7%. One to a few minutes, so only on request.
+dp_accuracy() {
+	local tbin="$build/bench/bench_train"
+	if [ ! -x "$tbin" ]; then
+		echo "bench: $tbin is missing; build it first: ninja -C $build bench/bench_train" >&2
+		return 1
+	fi
+	"$tbin" dp-accuracy
+}
+
+case "${2:-}" in
+--train)
+	echo "== training: Fashion-MNIST MLP, veil vs PyTorch =="
+	train_bench
+	exit 0
+	;;
+--dp-accuracy)
+	echo "== DP-SGD accuracy on Fashion-MNIST (epsilon <= 3, delta 1e-5) =="
+	dp_accuracy
+	exit 0
+	;;
+'') ;;
+*)
+	echo "usage: bench/run.sh [BUILD_DIR [--train | --dp-accuracy]]" >&2
+	exit 2
+	;;
+esac
 bin="$build/bench/bench_container"
 if [ ! -x "$bin" ]; then
 	echo "bench: $bin is missing; build it first: ninja -C $build bench/bench_container" >&2
@@ -137,3 +236,8 @@ printf '%-28s %10s MB/s  (%s MB of patients)\n' "wc -l" "$wcmbs" "$(awk -v n="$p
 		printf "%s  (%s rows)\n", line, rows
 	}'
 done
+
+echo
+echo "== training: Fashion-MNIST MLP, veil vs PyTorch =="
+# See train_bench above; `bench/run.sh BUILD --dp-accuracy` runs the DP recipe.
+train_bench

@@ -30,9 +30,12 @@ declare -A max_len=(
 	[validate]=4096
 	[idx]=4096
 	[pipeline]=4096
+	[safetensors]=4096
+	[job]=4096
+	[checkpoint]=1024
 )
 # libFuzzer dictionaries: tokens a mutation is unlikely to spell by chance
-declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict [schema]=yaml.dict [pipeline]=yaml.dict)
+declare -A dicts=([audit_proof]=audit.dict [audit_event]=audit.dict [yaml_config]=yaml.dict [policy]=policy.dict [release_policy]=yaml.dict [schema]=yaml.dict [pipeline]=yaml.dict [safetensors]=safetensors.dict [job]=yaml.dict)
 all=$(printf '%s\n' "${!max_len[@]}" | sort | tr '\n' ' ')
 targets=${*:-$all}
 for t in $targets; do

@@ -150,7 +150,20 @@ for f in json.load(sys.stdin)['build']['mutual_information']['features'][:6]:
 echo "Lineage: output, input, fitted transform and pipeline, with the worker's measurement:"
 run data inspect cohort-features | sed -n '/^lineage:/,$p'
 
-step "10. Tampering is detected: flip one byte of a stored object"
+step "10. A private model on the de-identified features, trained inside the worker"
+echo "The owner gives the features a privacy budget: every private job on them together spends at most this."
+run data budget set cohort-features --epsilon 4 --delta 1e-5
+sed 's/dataset: patients-features/dataset: cohort-features/' "$here/examples/patients-dp.job.yaml" >"$scratch/cohort-dp.job.yaml"
+echo "A logistic regression with DP-SGD: the worker calibrates the noise to epsilon 1 with the RDP accountant,"
+echo "the run is charged to the budget before it trains, and the model comes back encrypted:"
+run train "$scratch/cohort-dp.job.yaml"
+run data budget show cohort-features
+job=$("$veil" job list --json | python3 -c "import json, sys; print(json.load(sys.stdin)[0]['id'])")
+run job log "$job" | head -6
+echo "What the model is, what it cost, and where it came from:"
+run model inspect patients-dp
+
+step "11. Tampering is detected: flip one byte of a stored object"
 obj=$("$veil" data inspect patients@2 --json | sed -n 's/.*"object_id": "\([0-9a-f]*\)".*/\1/p')
 f="$ws/objects/${obj:0:2}/${obj:2}"
 cp "$f" "$scratch/good-object"
@@ -162,7 +175,7 @@ if "$veil" data download patients@2 -o "$scratch/tampered.csv"; then echo "NOT D
 [ ! -e "$scratch/tampered.csv" ] && echo "refused, and no partial output was written"
 cp "$scratch/good-object" "$f"
 
-step "11. The audit log: every change, key use and key release, in a signed Merkle tree"
+step "12. The audit log: every change, key use and key release, in a signed Merkle tree"
 run audit log
 run audit verify
 run audit proof inclusion 2 -o "$scratch/proof.json"
@@ -170,7 +183,7 @@ echo "An outside auditor checks it with the public key they kept from step 1, no
 run audit check-proof "$scratch/proof.json" --public-key "$logkey"
 run audit verify --public-key "$logkey"
 
-step "12. A consistent backup, restored and verified"
+step "13. A consistent backup, restored and verified"
 run backup "$scratch/backup"
 run restore "$scratch/backup" "$scratch/restored"
 VEIL_WORKSPACE="$scratch/restored" "$veil" audit verify

@@ -5,13 +5,14 @@
 #
 #   scripts/deps.sh          what build, tests, demo, bench, lint and coverage need
 #   scripts/deps.sh fuzz     that, plus clang's libFuzzer runtime for `make fuzz`
+#   scripts/deps.sh bench    that, plus PyTorch and numpy for `make bench`
 set -euo pipefail
 
 PACKAGES=(
   # build
   gcc clang meson ninja-build pkg-config make
   # libraries (each one is explained in README.md, "Dependencies")
-  libssl-dev libsqlite3-dev libyaml-dev libjansson-dev libp11-kit-dev zlib1g-dev
+  libssl-dev libsqlite3-dev libyaml-dev libjansson-dev libp11-kit-dev zlib1g-dev libopenblas-dev
   # tests: unit framework, PKCS#11 token, sqlite shell for fault tests,
   # a software TPM and its tools for the TPM 2.0 quote tests
   libcmocka-dev softhsm2 sqlite3 openssl swtpm swtpm-tools tpm2-tools
@@ -19,10 +20,16 @@ PACKAGES=(
   clang-tidy cppcheck clang-format gcovr
   # data: Fashion-MNIST (IDX, gzip) for the IDX reader's tests and training
   dataset-fashion-mnist
+  # the safetensors compatibility test (tests/learn/safetensors_check.py):
+  # Debian's python3 with numpy reads and writes the files veil must match
+  python3-numpy
 )
-if [ "${1:-}" = fuzz ]; then
-  PACKAGES+=(libclang-rt-14-dev)
-fi
+case "${1:-}" in
+fuzz) PACKAGES+=(libclang-rt-14-dev) ;;
+# the training benchmark's reference (bench/torch_train.py): Debian's
+# PyTorch on the CPU, run by /usr/bin/python3
+bench) PACKAGES+=(python3-torch python3-numpy) ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -40,6 +40,7 @@ typedef enum veil_status {
 	VEIL_E_DENIED,      /* refused by policy */
 	VEIL_E_BUSY,        /* resource locked by another process */
 	VEIL_E_INTERNAL,    /* a bug: an invariant did not hold */
+	VEIL_E_DIVERGED,    /* training produced a non-finite loss or parameter */
 } veil_status;
 
 #define VEIL_ERR_MSG_MAX  512

@@ -1,8 +1,9 @@
 /*
  * veil catalog: the workspace's metadata in SQLite (docs/formats/catalog.md)
- * — datasets, their versions and tags, the lineage graph, and the identity
+ * — datasets, their versions and tags, the lineage graph, the identity
  * and access records: compartments, principals, groups, API tokens (their
- * hashes only) and policy texts.
+ * hashes only) and policy texts, and training: jobs, their metrics,
+ * models and privacy budgets.
  *
  * The catalog holds only metadata: names, sizes, hashes, object ids and the
  * ids of wrapped keys; never key material or plaintext. Its schema is a
@@ -22,7 +23,7 @@
 
 /* The schema version this code writes; a catalog with a higher one is
  * refused. */
-#define VEIL_CATALOG_SCHEMA_VERSION 6
+#define VEIL_CATALOG_SCHEMA_VERSION 7
 
 /* Field sizes include the NUL. */
 #define VEIL_CATALOG_NAME_MAX        65 /* names: 1..64 chars, see veil_name_check */
@@ -401,8 +402,282 @@ veil_status veil_catalog_release_policy_get(veil_catalog *c, const char *scope, 
  * is one snapshot. The copy is synced and appears under dest_path only when
  * complete; an existing dest_path is VEIL_E_EXISTS. */
 veil_status veil_catalog_backup(veil_catalog *c, const char *dest_path, veil_err *err) VEIL_MUST_CHECK;
-/* PRAGMA integrity_check and foreign_key_check: VEIL_E_CORRUPT naming the
- * first problem. */
+/* PRAGMA integrity_check and foreign_key_check, and what the schema cannot
+ * say: every dataset's compartment exists, every job's spec matches its
+ * SHA-256, a job's model was made by that job, and no privacy budget is
+ * overspent. VEIL_E_CORRUPT naming the first problem. */
 veil_status veil_catalog_integrity_check(veil_catalog *c, veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- training jobs (schema step 7) ----
+ * A job is one run of a job file: its YAML text is kept (it holds settings
+ * only, never data) so that an interrupted or failed job can be resumed
+ * from its last checkpoint. States and the only moves between them:
+ *
+ *   from          to
+ *   queued        running; failed (refused before it started)
+ *   running       succeeded, failed, interrupted
+ *   interrupted   running (resumed)
+ *   failed        running (resumed)
+ *   succeeded     none: it is final
+ *
+ * Any other move is VEIL_E_INVALID. finished is 0 exactly while a job is
+ * queued or running. */
+#define VEIL_CATALOG_JOB_ID_MAX    19            /* "j-" and 16 lowercase hex */
+#define VEIL_CATALOG_JOB_KIND_MAX  8             /* "train", "tune", "eval" */
+#define VEIL_CATALOG_JOB_STATE_MAX 12            /* "queued" ... "interrupted" */
+#define VEIL_CATALOG_JOB_SPEC_MAX  (64u * 1024u) /* bytes of job file text */
+#define VEIL_CATALOG_JOB_ERROR_MAX 513           /* 0..512 bytes of UTF-8, no control characters */
+
+/* Where the job's last checkpoint is: an encrypted container in the store. */
+typedef struct veil_job_checkpoint {
+	bool present; /* false: none; the other fields are then zero */
+	char object_id[VEIL_CATALOG_HEX_MAX];
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
+	char kek[VEIL_CATALOG_NAME_MAX];
+	uint64_t size;                     /* plaintext bytes */
+	char sha256[VEIL_CATALOG_HEX_MAX]; /* of the plaintext */
+	uint64_t step;                     /* the training step it holds */
+} veil_job_checkpoint;
+
+typedef struct veil_job_record {
+	char id[VEIL_CATALOG_JOB_ID_MAX];
+	char kind[VEIL_CATALOG_JOB_KIND_MAX];
+	char name[VEIL_CATALOG_NAME_MAX]; /* the job file's name (veil_name_check) */
+	char state[VEIL_CATALOG_JOB_STATE_MAX];
+	char job_sha256[VEIL_CATALOG_HEX_MAX]; /* of spec; computed by add, checked on every get */
+	char *spec;      /* the job file's text (UTF-8, no NUL): the caller's on add, owned after get */
+	size_t spec_len; /* 1..VEIL_CATALOG_JOB_SPEC_MAX */
+	char created_by[VEIL_CATALOG_NAME_MAX];
+	int64_t created, updated;
+	int64_t finished;                       /* when it left running for good; 0 while queued or running */
+	char error[VEIL_CATALOG_JOB_ERROR_MAX]; /* why it failed or stopped; "" otherwise */
+	char model[VEIL_CATALOG_NAME_MAX];      /* set_model: the model it made; "" before */
+	uint32_t model_version;                 /* 0 before */
+	veil_job_checkpoint checkpoint;
+	uint32_t epoch; /* progress */
+	uint64_t step;
+	uint64_t steps_total; /* 0: not known */
+	double epsilon_spent; /* so far, from the accountant; 0 for a non-private job */
+} veil_job_record;
+
+/* Adds a queued job. j->id "" makes a fresh one ("j-" and 16 hex digits
+ * from veil_random); a given id must be free (VEIL_E_EXISTS). kind,
+ * name, spec (spec_len bytes of UTF-8 without NUL, at most
+ * VEIL_CATALOG_JOB_SPEC_MAX: VEIL_E_LIMIT) and created_by are required;
+ * created 0 is now. j->job_sha256 "" is computed; a given one must match
+ * the spec (VEIL_E_INVALID). On success id, job_sha256, state, created and
+ * updated are filled in and every other output field is zeroed; spec stays
+ * the caller's. On error nothing is stored. */
+veil_status veil_catalog_job_add(veil_catalog *c, veil_job_record *j, veil_err *err) VEIL_MUST_CHECK;
+/* On success out->spec is allocated (free with veil_job_record_free); a spec
+ * that does not match job_sha256 is VEIL_E_CORRUPT. On error out is zeroed. */
+veil_status veil_catalog_job_get(veil_catalog *c, const char *id, veil_job_record *out,
+                                 veil_err *err) VEIL_MUST_CHECK;
+/* Callbacks get a job without its spec (NULL, 0). */
+typedef veil_status (*veil_job_record_fn)(void *ctx, const veil_job_record *j, veil_err *err);
+/* Newest first (by created, then by order added); state NULL: every job,
+ * else only jobs in that state (an unknown state is VEIL_E_INVALID). */
+veil_status veil_catalog_job_list(veil_catalog *c, const char *state, veil_job_record_fn cb, void *ctx,
+                                  veil_err *err) VEIL_MUST_CHECK;
+/* Moves the job to state along the diagram above (VEIL_E_INVALID
+ * otherwise, naming both states). error: NULL or the reason, kept only for
+ * failed and interrupted (for other states it must be NULL or "", and
+ * entering running clears the old one). Entering succeeded, failed or
+ * interrupted sets finished; entering running sets it back to 0. */
+veil_status veil_catalog_job_set_state(veil_catalog *c, const char *id, const char *state, const char *error,
+                                       veil_err *err) VEIL_MUST_CHECK;
+/* Replaces the job's checkpoint with ckpt (present must be true; the job
+ * must be running), or with ckpt NULL clears it (any state). *prev (may be
+ * NULL) gets the checkpoint it replaced, so that the caller can destroy its
+ * key and remove its object once the change is committed; prev->present is
+ * false when there was none or when it names the same object as ckpt. */
+veil_status veil_catalog_job_set_checkpoint(veil_catalog *c, const char *id, const veil_job_checkpoint *ckpt,
+                                            veil_job_checkpoint *prev, veil_err *err) VEIL_MUST_CHECK;
+/* Records progress of a running job (VEIL_E_INVALID in other states):
+ * step <= steps_total unless steps_total is 0; epsilon_spent finite, >= 0.
+ * A resumed job may report less than before (it restarts from its
+ * checkpoint). */
+veil_status veil_catalog_job_set_progress(veil_catalog *c, const char *id, uint32_t epoch, uint64_t step,
+                                          uint64_t steps_total, double epsilon_spent,
+                                          veil_err *err) VEIL_MUST_CHECK;
+/* Records the model version the job made: model@version must exist and
+ * have been added with this job's id (VEIL_E_INVALID otherwise); the job
+ * must be running or succeeded. Setting the same again is VEIL_OK; another
+ * one is VEIL_E_EXISTS. */
+veil_status veil_catalog_job_set_model(veil_catalog *c, const char *id, const char *model, uint32_t version,
+                                       veil_err *err) VEIL_MUST_CHECK;
+/* Frees j->spec and zeroes j. NULL ok. */
+void veil_job_record_free(veil_job_record *j);
+
+/* ---- a job's metric series ----
+ * Points are numbered 1, 2, ... per job in the order added; a resumed job
+ * may add points for steps it had reported before (readers keep the last). */
+#define VEIL_CATALOG_METRICS_MAX     100000 /* points per job */
+#define VEIL_CATALOG_METRIC_NAME_MAX 65     /* 1..64 of [a-z0-9_.] */
+typedef struct veil_metric {
+	uint64_t seq; /* set by the catalog */
+	uint64_t step;
+	double value; /* finite, |value| < 1e308 */
+	int64_t time; /* 0 on add: now */
+	uint32_t epoch;
+	char name[VEIL_CATALOG_METRIC_NAME_MAX]; /* "loss", "val.accuracy", "epsilon" */
+} veil_metric;
+/* Adds pts[0..n) to the job's series in one transaction: all or none. A
+ * point that is not finite or has a bad name is VEIL_E_INVALID; more than
+ * VEIL_CATALOG_METRICS_MAX points for the job in all is VEIL_E_LIMIT. */
+veil_status veil_catalog_metrics_add(veil_catalog *c, const char *job_id, const veil_metric *pts, size_t n,
+                                     veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_metric_fn)(void *ctx, const veil_metric *m, veil_err *err);
+/* The job's points in the order added; name NULL: every series, else one.
+ * An unknown job is VEIL_E_NOTFOUND. */
+veil_status veil_catalog_metrics_list(veil_catalog *c, const char *job_id, const char *name,
+                                      veil_metric_fn cb, void *ctx, veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- models: like datasets, a name with numbered versions ----
+ * A version's object is an encrypted container holding the model file
+ * (safetensors and manifest); the row says where it is, which job made it
+ * and what privacy it cost. Owner and compartment belong to the model;
+ * its classification is the highest of its versions' training data, so
+ * it only rises. */
+#define VEIL_CATALOG_MODEL_SUMMARY_MAX 16385 /* JSON object, at most 16384 bytes */
+typedef struct veil_model_version {
+	char name[VEIL_CATALOG_NAME_MAX];
+	uint32_t version; /* 1, 2, ...; never reused */
+	char owner[VEIL_CATALOG_NAME_MAX];
+	char compartment[VEIL_CATALOG_NAME_MAX];
+	/* On add: the highest classification of the data this version was
+	 * trained on (required). Read back: the model's, the highest of all. */
+	char classification[VEIL_CATALOG_CLASS_MAX];
+	uint64_t size;                        /* plaintext bytes of the model file */
+	char sha256[VEIL_CATALOG_HEX_MAX];    /* of the plaintext */
+	char object_id[VEIL_CATALOG_HEX_MAX]; /* store id of the container */
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
+	char kek[VEIL_CATALOG_NAME_MAX];
+	uint32_t chunk_size;
+	char job_id[VEIL_CATALOG_JOB_ID_MAX];         /* the job that made it; must exist */
+	char summary[VEIL_CATALOG_MODEL_SUMMARY_MAX]; /* JSON object: architecture, metrics, privacy */
+	bool dp;                                      /* trained with differential privacy */
+	double epsilon, delta;                        /* when dp: epsilon > 0, 0 <= delta < 1; else 0 */
+	int64_t created;                              /* 0 on add: now */
+	char created_by[VEIL_CATALOG_NAME_MAX];
+	char state[VEIL_CATALOG_STATE_MAX]; /* "live" or "deleted"; set by the catalog */
+} veil_model_version;
+/* Adds version N+1 of v->name, creating the model with its first version:
+ * then v->owner is required and v->compartment "" means tenancy (it must
+ * exist: VEIL_E_NOTFOUND). For an existing model owner and compartment
+ * may be "" (keep) or must equal the model's (VEIL_E_INVALID). The job
+ * must exist (VEIL_E_NOTFOUND). On success v->version, owner,
+ * compartment, classification (the model's), created and state are
+ * filled in. On error nothing is stored. */
+veil_status veil_catalog_model_add_version(veil_catalog *c, veil_model_version *v,
+                                           veil_err *err) VEIL_MUST_CHECK;
+/* version 0: the latest live version. Unknown, or deleted: VEIL_E_NOTFOUND.
+ * On error out is zeroed. */
+veil_status veil_catalog_model_get(veil_catalog *c, const char *name, uint32_t version,
+                                   veil_model_version *out, veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_model_fn)(void *ctx, const veil_model_version *v, veil_err *err);
+/* One call per model in name order, with its latest live version (or,
+ * when every version is deleted, its latest, state "deleted"). */
+veil_status veil_catalog_model_list(veil_catalog *c, veil_model_fn cb, void *ctx,
+                                    veil_err *err) VEIL_MUST_CHECK;
+/* Every version of one model, deleted ones included, oldest first. */
+veil_status veil_catalog_model_versions(veil_catalog *c, const char *name, veil_model_fn cb, void *ctx,
+                                        veil_err *err) VEIL_MUST_CHECK;
+/* Marks a version deleted (the row stays). Again is VEIL_OK. */
+veil_status veil_catalog_model_mark_deleted(veil_catalog *c, const char *name, uint32_t version,
+                                            veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- objects that training rows refer to, for garbage collection ----
+ * kind "model_version" (ref "name@N"; live while the version is live) or
+ * "checkpoint" (ref the job id; live unless the job succeeded: a queued,
+ * running, failed or interrupted job may still resume from it). A
+ * non-live object is still referenced: gc destroys its key and removes
+ * its object, as it does for a deleted dataset version, and clears a
+ * checkpoint with veil_catalog_job_set_checkpoint(..., NULL, ...). */
+typedef struct veil_training_object {
+	char kind[16];
+	char ref[VEIL_CATALOG_REF_MAX];
+	char object_id[VEIL_CATALOG_HEX_MAX];
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
+	bool live;
+} veil_training_object;
+typedef veil_status (*veil_training_object_fn)(void *ctx, const veil_training_object *o, veil_err *err);
+/* Every model version (by model name, then version), then every job
+ * checkpoint (by job id). */
+veil_status veil_catalog_training_objects(veil_catalog *c, veil_training_object_fn cb, void *ctx,
+                                          veil_err *err) VEIL_MUST_CHECK;
+
+/* ---- privacy budgets (basic composition) ----
+ * A dataset version's owner sets a total (epsilon, delta); each job, and
+ * each trial of a tuning job, is charged before it reads the data. Spent
+ * is the sum of the charges (compensated summation, in the order charged);
+ * remaining is total - spent, never below 0. A charge fits when spent +
+ * asked <= total * (1 + VEIL_CATALOG_BUDGET_TOLERANCE), for epsilon and
+ * for delta: the tolerance lets a job spend exactly what is left, whose
+ * decimal figures rarely add up exactly in binary (0.1 + 0.2 + 0.2 is
+ * more than 0.5 in doubles), while refusing anything measurably over. */
+#define VEIL_CATALOG_BUDGET_TOLERANCE 1e-12
+#define VEIL_CATALOG_NOTE_MAX         257 /* 0..256 printable ASCII */
+typedef struct veil_budget {
+	char dataset[VEIL_CATALOG_NAME_MAX];
+	uint32_t version;
+	double epsilon_total, delta_total;
+	double epsilon_spent, delta_spent;
+	double epsilon_remaining, delta_remaining;
+	uint64_t charges;
+	char set_by[VEIL_CATALOG_NAME_MAX];
+	int64_t set_at;
+} veil_budget;
+/* Sets the budget of name@version (named: 0 is VEIL_E_INVALID; live:
+ * VEIL_E_NOTFOUND): epsilon_total finite and > 0, 0 < delta_total < 1.
+ * Setting it again replaces it; a total below what was already spent is
+ * VEIL_E_INVALID, naming both figures. Who may set it (the owner) is for
+ * the caller to decide. */
+veil_status veil_catalog_budget_set(veil_catalog *c, const char *name, uint32_t version, double epsilon_total,
+                                    double delta_total, const char *set_by, veil_err *err) VEIL_MUST_CHECK;
+/* version 0: the latest live version. No budget: VEIL_E_NOTFOUND. A
+ * deleted version named by number still reads its budget. */
+veil_status veil_catalog_budget_get(veil_catalog *c, const char *name, uint32_t version, veil_budget *out,
+                                    veil_err *err) VEIL_MUST_CHECK;
+typedef veil_status (*veil_budget_fn)(void *ctx, const veil_budget *b, veil_err *err);
+/* Every budget, by dataset name and version. */
+veil_status veil_catalog_budget_list(veil_catalog *c, veil_budget_fn cb, void *ctx,
+                                     veil_err *err) VEIL_MUST_CHECK;
+
+typedef struct veil_budget_ref {
+	char dataset[VEIL_CATALOG_NAME_MAX];
+	uint32_t version; /* named: 0 is VEIL_E_INVALID */
+} veil_budget_ref;
+/* Charges (epsilon, delta) to every version in refs[0..n) for job_id
+ * (queued or running) and trial (0 for a job, 1, 2, ... for the trials of
+ * a tuning job), in one transaction: all or nothing. A version listed
+ * twice is VEIL_E_INVALID; an unknown or deleted one VEIL_E_NOTFOUND; one
+ * without a budget, or one whose budget this charge would overspend,
+ * VEIL_E_DENIED with the figures (total, spent, asked, remaining); one
+ * this job and trial were charged for already, VEIL_E_EXISTS (a resumed
+ * job is not charged twice). epsilon finite and > 0, 0 <= delta < 1. note:
+ * NULL or 0..256 printable ASCII. */
+veil_status veil_catalog_budget_charge(veil_catalog *c, const veil_budget_ref *refs, size_t n,
+                                       const char *job_id, uint32_t trial, double epsilon, double delta,
+                                       const char *note, veil_err *err) VEIL_MUST_CHECK;
+typedef struct veil_budget_charge {
+	int64_t id;
+	char dataset[VEIL_CATALOG_NAME_MAX];
+	uint32_t version;
+	char job_id[VEIL_CATALOG_JOB_ID_MAX];
+	uint32_t trial;
+	double epsilon, delta;
+	int64_t at;
+	char note[VEIL_CATALOG_NOTE_MAX];
+} veil_budget_charge;
+typedef veil_status (*veil_budget_charge_fn)(void *ctx, const veil_budget_charge *ch, veil_err *err);
+/* The charges of name@version (0: latest live; a deleted version by
+ * number), oldest first. No budget: VEIL_E_NOTFOUND. */
+veil_status veil_catalog_budget_charges(veil_catalog *c, const char *name, uint32_t version,
+                                        veil_budget_charge_fn cb, void *ctx, veil_err *err) VEIL_MUST_CHECK;
+/* What one job was charged, oldest first; an unknown job is
+ * VEIL_E_NOTFOUND, one never charged calls cb never. */
+veil_status veil_catalog_budget_job_charges(veil_catalog *c, const char *job_id, veil_budget_charge_fn cb,
+                                            void *ctx, veil_err *err) VEIL_MUST_CHECK;
 
 #endif

@@ -21,7 +21,7 @@
 #define VEIL_PROTO_HEADER_LEN 8                             /* "VW", version, type, u32 body length */
 #define VEIL_PROTO_DATA_MAX   (1u << 20)                    /* one DATA field: 1 MiB of ciphertext */
 #define VEIL_PROTO_BODY_MAX   (VEIL_PROTO_DATA_MAX + 4096u) /* the largest body accepted */
-#define VEIL_PROTO_FIELDS_MAX 32                            /* fields in one message */
+#define VEIL_PROTO_FIELDS_MAX 64                            /* fields in one message */
 #define VEIL_PROTO_FIELD_HDR  6                             /* u16 tag, u32 length */
 
 /* Message types: the direction and order are fixed by the state machine in
@@ -39,8 +39,14 @@ typedef enum veil_proto_type {
 	VEIL_MSG_RESULT = 10, /* worker -> host: verify: SIZE, SHA256; validate, profile: REPORT, SIGNATURE */
 	VEIL_MSG_ERROR = 11,  /* either way: STATUS, MESSAGE; ends the session */
 	VEIL_MSG_BYE = 12,    /* host -> worker: no field; the worker exits 0 */
+	/* Training (docs/formats/worker-protocol.md, "train"): */
+	VEIL_MSG_PLAN = 13,     /* worker -> host: REPORT (a run's privacy plan, to charge before it runs) */
+	VEIL_MSG_GO = 14,       /* host -> worker: no field; the plan was charged */
+	VEIL_MSG_PROGRESS = 15, /* worker -> host: REPORT (an epoch's figures); no answer */
+	VEIL_MSG_CHECKPOINT =
+	        16, /* worker -> host: STEP, SIZE, SHA256 (of the plaintext), then it sealed: DATA..., END */
 } veil_proto_type;
-#define VEIL_MSG_TYPE_MAX 12
+#define VEIL_MSG_TYPE_MAX 16
 
 /* "hello", "hello-ok", ... for messages; "type N" for an unknown one. */
 const char *veil_proto_type_name(unsigned type);
@@ -70,8 +76,12 @@ typedef enum veil_proto_tag {
 	VEIL_F_SCHEMA = 22,        /* bytes: a schema's YAML text (validate) */
 	VEIL_F_CLASS = 23,         /* text: the dataset's declared classification */
 	VEIL_F_PIPELINE = 24,      /* bytes: a feature pipeline's YAML text (features) */
+	VEIL_F_JOB_FILE = 25,      /* bytes: a training job file's YAML text (train, evaluate) */
+	VEIL_F_STEP = 26,          /* u64: the training steps a checkpoint holds */
+	VEIL_F_INPUT = 27,         /* text: an input object's role and name: "train patients@3", "test-labels
+	                              fm-test.labels@1" */
 } veil_proto_tag;
-#define VEIL_F_TAG_MAX 24
+#define VEIL_F_TAG_MAX 27
 
 typedef struct veil_proto_field {
 	uint16_t tag;
@@ -138,6 +148,9 @@ typedef struct veil_proto_conn {
 /* Sends one frame (header and body in one write sequence; EINTR and short
  * writes handled). VEIL_E_IO when the peer has gone. */
 veil_status veil_proto_send(veil_proto_conn *c, const veil_proto_out *o, veil_err *err) VEIL_MUST_CHECK;
+/* The status and message an ERROR message carries, into err ("the peer:
+ * ..."); a status out of range is VEIL_E_INTERNAL. Returns the status. */
+veil_status veil_proto_error_status(const veil_proto_msg *msg, veil_err *err) VEIL_MUST_CHECK;
 /* Receives one frame and parses it. VEIL_E_IO for end of stream (the peer
  * ended the session) or a timeout; parse errors as above. */
 veil_status veil_proto_recv(veil_proto_conn *c, veil_proto_msg *msg, veil_err *err) VEIL_MUST_CHECK;

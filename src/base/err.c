@@ -43,6 +43,8 @@ const char *veil_status_str(veil_status s)
 		return "busy";
 	case VEIL_E_INTERNAL:
 		return "internal";
+	case VEIL_E_DIVERGED:
+		return "diverged";
 	}
 	return "unknown";
 }

@@ -7,7 +7,7 @@
  * to a temp file beside the destination and linked into place only when
  * complete and synced, so a reader never finds half a backup.
  */
-#include "catalog_int.h"
+#include "train_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -195,5 +195,7 @@ veil_status veil_catalog_integrity_check(veil_catalog *c, veil_err *err)
 	veil_status st = integrity(c, err);
 	if (!st)
 		st = foreign_keys(c, err);
-	return st ? st : dataset_compartments(c, err);
+	if (!st)
+		st = dataset_compartments(c, err);
+	return st ? st : vcat_training_check(c, err);
 }

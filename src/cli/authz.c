@@ -518,6 +518,16 @@ veil_status cli_may_act_for(cli_ws *ws, const char *target, veil_err *err)
 	return VEIL_E_DENIED;
 }
 
+veil_status cli_dek_for_worker(cli_ws *ws, const char *kek, char id[VEIL_CATALOG_DEK_ID_MAX], veil_err *err)
+{
+	uint8_t *dek = veil_secure_alloc(VEIL_KMS_DEK_LEN);
+	if (!dek)
+		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
+	veil_status st = veil_kms_dek_new(ws->kms, kek, ws->request_region, id, dek, err);
+	veil_secure_free(dek, VEIL_KMS_DEK_LEN);
+	return st;
+}
+
 veil_status cli_release_dek(cli_ws *ws, const char *dek_id, uint8_t dek[VEIL_KMS_DEK_LEN], veil_err *err)
 {
 	return veil_kms_dek_get(ws->kms, dek_id, ws->request_region, dek, err);

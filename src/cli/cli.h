@@ -57,7 +57,7 @@ typedef struct cli_command {
 	cli_main_fn run;
 	const char *summary;
 	const char *usage; /* full --help text */
-	cli_need needs[2]; /* what cli_authorize is asked for; the second may be empty */
+	cli_need needs[3]; /* what cli_authorize is asked for; the later ones may be empty */
 } cli_command;
 
 extern const cli_command cli_commands[];
@@ -102,6 +102,9 @@ int cli_opt(cli_global *g, const cli_command *cmd, int argc, char **argv, const 
 /* The positional arguments left after cli_opt: -1 when there are min..max
  * of them, else the exit code of a usage error (already printed). */
 int cli_positional(const cli_command *cmd, int argc, char **argv, int min, int max);
+/* A decimal option value (digits, point, exponent; no sign, hex, nan, inf
+ * or junk) into *out: -1 to go on, else the usage error's exit code. */
+int cli_parse_real(const cli_command *cmd, const char *opt, const char *s, double *out);
 /* For commands whose only own option is --json. Returns -1 to go on, or
  * an exit code to return. */
 int cli_parse_json_only(cli_global *g, const cli_command *cmd, int argc, char **argv, bool *json);
@@ -406,6 +409,11 @@ veil_status cli_keeper_exists(cli_ws *ws, bool *exists, veil_err *err) VEIL_MUST
 veil_status cli_key_create(cli_ws *ws, const char *name, const char *compartment, const char *reason,
                            veil_err *err) VEIL_MUST_CHECK;
 
+/* A fresh data key under kek, for an object the trusted worker will seal
+ * (features build, train): its plaintext is wiped here at once, so only
+ * the worker, through attested key release, ever uses it. */
+veil_status cli_dek_for_worker(cli_ws *ws, const char *kek, char id[VEIL_CATALOG_DEK_ID_MAX],
+                               veil_err *err) VEIL_MUST_CHECK;
 /* Releases a data key to this process: the KMS refuses a key held in
  * another region than the request's. */
 veil_status cli_release_dek(cli_ws *ws, const char *dek_id, uint8_t dek[VEIL_KMS_DEK_LEN],

@@ -63,18 +63,6 @@ static veil_status pseudonym_key(cli_ws *ws, const char *compartment, char id[VE
 	return st;
 }
 
-/* A fresh data key under kek whose plaintext this process drops at once:
- * only the worker will use it. */
-static veil_status fresh_key(cli_ws *ws, const char *kek, char id[VEIL_CATALOG_DEK_ID_MAX], veil_err *err)
-{
-	uint8_t *dek = veil_secure_alloc(VEIL_KMS_DEK_LEN);
-	if (!dek)
-		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate secure memory");
-	veil_status st = veil_kms_dek_new(ws->kms, kek, ws->request_region, id, dek, err);
-	veil_secure_free(dek, VEIL_KMS_DEK_LEN);
-	return st;
-}
-
 typedef struct build {
 	const char *pipeline_path;
 	veil_buf pipeline;
@@ -88,34 +76,11 @@ typedef struct build {
 	char out_object[VEIL_CATALOG_HEX_MAX], transform_object[VEIL_CATALOG_HEX_MAX];
 } build;
 
-/* Stores the object the worker streams next (DATA messages, then END). */
-static veil_status receive_object(cli_ws *ws, cli_worker *w, char id[VEIL_CATALOG_HEX_MAX], veil_err *err)
-{
-	veil_store_writer *sw = NULL;
-	veil_status st = veil_store_put_begin(ws->store, &sw, err);
-	while (!st) {
-		veil_proto_msg m;
-		if ((st = veil_proto_expect_either(&w->conn, VEIL_MSG_DATA, VEIL_MSG_END, &m, err)))
-			break;
-		if (m.type == VEIL_MSG_END) {
-			veil_proto_msg_free(&m);
-			st = veil_store_put_commit(sw, id, err);
-			return st;
-		}
-		const veil_proto_field *f = veil_proto_get(&m, VEIL_F_DATA, 0);
-		st = veil_store_put_write(sw, f->value, f->len, err);
-		veil_proto_msg_free(&m);
-	}
-	if (sw)
-		veil_store_put_abort(sw);
-	return st;
-}
-
 static veil_status receive_outputs(void *ctx, cli_ws *ws, cli_worker *w, veil_err *err)
 {
 	build *b = ctx;
-	veil_status st = receive_object(ws, w, b->out_object, err);
-	return st ? st : receive_object(ws, w, b->transform_object, err);
+	veil_status st = cli_worker_receive_object(ws, w, NULL, b->out_object, err);
+	return st ? st : cli_worker_receive_object(ws, w, NULL, b->transform_object, err);
 }
 
 /* Undoes what a failed build left: stored objects and fresh keys. */
@@ -269,8 +234,8 @@ static veil_status run(cli_ws *ws, build *b, const veil_dataset_version *in, boo
 	veil_status st = cli_check_dataset_key(ws, in, &di, err);
 	if (!st && needs_key)
 		st = pseudonym_key(ws, in->compartment, b->pseudonym_dek, err);
-	if (!st && !(st = fresh_key(ws, in->kek, b->out_dek, err)))
-		st = fresh_key(ws, in->kek, b->transform_dek, err);
+	if (!st && !(st = cli_dek_for_worker(ws, in->kek, b->out_dek, err)))
+		st = cli_dek_for_worker(ws, in->kek, b->transform_dek, err);
 	if (!st && !(st = veil_proto_add_text(&job, VEIL_F_JOB, "features", err)) &&
 	    !(st = veil_proto_add_text(&job, VEIL_F_DEK_ID, in->dek_id, err)) &&
 	    !(st = veil_proto_add_text(&job, VEIL_F_DEK_ID, b->out_dek, err)) &&

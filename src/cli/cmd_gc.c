@@ -107,6 +107,21 @@ static veil_status collect_report(void *ctx, const veil_report_record *r, veil_e
 	return collect(l, &v, err);
 }
 
+/* Model versions and training checkpoints (veil train): a live model
+ * version's object and key are kept, as is the last checkpoint of a job
+ * that may still resume; a deleted model version's, or a finished job's,
+ * are left out, so the orphan passes shred and remove them. */
+static veil_status collect_training(void *ctx, const veil_training_object *o, veil_err *err)
+{
+	if (!o->live)
+		return VEIL_OK;
+	veil_dataset_version v = {.version = 0};
+	memcpy(v.object_id, o->object_id, sizeof v.object_id);
+	memcpy(v.dek_id, o->dek_id, sizeof v.dek_id);
+	snprintf(v.state, sizeof v.state, "live");
+	return collect(ctx, &v, err);
+}
+
 /* Which live versions the rules expire: beyond the newest keep_versions, or
  * older than expire_days. Versions arrive per dataset, oldest first. */
 static void apply_rules(gc_list *l, const cli_ws_config *cfg, int64_t now, bool *expire)
@@ -285,7 +300,8 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	orphan_ctx oc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
 	dek_ctx dc = {.l = &l, .ws = &ws, .u = &u, .dry = dry};
 	if (!st && !(st = cli_log_key(&ws, pub, &err)) && !(st = cli_read_uploads(&ws, pub, &u, &err)) &&
-	    !(st = veil_catalog_report_list(ws.catalog, NULL, collect_report, &l, &err)))
+	    !(st = veil_catalog_report_list(ws.catalog, NULL, collect_report, &l, &err)) &&
+	    !(st = veil_catalog_training_objects(ws.catalog, collect_training, &l, &err)))
 		st = index_versions(&l, &err);
 	if (!st)
 		st = veil_store_list(ws.store, orphan, &oc, &err);

@@ -586,7 +586,7 @@ int cmd_policy_operations(cli_global *g, int argc, char **argv)
 	for (size_t i = 0; i < cli_ncommands; i++) {
 		const cli_command *c = &cli_commands[i];
 		json_t *needs = json_array();
-		for (size_t k = 0; k < 2 && c->needs[k].type; k++)
+		for (size_t k = 0; k < sizeof c->needs / sizeof c->needs[0] && c->needs[k].type; k++)
 			json_array_append_new(needs, json_pack("{s:s, s:s}", "verb",
 			                                       veil_verb_name(c->needs[k].verb),
 			                                       "resource_type", c->needs[k].type));

@@ -44,6 +44,18 @@ int cmd_data_profile(cli_global *g, int argc, char **argv);
 int cmd_data_report(cli_global *g, int argc, char **argv);
 int cmd_data_compliance(cli_global *g, int argc, char **argv);
 int cmd_features_build(cli_global *g, int argc, char **argv);
+int cmd_train(cli_global *g, int argc, char **argv);
+int cmd_data_budget_set(cli_global *g, int argc, char **argv);
+int cmd_data_budget_show(cli_global *g, int argc, char **argv);
+int cmd_model_list(cli_global *g, int argc, char **argv);
+int cmd_model_inspect(cli_global *g, int argc, char **argv);
+int cmd_model_compare(cli_global *g, int argc, char **argv);
+int cmd_job_list(cli_global *g, int argc, char **argv);
+int cmd_job_status(cli_global *g, int argc, char **argv);
+int cmd_job_log(cli_global *g, int argc, char **argv);
+/* (dp commands) */
+int cmd_dp_epsilon(cli_global *g, int argc, char **argv);
+int cmd_dp_noise(cli_global *g, int argc, char **argv);
 int cmd_attest_measure(cli_global *g, int argc, char **argv);
 int cmd_attest_verify(cli_global *g, int argc, char **argv);
 int cmd_attest_evidence(cli_global *g, int argc, char **argv);

@@ -425,6 +425,162 @@ const cli_command cli_commands[] = {
          "      --json                   print the new versions and the summary as JSON\n" TOKEN_HELP
                  COMMON_HELP,
          {{VEIL_VERB_MANAGE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
+        {"data budget set",
+         cmd_data_budget_set,
+         "set a dataset version's privacy budget",
+         "usage: veil data budget set NAME[@VERSION] --epsilon E --delta D\n\n"
+         "Sets the total (epsilon, delta) that every private training job on the version\n"
+         "may spend together (docs/privacy.md). veil train charges each run's cost\n"
+         "before it trains and refuses a run that would overspend; once a version has a\n"
+         "budget, only private jobs may train on it. Setting it again replaces the total;\n"
+         "it cannot go below what is already spent. The owner's decision: it needs\n"
+         "manage on the dataset, and it is audited (budget.set).\n\n"
+         "Options:\n"
+         "  -e, --epsilon E   the total epsilon, above 0\n"
+         "  -d, --delta D     the total delta, between 0 and 1\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_MANAGE, "datasets"}}},
+        {"data budget show",
+         cmd_data_budget_show,
+         "show a dataset version's privacy budget and what was charged to it",
+         "usage: veil data budget show NAME[@VERSION] [--json]\n\n"
+         "Prints the total, spent and remaining epsilon and delta of the version's\n"
+         "privacy budget, and every charge: the job, the trial of a tuning job, what it\n"
+         "cost and the noise it trained with. Exit 15 when the version has no budget.\n\n"
+         "Options:\n"
+         "  --json   print it as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "datasets"}}},
+        {"train",
+         cmd_train,
+         "train a model from a job file inside the trusted worker",
+         "usage: veil train JOB.yaml [--json]\n"
+         "       veil train --resume JOB_ID [--json]\n\n"
+         "Runs a training job file (docs/formats/job.md) in the trusted worker: the data\n"
+         "sets are decrypted only there, the model (a safetensors file and its manifest)\n"
+         "comes back encrypted under a key only the worker gets, and this process never\n"
+         "holds either in plaintext. A private job (a privacy block) trains with DP-SGD;\n"
+         "the worker calibrates the noise to the job's epsilon with the RDP accountant,\n"
+         "and each run is charged to the training data sets' privacy budgets (veil data\n"
+         "budget) before it trains: a job that would overspend is refused with the\n"
+         "figures. A data set with a budget takes only private jobs.\n\n"
+         "Each epoch prints its loss, validation figures, epsilon so far and speed;\n"
+         "checkpoints are stored encrypted as it goes. A job that fails keeps its last\n"
+         "checkpoint, and --resume continues it exactly (veil job list shows the id).\n\n"
+         "Exit 0 when the model is recorded; 25 when a policy, the compliance rules or a\n"
+         "budget refuses the job; 28 when training diverged (the last checkpoint stays).\n\n"
+         "Options:\n"
+         "  -r, --resume JOB_ID   continue a failed or interrupted job from its checkpoint\n"
+         "      --json            print the job, the model version and the signed report as\n"
+         "                        JSON (and no progress)\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_USE, "datasets"}, {VEIL_VERB_USE, "keys"}, {VEIL_VERB_MANAGE, "models"}}},
+        {"model list",
+         cmd_model_list,
+         "list the models training made",
+         "usage: veil model list [--json]\n\n"
+         "One line per model you may see, with its latest version: kind, classification\n"
+         "(the highest of the data it learnt from), test accuracy, privacy cost and the\n"
+         "job that made it.\n\n"
+         "Options:\n"
+         "  --json   print them as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "models"}}},
+        {"model inspect",
+         cmd_model_inspect,
+         "show a model version: metrics, privacy cost, lineage",
+         "usage: veil model inspect NAME[@VERSION] [--json]\n\n"
+         "Shows what the worker's signed training report said of the version: its\n"
+         "architecture, test metrics, the (epsilon, delta) it cost and how that was\n"
+         "computed, the job that made it and its lineage (the data sets it was trained\n"
+         "and evaluated on, each edge with the worker's measurement). The weights stay\n"
+         "encrypted.\n\n"
+         "Options:\n"
+         "  --json   print it as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "models"}}},
+        {"model compare",
+         cmd_model_compare,
+         "compare two model versions side by side",
+         "usage: veil model compare A[@V] B[@V] [--json]\n\n"
+         "Test metrics, privacy cost, kind, classification and job of two versions,\n"
+         "side by side.\n\n"
+         "Options:\n"
+         "  --json   print both as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "models"}}},
+        {"job list",
+         cmd_job_list,
+         "list training jobs",
+         "usage: veil job list [--state STATE] [--json]\n\n"
+         "Newest first: id, kind (train or tune), name, state, progress, epsilon spent\n"
+         "and the model each made.\n\n"
+         "Options:\n"
+         "  -s, --state STATE   only jobs queued, running, succeeded, failed or interrupted\n"
+         "      --json          print them as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_INSPECT, "jobs"}}},
+        {"job status",
+         cmd_job_status,
+         "show a training job",
+         "usage: veil job status JOB_ID [--json]\n\n"
+         "The job's state, progress, epsilon spent, what was charged to which data set,\n"
+         "its last checkpoint (veil train --resume continues from it), its model and,\n"
+         "when it failed, why. --json includes the job file.\n\n"
+         "Options:\n"
+         "  --json   print it as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "jobs"}}},
+        {"job log",
+         cmd_job_log,
+         "show a training job's figures, epoch by epoch",
+         "usage: veil job log JOB_ID [--json]\n\n"
+         "The series the worker reported at each epoch: training loss, validation loss\n"
+         "and accuracy, epsilon so far, samples per second.\n\n"
+         "Options:\n"
+         "  --json   print the points as JSON\n" TOKEN_HELP COMMON_HELP,
+         {{VEIL_VERB_READ, "jobs"}}},
+        /* (dp commands) */
+        {"dp epsilon", cmd_dp_epsilon, "the epsilon a DP-SGD run spends",
+         "usage: veil dp epsilon --sample-rate Q --steps T --noise SIGMA --delta D [--json]\n"
+         "       veil dp epsilon --dataset-size N --batch-size B --epochs E --noise SIGMA\n"
+         "                       --delta D [--json]\n\n"
+         "Prints the epsilon that T steps of DP-SGD spend at delta D: each step samples\n"
+         "every example with probability Q (Poisson) and adds Gaussian noise SIGMA times\n"
+         "the clipping norm. The RDP accountant of Mironov, Talwar and Zhang (2019),\n"
+         "over dp_accounting's 156 default orders, with its conversion to (epsilon,\n"
+         "delta); also prints the order that gives the minimum. Needs no workspace.\n"
+         "docs/privacy.md explains the accounting.\n\n"
+         "Options:\n"
+         "  --sample-rate Q     the probability that a step samples an example (0..1)\n"
+         "  --steps T           the number of steps\n"
+         "  --dataset-size N    instead of Q and T: the rows of the training data,\n"
+         "  --batch-size B      the expected batch (Q = B/N),\n"
+         "  --epochs E          and the epochs (T = E x ceil(N/B), as the trainer runs)\n"
+         "  --noise SIGMA       the noise multiplier (>= 0)\n"
+         "  --delta D           delta, between 0 and 1\n"
+         "  --json              print the result and the run as JSON\n"
+         "  -h, --help          show this help\n\n"
+         "Numbers are plain decimals (0.0025, 1e-5): no sign, hex, nan or inf.\n"
+         "Exit status: 0 done; 2 a missing or malformed option; 11 a value out of\n"
+         "range (Q or D outside its interval, a batch larger than the data); 24 more\n"
+         "than 10^12 steps.\n",
+         NO_WORKSPACE},
+        {"dp noise", cmd_dp_noise, "the noise multiplier for a target epsilon",
+         "usage: veil dp noise --sample-rate Q --steps T --epsilon EPS --delta D [--json]\n"
+         "       veil dp noise --dataset-size N --batch-size B --epochs E --epsilon EPS\n"
+         "                     --delta D [--json]\n\n"
+         "Prints the smallest noise multiplier (to 1 part in 10^6, rounded up for\n"
+         "display) whose epsilon at delta D is at most EPS, and the epsilon it gives:\n"
+         "the value to train with for that budget. Same accountant and run options as\n"
+         "'veil dp epsilon'. Needs no workspace.\n\n"
+         "Options:\n"
+         "  --sample-rate Q     the probability that a step samples an example (0..1)\n"
+         "  --steps T           the number of steps\n"
+         "  --dataset-size N    instead of Q and T: the rows of the training data,\n"
+         "  --batch-size B      the expected batch (Q = B/N),\n"
+         "  --epochs E          and the epochs (T = E x ceil(N/B), as the trainer runs)\n"
+         "  --epsilon EPS       the target epsilon (> 0)\n"
+         "  --delta D           delta, between 0 and 1\n"
+         "  --json              print the result and the run as JSON\n"
+         "  -h, --help          show this help\n\n"
+         "Numbers are plain decimals (0.0025, 1e-5): no sign, hex, nan or inf.\n"
+         "Exit status: 0 done; 2 a missing or malformed option; 11 a value out of\n"
+         "range, or a target no noise multiplier up to 10^12 reaches; 24 more than\n"
+         "10^12 steps.\n",
+         NO_WORKSPACE},
         {"attest measure", cmd_attest_measure, "print the measurement of the trusted worker",
          "usage: veil attest measure [--worker PATH] [--json]\n\n"
          "Prints the SHA-384 of the worker executable (default: the one veil starts):\n"

@@ -226,3 +226,29 @@ veil_status cli_worker_reason(cli_worker *w, veil_status st, veil_err *err)
 	}
 	return st;
 }
+
+veil_status cli_worker_receive_object(cli_ws *ws, cli_worker *w, const veil_proto_msg *first,
+                                      char id[VEIL_CATALOG_HEX_MAX], veil_err *err)
+{
+	veil_store_writer *sw = NULL;
+	veil_status st = veil_store_put_begin(ws->store, &sw, err);
+	if (!st && first) {
+		const veil_proto_field *f = veil_proto_get(first, VEIL_F_DATA, 0);
+		st = veil_store_put_write(sw, f->value, f->len, err);
+	}
+	while (!st) {
+		veil_proto_msg m;
+		if ((st = veil_proto_expect_either(&w->conn, VEIL_MSG_DATA, VEIL_MSG_END, &m, err)))
+			break;
+		if (m.type == VEIL_MSG_END) {
+			veil_proto_msg_free(&m);
+			return veil_store_put_commit(sw, id, err);
+		}
+		const veil_proto_field *f = veil_proto_get(&m, VEIL_F_DATA, 0);
+		st = veil_store_put_write(sw, f->value, f->len, err);
+		veil_proto_msg_free(&m);
+	}
+	if (sw)
+		veil_store_put_abort(sw);
+	return st;
+}

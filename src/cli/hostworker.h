@@ -50,6 +50,11 @@ veil_status cli_worker_release(cli_ws *ws, cli_worker *w, const char *const *ids
  * (veil_proto_send_error); after a send failure, ask it why. */
 veil_status cli_worker_stream_object(cli_ws *ws, cli_worker *w, const char *object_id, bool *sending,
                                      veil_err *err) VEIL_MUST_CHECK;
+/* Stores the object the worker streams next (DATA messages, then END) and
+ * sets id to its store id; first, when not NULL, is its first DATA
+ * message, already received. On error nothing is stored. */
+veil_status cli_worker_receive_object(cli_ws *ws, cli_worker *w, const veil_proto_msg *first,
+                                      char id[VEIL_CATALOG_HEX_MAX], veil_err *err) VEIL_MUST_CHECK;
 /* After a failed send (VEIL_E_IO) the worker has usually said why in an
  * ERROR message: returns that status with its message in err, or st. */
 veil_status cli_worker_reason(cli_worker *w, veil_status st, veil_err *err) VEIL_MUST_CHECK;

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#define KEYS_MAX 8
+#define KEYS_MAX 16
 
 typedef struct decision {
 	json_t *keys, *policies, *failed;

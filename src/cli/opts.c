@@ -2,6 +2,9 @@
  * and the command lookup. */
 #include "cli.h"
 
+#include <errno.h>
+#include <math.h>
+
 #include <string.h>
 
 int cli_common_opt(cli_global *g, const cli_command *cmd, int opt)
@@ -46,6 +49,34 @@ static bool documented(const cli_command *cmd, const struct option *longopts, in
 		return false;
 	}
 	return true;
+}
+
+/* A decimal number as people write it: digits, an optional point and an
+ * optional exponent ("0.0025", "1e-5", ".5"). Signs ("-0", "+1"), hex
+ * ("0x10"), "nan", "inf", spaces, trailing junk and values a double cannot
+ * hold ("1e999", "1e-999") are refused: a typo must not become a privacy
+ * parameter. Returns -1 to go on, else the usage error's exit code. */
+int cli_parse_real(const cli_command *cmd, const char *opt, const char *s, double *out)
+{
+	size_t len = strlen(s);
+	bool ok = len > 0 && len <= 64 && ((s[0] >= '0' && s[0] <= '9') || s[0] == '.');
+	for (size_t i = 0; ok && i < len; i++) {
+		char c = s[i];
+		bool exp_sign = (c == '-' || c == '+') && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E');
+		ok = (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || exp_sign;
+	}
+	if (ok) {
+		char *end;
+		errno = 0;
+		double v = strtod(s, &end);
+		ok = end != s && *end == '\0' && errno == 0 && isfinite(v);
+		if (ok)
+			*out = v;
+	}
+	if (!ok)
+		return cli_usage_error(cmd, "%s takes a decimal number such as 0.01 or 1e-5, not '%s'", opt,
+		                       s);
+	return -1;
 }
 
 int cli_positional(const cli_command *cmd, int argc, char **argv, int min, int max)

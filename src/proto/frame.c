@@ -44,11 +44,15 @@ static const struct field_rule {
         [VEIL_F_SCHEMA] = {"schema", BYTES, 1, VEIL_PROTO_DATA_MAX},
         [VEIL_F_CLASS] = {"class", TEXT, 1, 16},
         [VEIL_F_PIPELINE] = {"pipeline", BYTES, 1, VEIL_PROTO_DATA_MAX},
+        [VEIL_F_JOB_FILE] = {"job-file", BYTES, 1, 64u << 10},
+        [VEIL_F_STEP] = {"step", U64, 8, 8},
+        [VEIL_F_INPUT] = {"input", TEXT, 1, 160},
 };
 
-#define BIT(t)       (1u << (t))
-#define KEYS_MAX     8 /* data keys in one request */
-#define JOB_KEYS_MAX 4 /* data keys one job names: features names input, output, transform, pseudonyms */
+#define BIT(t)   (1u << (t))
+#define KEYS_MAX 16 /* data keys in one request */
+#define JOB_KEYS_MAX                                                                                         \
+	16 /* data keys (and input objects) one job names: train names its inputs, model, checkpoint */
 
 /* Per message type: the fields it must have, those it may have, and the
  * most times a field may appear (1 unless the type lists keys). */
@@ -64,7 +68,8 @@ static const struct msg_rule {
         /* Each job checks the fields it needs (docs/formats/worker-protocol.md). */
         [VEIL_MSG_JOB] = {"job", BIT(VEIL_F_JOB),
                           BIT(VEIL_F_DEK_ID) | BIT(VEIL_F_SIZE) | BIT(VEIL_F_SHA256) | BIT(VEIL_F_NONCE) |
-                                  BIT(VEIL_F_SCHEMA) | BIT(VEIL_F_CLASS) | BIT(VEIL_F_PIPELINE),
+                                  BIT(VEIL_F_SCHEMA) | BIT(VEIL_F_CLASS) | BIT(VEIL_F_PIPELINE) |
+                                  BIT(VEIL_F_JOB_FILE) | BIT(VEIL_F_INPUT) | BIT(VEIL_F_STEP),
                           JOB_KEYS_MAX},
         [VEIL_MSG_KEY_REQUEST] = {"key-request", BIT(VEIL_F_DEK_ID), 0, KEYS_MAX},
         [VEIL_MSG_CHALLENGE] = {"challenge", BIT(VEIL_F_NONCE), 0, 1},
@@ -82,6 +87,11 @@ static const struct msg_rule {
                              1},
         [VEIL_MSG_ERROR] = {"error", BIT(VEIL_F_STATUS) | BIT(VEIL_F_MESSAGE), 0, 1},
         [VEIL_MSG_BYE] = {"bye", 0, 0, 1},
+        [VEIL_MSG_PLAN] = {"plan", BIT(VEIL_F_REPORT), 0, 1},
+        [VEIL_MSG_GO] = {"go", 0, 0, 1},
+        [VEIL_MSG_PROGRESS] = {"progress", BIT(VEIL_F_REPORT), 0, 1},
+        [VEIL_MSG_CHECKPOINT] = {"checkpoint", BIT(VEIL_F_STEP) | BIT(VEIL_F_SIZE) | BIT(VEIL_F_SHA256), 0,
+                                 1},
 };
 
 const char *veil_proto_type_name(unsigned type)
@@ -130,7 +140,9 @@ static veil_status field_check(const struct msg_rule *mr, const veil_proto_field
 	if (!((mr->required | mr->allowed) & BIT(f->tag)))
 		return veil_err_set(err, VEIL_E_INVALID, "%s message: field %s does not belong in it",
 		                    mr->name, fr->name);
-	bool may_repeat = f->tag == VEIL_F_DEK_ID || f->tag == VEIL_F_WRAPPED;
+	/* A job names each input object by key, size, SHA-256 and role. */
+	bool may_repeat = f->tag == VEIL_F_DEK_ID || f->tag == VEIL_F_WRAPPED || f->tag == VEIL_F_SIZE ||
+	                  f->tag == VEIL_F_SHA256 || f->tag == VEIL_F_INPUT;
 	if (seen >= (may_repeat ? mr->repeat : 1))
 		return veil_err_set(err, VEIL_E_INVALID, "%s message: field %s appears too often", mr->name,
 		                    fr->name);

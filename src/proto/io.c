@@ -107,6 +107,20 @@ veil_status veil_proto_recv(veil_proto_conn *c, veil_proto_msg *msg, veil_err *e
 	return veil_proto_msg_parse(type, body, len, msg, err);
 }
 
+veil_status veil_proto_error_status(const veil_proto_msg *msg, veil_err *err)
+{
+	char text[1025];
+	uint64_t code = VEIL_E_INTERNAL;
+	const veil_proto_field *f = veil_proto_get(msg, VEIL_F_STATUS, 0);
+	if (f)
+		code = veil_get_be32(f->value);
+	if (code == VEIL_OK || code > VEIL_E_DIVERGED)
+		code = VEIL_E_INTERNAL;
+	if (veil_proto_get_text(msg, VEIL_F_MESSAGE, 0, text, sizeof text, NULL))
+		text[0] = '\0';
+	return veil_err_set(err, (veil_status)code, "the peer: %s", text);
+}
+
 veil_status veil_proto_expect(veil_proto_conn *c, uint8_t want, veil_proto_msg *msg, veil_err *err)
 {
 	return veil_proto_expect_either(c, want, want, msg, err);
@@ -121,17 +135,9 @@ veil_status veil_proto_expect_either(veil_proto_conn *c, uint8_t want, uint8_t o
 	if (msg->type == want || msg->type == or_want)
 		return VEIL_OK;
 	if (msg->type == VEIL_MSG_ERROR) {
-		char text[1025];
-		uint64_t code = VEIL_E_INTERNAL;
-		const veil_proto_field *f = veil_proto_get(msg, VEIL_F_STATUS, 0);
-		if (f)
-			code = veil_get_be32(f->value);
-		if (code == VEIL_OK || code > VEIL_E_INTERNAL)
-			code = VEIL_E_INTERNAL;
-		if (veil_proto_get_text(msg, VEIL_F_MESSAGE, 0, text, sizeof text, NULL))
-			text[0] = '\0';
+		st = veil_proto_error_status(msg, err);
 		veil_proto_msg_free(msg);
-		return veil_err_set(err, (veil_status)code, "the peer: %s", text);
+		return st;
 	}
 	st = veil_err_set(err, VEIL_E_INVALID, "expected a %s message, got %s", veil_proto_type_name(want),
 	                  veil_proto_type_name(msg->type));

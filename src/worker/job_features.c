@@ -67,136 +67,7 @@ static veil_status read_args(const veil_proto_msg *job, features_args *a, veil_e
 	return VEIL_OK;
 }
 
-/* Reads the whole plaintext into in (which the caller wipes), checking it
- * against the catalog's size and SHA-256. */
-static veil_status read_input(worker *w, const features_args *a, const uint8_t *dek, veil_buf *in,
-                              veil_err *err)
-{
-	worker_plain *p = NULL;
-	veil_hash_ctx *h = NULL;
-	veil_status st = veil_buf_reserve(in, (size_t)a->want_size + 1, err);
-	if (st || (st = veil_hash_init(&h, VEIL_HASH_SHA256, err)))
-		return st;
-	if ((st = worker_plain_open(w, a->ids[KEY_IN], dek, &p, err))) {
-		veil_hash_free(h);
-		return st;
-	}
-	veil_status rst = VEIL_OK;
-	for (;;) {
-		size_t got = 0, room = in->cap - in->len;
-		if (room == 0 && (rst = veil_buf_reserve(in, 64u << 10, err)))
-			break;
-		room = in->cap - in->len;
-		if ((rst = worker_plain_read(p, in->data + in->len, room, &got, err)) || got == 0)
-			break;
-		if ((rst = veil_hash_update(h, in->data + in->len, got, err)))
-			break;
-		in->len += got;
-		if (in->len > a->want_size) {
-			rst = veil_err_set(err, VEIL_E_CORRUPT, "the input is longer than the catalog says");
-			break;
-		}
-	}
-	veil_err cerr;
-	if ((st = worker_plain_close(p, NULL, &cerr)))
-		*err = cerr;
-	else
-		st = rst;
-	uint8_t digest[VEIL_SHA256_LEN];
-	char hex[2 * VEIL_SHA256_LEN + 1];
-	veil_status hst = veil_hash_final(h, digest, st ? NULL : err);
-	if (!st)
-		st = hst;
-	if (!st) {
-		veil_hex_encode(digest, sizeof digest, hex);
-		if (in->len != a->want_size || strcmp(hex, a->want_sha) != 0)
-			st = veil_err_set(err, VEIL_E_CORRUPT,
-			                  "the decrypted data (%zu bytes) does not match the catalog's size "
-			                  "and SHA-256",
-			                  in->len);
-	}
-	return st;
-}
-
-/* Sends a sealed object to the host as DATA messages of up to
- * VEIL_PROTO_DATA_MAX bytes; worker_send_object ends it with END. */
-typedef struct data_sender {
-	worker *w;
-	uint8_t *buf;
-	size_t len;
-} data_sender;
-
-static veil_status send_data(data_sender *s, veil_err *err)
-{
-	if (s->len == 0)
-		return VEIL_OK;
-	veil_proto_out o;
-	veil_proto_out_init(&o, VEIL_MSG_DATA);
-	veil_status st = veil_proto_add(&o, VEIL_F_DATA, s->buf, s->len, err);
-	if (!st)
-		st = veil_proto_send(&s->w->conn, &o, err);
-	veil_proto_out_free(&o);
-	s->len = 0;
-	return st;
-}
-
-static veil_status sender_write(void *ctx, const uint8_t *p, size_t n, veil_err *err)
-{
-	data_sender *s = ctx;
-	while (n) {
-		size_t k = VEIL_PROTO_DATA_MAX - s->len < n ? VEIL_PROTO_DATA_MAX - s->len : n;
-		memcpy(s->buf + s->len, p, k);
-		s->len += k;
-		p += k;
-		n -= k;
-		veil_status st = s->len == VEIL_PROTO_DATA_MAX ? send_data(s, err) : VEIL_OK;
-		if (st)
-			return st;
-	}
-	return VEIL_OK;
-}
-
-/* What the report says of one object the job wrote. */
-typedef struct written {
-	uint64_t size;
-	char sha256[2 * VEIL_SHA256_LEN + 1];
-	uint32_t chunk_size;
-} written;
-
-/* Seals plain[0..n) under dek (named id) and streams the ciphertext to the
- * host, then END. */
-static veil_status send_sealed(worker *w, const uint8_t *plain, size_t n, const char *id, const uint8_t *dek,
-                               written *out, veil_err *err)
-{
-	uint8_t digest[VEIL_SHA256_LEN];
-	veil_status st = veil_hash(VEIL_HASH_SHA256, plain, n, digest, err);
-	if (st)
-		return st;
-	data_sender s = {.w = w, .buf = malloc(VEIL_PROTO_DATA_MAX)};
-	if (!s.buf)
-		return veil_err_set(err, VEIL_E_NOMEM, "out of memory");
-	veil_mem_reader r = {.p = plain, .n = n};
-	veil_obj_opts opts = {.threads = 1};
-	veil_obj_stats stats;
-	st = veil_obj_seal(dek, id, &opts, veil_mem_read, &r, sender_write, &s, &stats, err);
-	if (!st)
-		st = send_data(&s, err);
-	free(s.buf);
-	if (!st) {
-		veil_proto_out o;
-		veil_proto_out_init(&o, VEIL_MSG_END);
-		st = veil_proto_send(&w->conn, &o, err);
-		veil_proto_out_free(&o);
-	}
-	if (!st) {
-		out->size = n;
-		out->chunk_size = VEIL_OBJ_CHUNK_DEFAULT;
-		veil_hex_encode(digest, sizeof digest, out->sha256);
-	}
-	return st;
-}
-
-static void write_object(veil_jw *jw, const char *key, const char *dek_id, const written *o)
+static void write_object(veil_jw *jw, const char *key, const char *dek_id, const worker_written *o)
 {
 	veil_jw_key(jw, key);
 	veil_jw_object(jw);
@@ -208,8 +79,9 @@ static void write_object(veil_jw *jw, const char *key, const char *dek_id, const
 }
 
 static veil_status write_report(const worker *w, const features_args *a, const veil_pipeline *p,
-                                const veil_table *out, const veil_pipeline_stats *stats, const written *data,
-                                const written *transform, veil_buf *report, veil_err *err)
+                                const veil_table *out, const veil_pipeline_stats *stats,
+                                const worker_written *data, const worker_written *transform, veil_buf *report,
+                                veil_err *err)
 {
 	char meas[2 * VEIL_SNP_MEASUREMENT_LEN + 1];
 	veil_hex_encode(w->measurement, sizeof w->measurement, meas);
@@ -291,9 +163,10 @@ static veil_status build(worker *w, const features_args *a, veil_pipeline *p, co
 	veil_buf in = {0}, csv = {0}, yaml = {0};
 	veil_table *table = NULL, *out = NULL;
 	veil_pipeline_stats stats = {0};
-	written data = {0}, transform = {0};
+	worker_written data = {0}, transform = {0};
 	const uint8_t *key = a->nkeys == KEYS_N ? deks + KEY_PSEUDONYM * VEIL_PROTO_DEK_LEN : NULL;
-	veil_status st = read_input(w, a, deks + KEY_IN * VEIL_PROTO_DEK_LEN, &in, err);
+	veil_status st = worker_read_whole(w, a->ids[KEY_IN], deks + KEY_IN * VEIL_PROTO_DEK_LEN,
+	                                   a->want_size, a->want_sha, &in, err);
 	if (!st)
 		st = veil_table_from_csv(in.data, in.len, NULL, schema, &table, err);
 	if (in.data)
@@ -315,11 +188,11 @@ static veil_status build(worker *w, const features_args *a, veil_pipeline *p, co
 	if (!st)
 		st = veil_pipeline_write(p, &yaml, err);
 	if (!st)
-		st = send_sealed(w, csv.data, csv.len, a->ids[KEY_OUT], deks + KEY_OUT * VEIL_PROTO_DEK_LEN,
-		                 &data, err);
+		st = worker_send_sealed(w, csv.data, csv.len, a->ids[KEY_OUT],
+		                        deks + KEY_OUT * VEIL_PROTO_DEK_LEN, &data, err);
 	if (!st)
-		st = send_sealed(w, yaml.data, yaml.len, a->ids[KEY_TRANSFORM],
-		                 deks + KEY_TRANSFORM * VEIL_PROTO_DEK_LEN, &transform, err);
+		st = worker_send_sealed(w, yaml.data, yaml.len, a->ids[KEY_TRANSFORM],
+		                        deks + KEY_TRANSFORM * VEIL_PROTO_DEK_LEN, &transform, err);
 	if (!st)
 		st = write_report(w, a, p, out, &stats, &data, &transform, report, err);
 	if (csv.data)

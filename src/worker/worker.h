@@ -61,6 +61,23 @@ veil_status worker_plain_open(worker *w, const char *dek_id, const uint8_t *dek,
 veil_status worker_plain_read(void *ctx, uint8_t *buf, size_t n, size_t *got, veil_err *err) VEIL_MUST_CHECK;
 veil_status worker_plain_close(worker_plain *p, uint64_t *bytes, veil_err *err) VEIL_MUST_CHECK;
 
+/* Decrypts the object the host streams next whole into in (which the
+ * caller wipes and frees), checking its plaintext against want_size and
+ * want_sha (lowercase hex): VEIL_E_CORRUPT when they differ. */
+veil_status worker_read_whole(worker *w, const char *dek_id, const uint8_t *dek, uint64_t want_size,
+                              const char *want_sha, veil_buf *in, veil_err *err) VEIL_MUST_CHECK;
+
+/* What a job's report says of one object it wrote. */
+typedef struct worker_written {
+	uint64_t size;                        /* plaintext bytes */
+	char sha256[2 * VEIL_SHA256_LEN + 1]; /* of the plaintext */
+	uint32_t chunk_size;
+} worker_written;
+/* Seals plain[0..n) under dek (named id) and streams the ciphertext to
+ * the host as DATA messages, then END. */
+veil_status worker_send_sealed(worker *w, const uint8_t *plain, size_t n, const char *id, const uint8_t *dek,
+                               worker_written *out, veil_err *err) VEIL_MUST_CHECK;
+
 /* Sends RESULT with a job's report and its signature by the session key. */
 veil_status worker_send_report(worker *w, const veil_buf *report, veil_err *err) VEIL_MUST_CHECK;
 
@@ -71,6 +88,9 @@ veil_status worker_job_validate(worker *w, const veil_proto_msg *job, veil_err *
 veil_status worker_job_profile(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
 /* features: fit a pipeline, send the sealed output and fitted transform. */
 veil_status worker_job_features(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
+/* train: a job file's runs on decrypted inputs; the sealed model,
+ * checkpoints along the way, a signed report (job_train.c). */
+veil_status worker_job_train(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
 /* Evidence alone, for `veil attest evidence`: bound to the job's nonce and
  * a fresh key pair whose private half is thrown away at once. */
 veil_status worker_job_evidence(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;

@@ -93,7 +93,9 @@ static void test_migration_from_older(void **state)
 	f->c = NULL;
 	/* make it a version-1 catalog, as an older veil would have left it
 	 * (test_iam.c checks the step from version 3 with data in it) */
-	raw_sql(f->path, "DROP TABLE reports; DROP TABLE release_policies; DROP TABLE policies; "
+	raw_sql(f->path, "DROP TABLE budget_charges; DROP TABLE budgets; DROP TABLE job_metrics; "
+	                 "DROP TABLE jobs; DROP TABLE model_versions; DROP TABLE models; "
+	                 "DROP TABLE reports; DROP TABLE release_policies; DROP TABLE policies; "
 	                 "DROP TABLE tokens; DROP TABLE group_members; DROP TABLE groups; "
 	                 "DROP TABLE principals; DROP TABLE key_compartments; DROP TABLE compartments; "
 	                 "DROP TABLE lineage_edges; DROP TABLE lineage_nodes; DROP TABLE dataset_tags; "

@@ -38,6 +38,17 @@ veil attest policy set "$T/rp.yaml"
 # data validate and features build read these before they decide
 printf 'version: 1\ncolumns:\n  - name: a\n    type: int\n' >"$T/s.yaml"
 printf 'version: 1\nsteps:\n  - drop: {columns: [a]}\n' >"$T/fp.yaml"
+# train reads its job file first; the model and job commands need one of each,
+# trained as the administrator on a small table
+printf 'training_job:\n  name: wj\n  model_name: wm\n  dataset: tab\n  label: y\n  model: {type: logreg}\n  train: {epochs: 1, batch_size: 4, lr: 0.1}\n' >"$T/job.yaml"
+python3 -c "
+import random; r = random.Random(1)
+print('x,y')
+for i in range(64): print('%.3f,%d' % (r.random(), i % 2))" >"$T/tab.csv"
+veil data upload "$T/tab.csv" --name tab --owner o
+veil train "$T/job.yaml" --json
+WJOB=$(python3 -c "import json; print(json.load(open('$T/out'))['job'])" 2>/dev/null)
+check "the walk's model is trained" test -n "$WJOB"
 
 # log_size: how many events the log holds (read as the administrator; the
 # plain log is one line per event: index time actor action outcome ...).
@@ -103,6 +114,15 @@ declare -A ARGS=(
 	["attest policy set"]="$T/rp.yaml --key o"
 	["attest policy show"]=""
 	["attest evidence"]=""
+	["data budget set"]="d --epsilon 1 --delta 1e-5"
+	["data budget show"]="d"
+	["train"]="$T/job.yaml"
+	["model list"]=""
+	["model inspect"]="wm"
+	["model compare"]="wm wm"
+	["job list"]=""
+	["job status"]="$WJOB"
+	["job log"]="$WJOB"
 )
 n=0
 # args_for CMD: the arguments, made fresh where the command needs it.
@@ -149,7 +169,7 @@ check "veil lists its commands" test ${#COMMANDS[@]} -ge 30
 
 exempt=()
 for line in "${COMMANDS[@]}"; do
-	IFS='|' read -r cmd need1 need2 <<<"$line"
+	IFS='|' read -r cmd need1 need2 need3 <<<"$line"
 	if [ -z "$need1" ]; then
 		exempt+=("$cmd")
 		continue
@@ -174,16 +194,18 @@ for line in "${COMMANDS[@]}"; do
 	fi
 
 	# 2. exactly the documented grants
-	grant "Allow group walkers to $need1 in tenancy" ${need2:+"Allow group walkers to $need2 in tenancy"}
+	grant "Allow group walkers to $need1 in tenancy" ${need2:+"Allow group walkers to $need2 in tenancy"} \
+		${need3:+"Allow group walkers to $need3 in tenancy"}
 	start=$(log_size)
 	run_as "$WALKER" "$cmd"
-	check "$cmd: '$need1${need2:+, $need2}' is enough (exit $RC)" test "$RC" -ne $E_DENIED
+	check "$cmd: '$need1${need2:+, $need2}${need3:+, $need3}' is enough (exit $RC)" test "$RC" -ne $E_DENIED
 	check "$cmd: the allow is an audit event" decided "$start" "$cmd" ok walker
 
 	# 3. less than documented
 	verb=${need1%% *} type=${need1#* }
 	if [ -n "$(lower "$verb")" ]; then
-		grant "Allow group walkers to $(lower "$verb") $type in tenancy" ${need2:+"Allow group walkers to $need2 in tenancy"}
+		grant "Allow group walkers to $(lower "$verb") $type in tenancy" ${need2:+"Allow group walkers to $need2 in tenancy"} \
+			${need3:+"Allow group walkers to $need3 in tenancy"}
 		start=$(log_size)
 		run_as "$WALKER" "$cmd"
 		if is_listing "$cmd"; then
@@ -193,16 +215,22 @@ for line in "${COMMANDS[@]}"; do
 		fi
 	fi
 	if [ -n "$need2" ]; then
-		grant "Allow group walkers to $need1 in tenancy"
+		grant "Allow group walkers to $need1 in tenancy" ${need3:+"Allow group walkers to $need3 in tenancy"}
 		start=$(log_size)
 		run_as "$WALKER" "$cmd"
 		expect_fail "$cmd: without '$need2' it is refused" $E_DENIED "may not"
+	fi
+	if [ -n "$need3" ]; then
+		grant "Allow group walkers to $need1 in tenancy" "Allow group walkers to $need2 in tenancy"
+		start=$(log_size)
+		run_as "$WALKER" "$cmd"
+		expect_fail "$cmd: without '$need3' it is refused" $E_DENIED "may not"
 	fi
 done
 
 # The commands that run without a workspace, and only those, skip the
 # authorization point: written out by hand so that a change shows here.
-check "only init, audit check-proof, attest measure|verify|policy check, policy operations and version need no principal" \
-	test "${exempt[*]}" = "init audit check-proof attest measure attest verify attest policy check policy operations version"
+check "only init, audit check-proof, dp epsilon|noise, attest measure|verify|policy check, policy operations and version need no principal" \
+	test "${exempt[*]}" = "init audit check-proof dp epsilon dp noise attest measure attest verify attest policy check policy operations version"
 
 finish

@@ -773,7 +773,7 @@ cases = [
     ('a TEE nobody knows', frame(1, field(1, b'foo') + field(2, b'w')), 21),
     ('a simulated key in a sev-snp hello', frame(1, field(1, b'sev-snp') + field(2, b'w') + field(3, b'k')), 11),
     ('sim without its key', frame(1, field(1, b'sim') + field(2, b'w')), 11),
-    ('a job nobody knows', HELLO + frame(3, field(6, b'train')), 21),
+    ('a job nobody knows', HELLO + frame(3, field(6, b'teleport')), 21),
     ('keys before a challenge', HELLO + JOB + frame(7, field(7, b'dek-0123') + field(11, b'\1' * 80)), 11),
     ('data before keys', HELLO + JOB + frame(8, field(12, b'x')), 11),
 ]

@@ -143,7 +143,7 @@ static void test_fields(void **state)
 	assert_non_null(strstr(e.msg, "2 key ids but 1 wrapped"));
 	uint8_t *many = malloc(4096);
 	size_t off = 0;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < 17; i++) { /* one more than a request may name */
 		veil_put_be16(many + off, VEIL_F_DEK_ID);
 		veil_put_be32(many + off + 2, 1);
 		many[off + 6] = (uint8_t)('a' + i);

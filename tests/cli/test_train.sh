@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Training in the trusted worker (issue 6), driven as an ML engineer and a
+# data owner would: a private logistic regression on the pseudonymised
+# patient features, charged to the data set's privacy budget (refused
+# without one, refused when it would overspend, never charged twice); the
+# Fashion-MNIST MLP from the Debian package, uploaded as IDX; a job killed
+# mid-training resumed from its checkpoint to the very model an
+# uninterrupted run gives; bad job files refused with line and column;
+# nothing left behind by a refusal.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+unset VEIL_WORKER VEIL_TEE VEIL_TSM_ROOT
+PY=$(python3 -c 'import sys; print(sys.executable)')
+GEN=$VEIL_BUILD_ROOT/tools/veil-datagen
+FM=/usr/share/datasets/fashion-mnist
+
+new_ws "$T/ws" || exit 1
+export VEIL_WORKSPACE=$T/ws
+quietly() { veil "$@"; [ "$RC" -eq 0 ] || echo "# veil $* failed: $(err)"; }
+count() { "$PY" -S -c "import sqlite3; print(sqlite3.connect('$T/ws/catalog.db').execute(\"$1\").fetchone()[0])"; }
+nobjects() { find "$T/ws/objects" -type f | wc -l; }
+
+MEAS=$("$VEIL_BIN" attest measure 2>/dev/null)
+printf 'version: 1\ntee: [sim]\nallow_simulated: true\nmeasurements:\n  - %s\nmax_age: 5m\n' "$MEAS" >"$T/release.yaml"
+quietly attest policy set "$T/release.yaml"
+"$GEN" --rows 3000 --seed 5 -o "$T/patients.csv"
+quietly data upload "$T/patients.csv" --name patients --owner clinic -c confidential
+quietly features build "$SRC/examples/patients.pipeline.yaml" --input patients --output pf \
+	--schema "$SRC/examples/patients.schema.yaml"
+sed 's/dataset: patients-features/dataset: pf/; s/epochs: 15/epochs: 5/' "$SRC/examples/patients-dp.job.yaml" >"$T/dp.yaml"
+
+# ==== 1. budgets decide before anything runs ====
+before=$(nobjects)
+veil train "$T/dp.yaml"
+expect_fail "a private job on a data set without a budget is refused" "$E_DENIED" "pf@1 has no privacy budget"
+check "... with the command that sets one" err_has "veil data budget set pf@1"
+check "... and nothing is stored or charged" [ "$(nobjects)" -eq "$before" -a "$(count 'SELECT count(*) FROM budget_charges')" -eq 0 ]
+veil data budget set pf --epsilon 0.5 --delta 1e-5
+expect_rc "the owner sets a budget" 0
+veil train "$T/dp.yaml"
+expect_fail "a job asking epsilon 1 of a budget of 0.5 is refused with the figures" "$E_DENIED" "asks for epsilon 1 .* 0.5 of its 0.5 left"
+check "... and is not charged" [ "$(count 'SELECT count(*) FROM budget_charges')" -eq 0 ]
+veil data budget set pf --epsilon 2.5 --delta 1e-5
+expect_rc "the owner raises it" 0
+sed 's/  privacy:/  privacy_off:/' "$T/dp.yaml" | sed '/privacy_off:/,/max_grad_norm/d' >"$T/nodp.yaml"
+veil train "$T/nodp.yaml"
+expect_fail "a non-private job on a data set with a budget is refused" "$E_DENIED" "only private jobs"
+
+# ==== 2. a private model ====
+veil train "$T/dp.yaml" --json
+expect_rc "the private logistic regression trains in the worker" 0
+check "... its signed report: epsilon 1 at delta 1e-6, noise calibrated, test metrics" "$PY" -S -c "
+import json; d=json.load(open('$T/out')); r=d['report']; p=r['privacy']
+assert d['model']=='patients-dp' and d['version']==1, d
+assert abs(p['epsilon']-1.0) < 1e-9 or p['epsilon'] <= 1.0, p
+assert p['epsilon'] > 0.99 and p['delta']==1e-6 and p['noise_multiplier'] > 1 and p['accountant']=='rdp', p
+assert r['rows']['train'] > 1000 and r['rows']['test'] > 300, r['rows']
+m=r['metrics']; assert 0.5 < m['accuracy'] <= 1 and 'roc_auc' in m and len(m['confusion'])==2, m"
+JOB=$("$PY" -S -c "import json; print(json.load(open('$T/out'))['job'])")
+veil data budget show pf --json
+check "budget show lists the charge: 1 of 2.5 spent by the job" "$PY" -S -c "
+import json; b=json.load(open('$T/out'))
+assert abs(b['epsilon_spent']-1.0) < 1e-6 and abs(b['epsilon_remaining']-1.5) < 1e-6, b
+assert [c['job'] for c in b['charged']]==['$JOB'], b"
+veil audit log
+check "the charge is in the audit log, with the model it paid for" sh -c "grep -q 'privacy.charge' '$T/out' && grep -q 'model.create' '$T/out'"
+check "the model version is in the catalog with its cost and its job" [ "$(count "SELECT count(*) FROM model_versions WHERE job_id='$JOB' AND epsilon > 0.99")" -eq 1 ]
+check "lineage: the model was trained on pf@1 and made by the job" [ "$(count "SELECT count(*) FROM lineage_edges")" -ge 6 ]
+check "the job succeeded and its checkpoints are gone" [ "$(count "SELECT count(*) FROM jobs WHERE id='$JOB' AND state='succeeded' AND ckpt_object_id IS NULL")" -eq 1 ]
+check "its metric series is kept" [ "$(count "SELECT count(*) FROM job_metrics WHERE job_id='$JOB' AND name='epsilon'")" -eq 5 ]
+check "a private run reports no per-batch training loss (the noise does not cover it)" [ "$(count "SELECT count(*) FROM job_metrics WHERE job_id='$JOB' AND name='loss'")" -eq 0 ]
+veil train "$T/dp.yaml"
+expect_rc "a second run fits in what is left" 0
+veil train "$T/dp.yaml"
+expect_fail "a third would spend 3 of 2.5: refused" "$E_DENIED" "has 0\.5[0-9]* of its 2\.5 left"
+
+# A budgeted data set cannot be reached through test_dataset either.
+"$GEN" --rows 600 --seed 9 -o "$T/mine.csv"
+quietly data upload "$T/mine.csv" --name mine --owner clinic -c confidential
+quietly features build "$SRC/examples/patients.pipeline.yaml" --input mine --output mf \
+	--schema "$SRC/examples/patients.schema.yaml"
+printf 'training_job:\n  name: peek\n  dataset: mf\n  test_dataset: pf\n  label: cardiac_event\n  exclude: [patient_id]\n  model: {type: logreg}\n  train: {epochs: 1, batch_size: 32, lr: 0.1}\n' >"$T/peek.yaml"
+veil train "$T/peek.yaml"
+expect_fail "a non-private job with a budgeted test data set is refused" "$E_DENIED" "pf@1 has a privacy budget"
+# Tiny validation or test parts would release single rows' figures.
+sed 's/validation_split: 0.1/validation_split: 0.004/' "$T/dp.yaml" >"$T/tiny.yaml"
+veil data budget set pf --epsilon 20 --delta 1e-4
+before=$(count 'SELECT count(*) FROM budget_charges')
+veil train "$T/tiny.yaml"
+expect_fail "a private job with a validation part of a few rows is refused" "$E_INVALID" "at least 100 rows"
+check "... before anything was charged" [ "$(count 'SELECT count(*) FROM budget_charges')" -eq "$before" ]
+
+# ==== 3. bad job files ====
+printf 'training_job:\n  name: x\n  dataset: pf\n  label: cardiac_event\n  model: {type: mlp, hidden: [8]}\n  train: {epochs: 1, batch_size: 0}\n' >"$T/bad.yaml"
+veil train "$T/bad.yaml"
+expect_fail "a batch of 0 is refused with its line" "$E_INVALID" "line 6"
+printf 'training_job:\n  name: x\n  dataset: nosuch\n  label: y\n  model: {type: logreg}\n  train: {epochs: 1, batch_size: 8, lr: 0.1}\n' >"$T/missing.yaml"
+veil train "$T/missing.yaml"
+expect_fail "a missing data set is refused" "$E_NOTFOUND" "nosuch"
+sed 's/label: cardiac_event/label: outcome/' "$T/dp.yaml" >"$T/nolabel.yaml"
+before=$(count 'SELECT count(*) FROM budget_charges')
+veil train "$T/nolabel.yaml"
+expect_fail "a label the data does not have is refused by the worker" "$E_NOTFOUND" "no label column 'outcome'"
+check "... before anything was charged" [ "$(count 'SELECT count(*) FROM budget_charges')" -eq "$before" ]
+check "... and the job is recorded as failed" [ "$(count "SELECT count(*) FROM jobs WHERE state='failed'")" -ge 1 ]
+sed 's/epsilon: 1.0 /epsilon: -1 /' "$T/dp.yaml" >"$T/negeps.yaml"
+veil train "$T/negeps.yaml"
+expect_fail "a negative epsilon is refused" "$E_INVALID" "epsilon"
+
+# ==== 4. Fashion-MNIST, killed and resumed ====
+for p in "train-images-idx3-ubyte fm-train" "train-labels-idx1-ubyte fm-train.labels" \
+	"t10k-images-idx3-ubyte fm-test" "t10k-labels-idx1-ubyte fm-test.labels"; do
+	set -- $p
+	quietly data upload "$FM/$1.gz" --name "$2" --owner lab -c internal
+done
+cat >"$T/fm.yaml" <<'EOF'
+training_job:
+  name: fm
+  dataset: fm-train
+  test_dataset: fm-test
+  model: {type: mlp, hidden: [64], activation: relu}
+  train: {epochs: 2, batch_size: 256, optimizer: sgd, lr: 0.1, momentum: 0.9, seed: 3,
+          validation_split: 0.1, checkpoint_every: 40}
+  compute: {threads: 1}
+EOF
+veil train "$T/fm.yaml" --json
+expect_rc "the Fashion-MNIST MLP trains from the Debian package's IDX files" 0
+check "... to over 80% test accuracy on the 10 000 test images" "$PY" -S -c "
+import json; r=json.load(open('$T/out'))['report']
+assert r['rows']=={'train': 54000, 'validation': 6000, 'test': 10000}, r['rows']
+assert r['metrics']['accuracy'] > 0.80 and r['classes']==10 and r['features']==784, r['metrics']['accuracy']"
+FULL=$(count "SELECT v.sha256 FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name='fm' AND v.version=1")
+
+# The same job again, its worker killed once a checkpoint is stored.
+"$VEIL_BIN" -q train "$T/fm.yaml" >"$T/kill.out" 2>"$T/kill.err" &
+TP=$!
+for _ in $(seq 1 300); do
+	[ "$(count "SELECT count(*) FROM jobs WHERE name='fm' AND state='running' AND ckpt_object_id IS NOT NULL")" -ge 1 ] && break
+	sleep 0.1
+done
+pkill -KILL -f "veil-worker" 2>/dev/null
+wait $TP
+KRC=$?
+check "killing the worker mid-training fails the job" [ "$KRC" -ne 0 ]
+KJOB=$(count "SELECT id FROM jobs WHERE name='fm' AND state='failed' ORDER BY created DESC LIMIT 1")
+check "... which keeps its last checkpoint" [ "$(count "SELECT count(*) FROM jobs WHERE id='$KJOB' AND ckpt_object_id IS NOT NULL")" -eq 1 ]
+veil train --resume "$KJOB"
+expect_rc "veil train --resume continues it" 0
+RES=$(count "SELECT sha256 FROM model_versions WHERE job_id='$KJOB'")
+check "... to the byte-identical model of the uninterrupted run" [ -n "$RES" -a "$RES" = "$FULL" ]
+veil train --resume "$KJOB"
+expect_fail "a finished job does not resume" "$E_INVALID" "only a failed or interrupted job resumes"
+veil train --resume j-0000000000000000
+expect_fail "an unknown job does not resume" "$E_NOTFOUND" "j-0000000000000000"
+
+# ==== 5. models and jobs ====
+veil model list --json
+check "model list shows both models with their cost" "$PY" -S -c "
+import json; d={m['name']: m for m in json.load(open('$T/out'))}
+assert d['patients-dp']['private'] is True and d['fm']['private'] is False, d
+assert d['patients-dp']['classification']=='confidential' and d['fm']['classification']=='internal', d"
+veil model inspect patients-dp@1
+check "model inspect gives metrics, the DP guarantee and lineage" sh -c "grep -q 'RDP accountant' '$T/out' && grep -q 'trained_on dataset_version pf@1' '$T/out' && grep -q 'ROC AUC' '$T/out'"
+veil model compare fm patients-dp
+check "model compare puts them side by side with their privacy cost" sh -c "grep -q 'privacy (eps, delta)' '$T/out' && grep -q 'none' '$T/out'"
+veil model inspect nosuch
+expect_fail "an unknown model" "$E_NOTFOUND" "nosuch"
+veil job list --state failed --json
+check "job list --state failed no longer lists the killed job, now resumed" "$PY" -S -c "
+import json; assert '$KJOB' not in [j['id'] for j in json.load(open('$T/out'))]"
+veil job status "$JOB"
+check "job status gives the charge" sh -c "grep -q 'charged:     pf@1 epsilon' '$T/out'"
+veil job log "$JOB" --json
+check "job log has a point per epoch and series" "$PY" -S -c "
+import json; m=json.load(open('$T/out'))['metrics']
+eps=[p['value'] for p in m if p['name']=='epsilon']
+assert len(eps)==5 and eps==sorted(eps) and eps[-1] <= 1.0, eps"
+veil job status j-0123456789abcdef
+expect_fail "an unknown job" "$E_NOTFOUND" "j-0123456789abcdef"
+
+veil gc --dry-run
+check "gc keeps every model, checkpoint and key training made: nothing is unreferenced" sh -c "! grep -q 'would' '$T/out'"
+veil gc
+check "... and after a real gc every model and kept checkpoint still has its object" "$PY" -S -c "
+import os, sqlite3
+db=sqlite3.connect('$T/ws/catalog.db')
+ids=[r[0] for r in db.execute('SELECT object_id FROM model_versions UNION SELECT ckpt_object_id FROM jobs WHERE ckpt_object_id IS NOT NULL')]
+assert ids and all(os.path.exists('$T/ws/objects/%s/%s' % (i[:2], i[2:])) for i in ids), ids"
+veil train --resume "$KJOB"
+expect_fail "... the resumed job finished, so it does not resume again" "$E_INVALID" "succeeded"
+
+# ==== 6. help ====
+veil train --help
+check "train --help says how budgets and resume work" out_has "--resume JOB_ID"
+veil data budget show --help
+expect_rc "budget show --help" 0
+
+finish
