@@ -60,7 +60,7 @@ static veil_status add_dataset(cli_ws *ws, train_run *tr, const veil_job_dataset
 				veil_err_clear(err);
 				return VEIL_OK;
 			}
-			snprintf(ref, sizeof ref, "%s", lref);
+			snprintf(ref, sizeof ref, "%.64s", lref);
 		}
 		if ((st = cli_authorize_dataset_and_key(ws, ref, VEIL_VERB_USE, &in->r, err)))
 			return st;
@@ -80,6 +80,8 @@ static veil_status add_dataset(cli_ws *ws, train_run *tr, const veil_job_dataset
 
 static veil_status gather_inputs(cli_ws *ws, train_run *tr, veil_err *err)
 {
+	if (!tr->job)
+		return veil_err_set(err, VEIL_E_INTERNAL, "no job file was read");
 	veil_status st = VEIL_OK;
 	for (size_t i = 0; i < tr->job->n_datasets && !st; i++)
 		st = add_dataset(ws, tr, &tr->job->datasets[i], "train", err);
@@ -249,12 +251,12 @@ static veil_status on_plan(cli_ws *ws, train_run *tr, cli_worker *w, const veil_
 		                  "the worker's plan does not match the job's privacy setting");
 	if (!st && priv) {
 		double eps = jnum(p, "epsilon"), delta = jnum(p, "delta");
-		veil_budget_ref refs[TRAIN_HOST_INPUTS_MAX];
+		veil_budget_ref refs[TRAIN_HOST_INPUTS_MAX] = {0};
 		size_t n = 0;
 		for (size_t i = 0; i < tr->n_inputs; i++) {
 			/* Every input is charged: the test rows' metrics and the labels
 			 * come from the data as much as the model does. */
-			snprintf(refs[n].dataset, sizeof refs[n].dataset, "%s", tr->inputs[i].r.dataset.name);
+			snprintf(refs[n].dataset, sizeof refs[0].dataset, "%s", tr->inputs[i].r.dataset.name);
 			refs[n++].version = tr->inputs[i].r.dataset.version;
 		}
 		char note[128];
@@ -736,7 +738,7 @@ int cmd_train(cli_global *g, int argc, char **argv)
 	veil_err_clear(&err);
 	veil_status st = VEIL_OK;
 	cli_ws ws;
-	if ((st = cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT | WS_KMS, &ws, &err)))
+	if (cli_ws_open(g, WS_CATALOG | WS_STORE | WS_AUDIT | WS_KMS, &ws, &err))
 		return cli_fail(&err);
 	if (!(st = load_job(&ws, &tr, &err))) {
 		warn_machine(&tr);

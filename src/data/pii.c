@@ -98,6 +98,10 @@ bool veil_pii_is_phone(const char *s, size_t n)
 {
 	if (n < 10 || n > 24)
 		return false;
+	/* Four dotted groups of digits are an IPv4 address, not a phone
+	 * number (a fuzz run found "192.29.192.220" taken for both). */
+	if (veil_pii_is_ip(s, n))
+		return false;
 	char d[16];
 	size_t nd;
 	bool plus = s[0] == '+';

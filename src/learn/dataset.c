@@ -59,21 +59,38 @@ typedef struct label_key {
 
 static label_key key_of(const veil_table_col *c, size_t r)
 {
+	/* The view sets the array of its type only; a view without it has no
+	 * label to give (checked per type, which also tells the analyzer). */
+	label_key k = {0};
 	switch (c->type) {
 	case VEIL_COL_INT64:
 	case VEIL_COL_DATE:
 	case VEIL_COL_TIMESTAMP:
-		return (label_key){.num = (double)c->i64[r]};
+		if (c->i64)
+			k.num = (double)c->i64[r];
+		break;
 	case VEIL_COL_DOUBLE:
-		return (label_key){.num = c->f64[r]};
+		if (c->f64)
+			k.num = c->f64[r];
+		break;
 	case VEIL_COL_BOOL:
-		return (label_key){.num = c->b[r]};
+		if (c->b)
+			k.num = c->b[r];
+		break;
 	case VEIL_COL_STRING:
-		return (label_key){.text = c->str[r].p, .len = c->str[r].len};
+		if (c->str) {
+			k.text = c->str[r].p;
+			k.len = c->str[r].len;
+		}
+		break;
 	case VEIL_COL_CATEGORY:
-		return (label_key){.text = c->dict[c->codes[r]].p, .len = c->dict[c->codes[r]].len};
+		if (c->codes && c->dict) {
+			k.text = c->dict[c->codes[r]].p;
+			k.len = c->dict[c->codes[r]].len;
+		}
+		break;
 	}
-	return (label_key){0};
+	return k;
 }
 
 static int key_cmp(const label_key *a, const label_key *b)
@@ -136,7 +153,7 @@ static veil_status find_classes(const veil_table *const *tables, size_t n, const
                                 char (**labels)[VEIL_LEARN_LABEL_MAX], veil_err *err)
 {
 	size_t total = 0;
-	veil_table_col c;
+	veil_table_col c = {0};
 	veil_col_type type = VEIL_COL_INT64;
 	for (size_t i = 0; i < n; i++) {
 		veil_status st = label_column(tables[i], i, label, &c, err);
@@ -212,12 +229,17 @@ static veil_status classes_from_labels(const veil_learn_data *from, const veil_t
 			cl->keys[i] = (label_key){.text = s, .len = strlen(s)};
 			continue;
 		}
-		char *end;
-		double v = strcmp(s, "true") == 0 ? 1 : strcmp(s, "false") == 0 ? 0 : strtod(s, &end);
-		if (strcmp(s, "true") && strcmp(s, "false") && (*end || end == s))
-			return veil_err_set(
-			        err, VEIL_E_INVALID,
-			        "the test set's labels are numbers but the training set's are text");
+		double v;
+		if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+			v = strcmp(s, "true") == 0;
+		} else {
+			char *end = NULL;
+			v = strtod(s, &end);
+			if (!end || end == s || *end)
+				return veil_err_set(
+				        err, VEIL_E_INVALID,
+				        "the test set's labels are numbers but the training set's are text");
+		}
 		cl->keys[i] = (label_key){.num = v};
 	}
 	qsort(cl->keys, cl->n, sizeof *cl->keys, key_qsort);
@@ -340,12 +362,12 @@ static veil_status fill_rows(const veil_table *const *tables, size_t n, const ch
                              size_t nf, const class_set *cl, veil_learn_data *out, veil_err *err)
 {
 	size_t row = 0;
-	veil_table_col *cols = malloc(nf * sizeof *cols);
+	veil_table_col *cols = calloc(nf ? nf : 1, sizeof *cols);
 	if (!cols)
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate %zu columns", nf);
 	veil_status st = VEIL_OK;
 	for (size_t ti = 0; ti < n && !st; ti++) {
-		veil_table_col lc;
+		veil_table_col lc = {0};
 		if ((st = label_column(tables[ti], ti, label, &lc, err)))
 			break;
 		for (size_t f = 0; f < nf && !st; f++)
@@ -410,7 +432,7 @@ veil_status veil_learn_data_from_tables(const veil_table *const *tables, size_t 
 		st = find_classes(tables, n, label, &cl, &out->class_labels, err);
 		out->classes = cl.n;
 	} else if (!st) {
-		veil_table_col lc;
+		veil_table_col lc = {0};
 		if (!(st = label_column(tables[0], 0, label, &lc, err)) &&
 		    !(st = classes_from_labels(classes_from, &lc, &cl, err))) {
 			out->classes = classes_from->classes;

@@ -21,10 +21,11 @@
  *
  * Noise: N(0, σ²C²) per parameter from the LRNG_NOISE stream of the step,
  * in chunks of 64Ki parameters that each start at a fixed block of the
- * stream, so that as many threads as OpenBLAS uses draw them in parallel
- * and the noise does not depend on how many did (a step's noise is a
- * tenth of its work on one thread; left on one thread while the matrix
- * products use two, it would be a fifth). The noise is
+ * stream, so that a parallel version would draw the same noise. It is
+ * drawn on one thread: a step's noise is about a tenth of its work, and
+ * drawing it on a second thread while OpenBLAS's idle workers spin for
+ * their next product made DP steps slower on two cores, not faster
+ * (measured: 0.96 s against 0.77-0.85 s per epoch). The noise is
  * added to the sum, which is then divided by the expected batch size q·rows
  * (= batch_size), as Opacus does for Poisson sampling: dividing by the
  * actual size would make the output depend on it unprotected.
@@ -32,7 +33,6 @@
 #include "learn_int.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 veil_status dp_sample(lrng *g, uint64_t step, size_t rows, double q, lws *ws, const veil_model *m, size_t *n,
@@ -159,52 +159,10 @@ static void noise_chunk(lrng *g, uint64_t step, size_t c, float *grad, size_t n,
 	}
 }
 
-typedef struct noise_job {
-	lrng *g;
-	uint64_t step;
-	float *grad;
-	size_t n, first, stride; /* chunks first, first + stride, ... */
-	float s, v;
-} noise_job;
-
-static void *noise_run(void *arg)
+void dp_noise(lrng *g, uint64_t step, float *grad, size_t n, double std, double inv)
 {
-	noise_job *j = arg;
-	for (size_t c = j->first; c * DP_NOISE_CHUNK < j->n; c += j->stride) {
-		size_t lo = c * DP_NOISE_CHUNK, len = j->n - lo < DP_NOISE_CHUNK ? j->n - lo : DP_NOISE_CHUNK;
-		noise_chunk(j->g, j->step, c, j->grad + lo, len, j->s, j->v);
-	}
-	return NULL;
-}
-
-void dp_noise(lrng *gens, size_t ngens, uint64_t step, float *grad, size_t n, double std, double inv)
-{
-	size_t chunks = (n + DP_NOISE_CHUNK - 1) / DP_NOISE_CHUNK;
-	size_t T = ngens < chunks ? ngens : chunks;
-	if (T < 1)
-		T = 1;
-	noise_job jobs[DP_THREADS_MAX];
-	pthread_t tid[DP_THREADS_MAX];
-	bool started[DP_THREADS_MAX] = {false};
-	for (size_t t = 0; t < T; t++)
-		jobs[t] = (noise_job){.g = &gens[t],
-		                      .step = step,
-		                      .grad = grad,
-		                      .n = n,
-		                      .first = t,
-		                      .stride = T,
-		                      .s = (float)std,
-		                      .v = (float)inv};
-	/* Threads 1..T-1 take their share; a thread that cannot be started
-	 * has its share drawn here afterwards, with its own generator, so the
-	 * result is the same either way. */
-	for (size_t t = 1; t < T; t++)
-		started[t] = pthread_create(&tid[t], NULL, noise_run, &jobs[t]) == 0;
-	noise_run(&jobs[0]);
-	for (size_t t = 1; t < T; t++) {
-		if (started[t])
-			pthread_join(tid[t], NULL);
-		else
-			noise_run(&jobs[t]);
+	for (size_t c = 0; c * DP_NOISE_CHUNK < n; c++) {
+		size_t lo = c * DP_NOISE_CHUNK, len = n - lo < DP_NOISE_CHUNK ? n - lo : DP_NOISE_CHUNK;
+		noise_chunk(g, step, c, grad + lo, len, (float)std, (float)inv);
 	}
 }

@@ -180,12 +180,11 @@ void dp_norms(const veil_model *m, lws *ws, const float *x, size_t rows);
 void dp_clip(const veil_model *m, lws *ws, size_t rows, double max_norm);
 /* grad = (grad + N(0, std²)) · inv, noise from LRNG_NOISE stream `step`:
  * chunk c of DP_NOISE_CHUNK parameters from block c·DP_NOISE_CHUNK_BLOCKS of
- * it, so that chunks can be drawn in any order, on up to ngens threads
- * (one generator each, all with dp_seed's key), with the same result. */
+ * it, so that chunks could be drawn in any order or in parallel with the
+ * same result (dpsgd.c says why they are not, today). */
 #define DP_NOISE_CHUNK        ((size_t)1 << 16)
 #define DP_NOISE_CHUNK_BLOCKS ((uint32_t)1 << 20) /* 16 MiB of keystream per chunk: ample */
-#define DP_THREADS_MAX        16
-void dp_noise(lrng *gens, size_t ngens, uint64_t step, float *grad, size_t n, double std, double inv);
+void dp_noise(lrng *g, uint64_t step, float *grad, size_t n, double std, double inv);
 
 /* ---- optimizers (optim.c) ---- */
 typedef struct lopt {
@@ -221,8 +220,7 @@ struct veil_trainer {
 	size_t *perm; /* non-private: the permutation of perm_epoch */
 	size_t perm_epoch;
 	lrng seed_rng;
-	lrng dp_rng[DP_THREADS_MAX]; /* [0] samples; all draw noise */
-	size_t n_dp_rng;
+	lrng dp_rng;      /* DP sampling and noise (dp_seed's key) */
 	uint8_t *dp_seed; /* secure memory, DP only */
 	uint64_t spe, total_steps;
 	uint64_t step, step_in_epoch;

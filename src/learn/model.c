@@ -269,8 +269,8 @@ void lws_free(lws *ws)
 
 veil_status lws_reserve(lws *ws, const veil_model *m, size_t rows, bool train, veil_err *err)
 {
-	if (m->layers < 1 || m->layers > LAYERS_MAX)
-		return LERR(err, VEIL_E_INTERNAL, "a model of %zu layers", m->layers); /* model_alloc's invariant */
+	if (m->layers < 1 || m->layers > LAYERS_MAX) /* model_alloc's invariant */
+		return LERR(err, VEIL_E_INTERNAL, "a model of %zu layers", m->layers);
 	if (rows <= ws->cap && (!train || ws->train))
 		return VEIL_OK;
 	size_t cap = rows > ws->cap ? rows : ws->cap;

@@ -157,8 +157,7 @@ void veil_trainer_free(veil_trainer *t)
 		free(t->perm);
 	}
 	lrng_free(&t->seed_rng);
-	for (size_t i = 0; i < t->n_dp_rng; i++)
-		lrng_free(&t->dp_rng[i]);
+	lrng_free(&t->dp_rng);
 	veil_secure_free(t->dp_seed, VEIL_LEARN_DP_SEED_LEN);
 	veil_wipe(t, sizeof *t);
 	free(t);
@@ -205,14 +204,10 @@ static veil_status trainer_create(const veil_model_spec *spec, const veil_train_
 	if (st == VEIL_OK && cfg->dp) {
 		if (!(t->dp_seed = veil_secure_alloc(VEIL_LEARN_DP_SEED_LEN)))
 			st = LERR(err, VEIL_E_NOMEM, "out of secure memory for dp_seed");
-		else
+		else {
 			memcpy(t->dp_seed, dp_seed, VEIL_LEARN_DP_SEED_LEN);
-		/* One generator per thread that may draw noise (dp_noise). */
-		int procs = openblas_get_num_procs();
-		size_t want = procs < 1 ? 1 : procs > DP_THREADS_MAX ? DP_THREADS_MAX : (size_t)procs;
-		while (st == VEIL_OK && t->n_dp_rng < want)
-			if ((st = lrng_new(&t->dp_rng[t->n_dp_rng], t->dp_seed, err)) == VEIL_OK)
-				t->n_dp_rng++;
+			st = lrng_new(&t->dp_rng, t->dp_seed, err);
+		}
 	}
 	if (st == VEIL_OK) {
 		/* Room for a full batch; a Poisson batch rarely passes its mean
@@ -284,7 +279,7 @@ static veil_status select_batch(veil_trainer *t, size_t *n, const size_t **idx, 
 {
 	if (t->cfg.dp) {
 		double q = (double)t->cfg.batch_size / (double)t->rows;
-		veil_status st = dp_sample(&t->dp_rng[0], t->step, t->rows, q, &t->ws, t->model, n, err);
+		veil_status st = dp_sample(&t->dp_rng, t->step, t->rows, q, &t->ws, t->model, n, err);
 		*idx = t->ws.idx;
 		return st;
 	}
@@ -342,13 +337,10 @@ veil_status veil_trainer_step(veil_trainer *t, const veil_matrix *train, veil_st
 	}
 	model_grads(m, ws, ws->x, n, t->grad);
 	if (t->cfg.dp) {
-		int nt = openblas_get_num_threads();
-		size_t gens = nt < 1 ? 1 : (size_t)nt < t->n_dp_rng ? (size_t)nt : t->n_dp_rng;
-		dp_noise(t->dp_rng, gens, t->step, t->grad, m->n_params,
+		dp_noise(&t->dp_rng, t->step, t->grad, m->n_params,
 		         t->cfg.noise_multiplier * t->cfg.max_grad_norm, 1.0 / (double)t->cfg.batch_size);
-		for (size_t i = 0; i < gens; i++)
-			if (!lrng_ok(&t->dp_rng[i]))
-				return LERR(err, VEIL_E_CRYPTO, "the DP generator failed");
+		if (!lrng_ok(&t->dp_rng))
+			return LERR(err, VEIL_E_CRYPTO, "the DP generator failed");
 	}
 	if (!lopt_step(&t->opt, m->params, t->grad, veil_trainer_lr(t)))
 		return diverged(t, "the update is not finite", err); /* invariant 5: checked before written */

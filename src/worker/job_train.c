@@ -51,7 +51,7 @@ enum { KEY_MODEL = 0, KEY_CHECKPOINT = 1, KEY_FIRST_INPUT = 2 };
 
 /* The checkpoint the worker seals: a header that ties the state to this
  * job file and these inputs, then the trainer's state (checkpoint.md). */
-#define CKPT_MAGIC   "VWCK"
+static const uint8_t ckpt_magic[4] = {'V', 'W', 'C', 'K'};
 #define CKPT_VERSION 1u
 #define CKPT_HEADER  (4 + 4 + VEIL_SHA256_LEN + VEIL_SHA256_LEN)
 
@@ -241,7 +241,7 @@ static veil_status checkpoint(train_job *tj, const veil_trainer *t, veil_err *er
 {
 	veil_buf b = {0};
 	uint8_t hdr[CKPT_HEADER];
-	memcpy(hdr, CKPT_MAGIC, 4);
+	memcpy(hdr, ckpt_magic, sizeof ckpt_magic);
 	veil_put_be32(hdr + 4, CKPT_VERSION);
 	memcpy(hdr + 8, tj->job_sha, VEIL_SHA256_LEN);
 	memcpy(hdr + 8 + VEIL_SHA256_LEN, tj->inputs_digest, VEIL_SHA256_LEN);
@@ -274,7 +274,7 @@ static veil_status checkpoint(train_job *tj, const veil_trainer *t, veil_err *er
 static veil_status resume(train_job *tj, const veil_buf *ckpt, const veil_model_spec *spec,
                           const veil_train_config *cfg, veil_trainer **t, veil_err *err)
 {
-	if (ckpt->len < CKPT_HEADER || memcmp(ckpt->data, CKPT_MAGIC, 4) != 0)
+	if (ckpt->len < CKPT_HEADER || memcmp(ckpt->data, ckpt_magic, sizeof ckpt_magic) != 0)
 		return veil_err_set(err, VEIL_E_CORRUPT, "the checkpoint is not a veil training checkpoint");
 	if (veil_get_be32(ckpt->data + 4) != CKPT_VERSION)
 		return veil_err_set(err, VEIL_E_UNSUPPORTED, "checkpoint version %u (this worker reads %u)",
@@ -372,6 +372,9 @@ static veil_status train_run(train_job *tj, size_t trial, run_result *r, const v
 			if (tj->valid.rows &&
 			    (st = veil_trainer_validate(*t, &valid, &r->val_loss, &r->val_accuracy, err)))
 				return st;
+			/* Early stopping is decided by the validation just made. */
+			if (veil_trainer_done(*t))
+				info.done = true;
 			double dt = now_s() - t0;
 			/* Under DP the rate counts the expected batch, not the drawn one. */
 			double done = r->run.train.dp ? r->q * (double)tj->train.rows *
