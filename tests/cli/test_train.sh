@@ -91,6 +91,20 @@ veil train "$T/tiny.yaml"
 expect_fail "a private job with a validation part of a few rows is refused" "$E_INVALID" "at least 100 rows"
 check "... before anything was charged" [ "$(count 'SELECT count(*) FROM budget_charges')" -eq "$before" ]
 
+# A tuning job: each trial is planned, charged and trained; the best by
+# validation loss is kept, and the report has the table of all trials.
+sed '/    lr: 0.5/d' "$T/dp.yaml" >"$T/tune.yaml"
+printf '  tuning:\n    strategy: grid\n    metric: val_loss\n    space:\n      lr: [0.05, 0.5]\n' >>"$T/tune.yaml"
+veil train "$T/tune.yaml" --json
+expect_rc "a private tuning job over two learning rates trains" 0
+check "... its report has both trials, each with its epsilon, and the best by validation loss" "$PY" -S -c "
+import json; r=json.load(open('$T/out'))['report']; t=r['trials']
+assert [round(x['lr'], 6) for x in t]==[0.05, 0.5] and all(0.99 < x['epsilon'] <= 1.0 for x in t), t
+b=min(range(2), key=lambda i: t[i]['val_loss']); assert r['best_trial']==b, (r['best_trial'], t)
+assert 1.99 < r['privacy']['job_epsilon'] <= 2.0, r['privacy']"
+TJOB=$("$PY" -S -c "import json; print(json.load(open('$T/out'))['job'])")
+check "... and each trial was charged on its own" [ "$(count "SELECT count(*) FROM budget_charges WHERE job_id='$TJOB' AND trial IN (1, 2)")" -eq 2 ]
+
 # ==== 3. bad job files ====
 printf 'training_job:\n  name: x\n  dataset: pf\n  label: cardiac_event\n  model: {type: mlp, hidden: [8]}\n  train: {epochs: 1, batch_size: 0}\n' >"$T/bad.yaml"
 veil train "$T/bad.yaml"
