@@ -311,6 +311,35 @@ static veil_status read_float(lj *j, float *out)
 	return VEIL_OK;
 }
 
+/* The next member of an object whose members are names[] (NULL-ended),
+ * each at most once: *k is its index, or -1 at the object's end. An
+ * unknown or repeated member is refused as "an unknown <what> member" or
+ * "a <what> member given twice", pointing at its key. */
+static veil_status next_known_member(lj *j, bool *first, const char *const *names, unsigned *seen,
+                                     const char *what, int *k)
+{
+	char *key;
+	lj_ws(j);
+	size_t off = j->off;
+	*k = -1;
+	veil_status st = lj_member(j, first, MANIFEST_KEY_MAX, &key);
+	if (st || !key)
+		return st;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(key, names[i]) == 0)
+			*k = i;
+	free(key);
+	if (*k < 0 || (*seen & 1u << *k)) {
+		j->off = off;
+		if (*k < 0)
+			return lj_fail(j, VEIL_E_INVALID, "an unknown %s member", what);
+		return lj_fail(j, VEIL_E_INVALID, "a%s %s member given twice",
+		               strchr("aeiou", what[0]) ? "n" : "", what);
+	}
+	*seen |= 1u << *k;
+	return VEIL_OK;
+}
+
 static veil_status read_ts(lj *j, veil_model_spec *spec)
 {
 	static const char *const names[] = {"scale", "temperature", "offset", NULL};
@@ -318,27 +347,9 @@ static veil_status read_ts(lj *j, veil_model_spec *spec)
 	unsigned seen = 0;
 	bool first = true;
 	veil_status st = lj_expect(j, '{', "'{' (tempered_sigmoid is an object)");
-	while (!st) {
-		char *key;
-		size_t off;
-		lj_ws(j);
-		off = j->off;
-		if ((st = lj_member(j, &first, MANIFEST_KEY_MAX, &key)) || !key)
-			break;
-		int k = -1;
-		for (int i = 0; names[i]; i++)
-			if (strcmp(key, names[i]) == 0)
-				k = i;
-		free(key);
-		if (k < 0 || (seen & 1u << k)) {
-			j->off = off;
-			return lj_fail(j, VEIL_E_INVALID,
-			               k < 0 ? "an unknown tempered_sigmoid member"
-			                     : "a tempered_sigmoid member given twice");
-		}
-		seen |= 1u << k;
+	int k;
+	while (!st && !(st = next_known_member(j, &first, names, &seen, "tempered_sigmoid", &k)) && k >= 0)
 		st = read_float(j, dst[k]);
-	}
 	if (!st && seen != 7)
 		st = lj_fail(j, VEIL_E_INVALID, "tempered_sigmoid needs scale, temperature and offset");
 	return st;
@@ -402,27 +413,9 @@ static veil_status read_arch(lj *j, veil_model_spec *spec)
 	unsigned seen = 0;
 	bool first = true;
 	veil_status st = lj_expect(j, '{', "'{' (the architecture is an object)");
-	while (!st) {
-		char *key;
-		size_t off;
-		lj_ws(j);
-		off = j->off;
-		if ((st = lj_member(j, &first, MANIFEST_KEY_MAX, &key)) || !key)
-			break;
-		int k = -1;
-		for (int i = 0; names[i]; i++)
-			if (strcmp(key, names[i]) == 0)
-				k = i;
-		free(key);
-		if (k < 0 || (seen & 1u << k)) {
-			j->off = off;
-			return lj_fail(j, VEIL_E_INVALID,
-			               k < 0 ? "an unknown architecture member"
-			                     : "an architecture member given twice");
-		}
-		seen |= 1u << k;
+	int k;
+	while (!st && !(st = next_known_member(j, &first, names, &seen, "architecture", &k)) && k >= 0)
 		st = read_arch_member(j, k, spec);
-	}
 	return st ? st : check_arch_members(j, seen, spec);
 }
 
