@@ -160,6 +160,14 @@ run train "$scratch/cohort-dp.job.yaml"
 run data budget show cohort-features
 job=$("$veil" job list --json | python3 -c "import json, sys; print(json.load(sys.stdin)[0]['id'])")
 run job log "$job" | head -6
+echo "Held-out patients the model never saw, prepared by the same pipeline (no budget on them):"
+"$here/$build/tools/veil-datagen" --rows 20000 --seed 2027 -o "$scratch/heldout.csv"
+"$veil" -q data upload "$scratch/heldout.csv" --name heldout --owner st-mary-hospital \
+	--compartment oncology --classification confidential
+"$veil" -q features build "$here/examples/patients.pipeline.yaml" --input heldout --output heldout-features \
+	--schema "$here/examples/patients.schema.yaml" >/dev/null
+echo "The worker decrypts the model and the data, and signs the metrics; neither leaves it in plaintext:"
+run model eval patients-dp --dataset heldout-features
 echo "What the model is, what it cost, and where it came from:"
 run model inspect patients-dp
 

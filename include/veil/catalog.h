@@ -500,8 +500,10 @@ veil_status veil_catalog_job_set_checkpoint(veil_catalog *c, const char *id, con
 veil_status veil_catalog_job_set_progress(veil_catalog *c, const char *id, uint32_t epoch, uint64_t step,
                                           uint64_t steps_total, double epsilon_spent,
                                           veil_err *err) VEIL_MUST_CHECK;
-/* Records the model version the job made: model@version must exist and
- * have been added with this job's id (VEIL_E_INVALID otherwise); the job
+/* Records the model version the job made (for an "eval" job, the one it
+ * evaluated): model@version must exist and, unless the job is an
+ * evaluation, have been added with this job's id (VEIL_E_INVALID
+ * otherwise); the job
  * must be running or succeeded. Setting the same again is VEIL_OK; another
  * one is VEIL_E_EXISTS. */
 veil_status veil_catalog_job_set_model(veil_catalog *c, const char *id, const char *model, uint32_t version,

@@ -32,6 +32,7 @@
 
 #include "veil/base.h"
 #include "veil/json_write.h"
+#include "veil/learn.h"
 
 #define VEIL_METRICS_CLIP 1e-15
 
@@ -58,6 +59,11 @@ typedef struct veil_metrics {
 veil_status veil_metrics_compute(const float *probs, const int32_t *labels, size_t rows, size_t classes,
                                  veil_metrics *out, veil_err *err) VEIL_MUST_CHECK;
 void veil_metrics_free(veil_metrics *m); /* NULL ok; leaves m zeroed */
+/* The metrics of model m's predictions on data (rows ≥ 1, labels in
+ * 0..classes-1 of the model). The predictions are wiped before they are
+ * freed: they are derived from the data. */
+veil_status veil_metrics_of_model(const veil_model *m, const veil_matrix *data, veil_metrics *out,
+                                  veil_err *err) VEIL_MUST_CHECK;
 
 /* Writes m as one JSON object value (docs/formats/model.md section 4):
  *   {"rows":N,"classes":K,"accuracy":a,"precision":p,"recall":r,"f1":f,

@@ -158,6 +158,24 @@ veil_status veil_modelfile_manifest(const veil_model *m, const veil_manifest *in
  * veil_model_spec_check. On error *spec is zeroed. */
 veil_status veil_modelfile_manifest_spec(const char *manifest, size_t len, veil_model_spec *spec,
                                          veil_err *err) VEIL_MUST_CHECK;
+/* What evaluating a model on new data needs of its manifest: which
+ * columns, in what order, are its inputs, and which values of which
+ * column are its classes (docs/formats/model.md section 4). */
+typedef struct veil_manifest_columns {
+	veil_model_spec spec;
+	char **features; /* n_features == spec.inputs names, in input order */
+	size_t n_features;
+	char *label;    /* the label column's name */
+	char **classes; /* n_classes == spec.classes distinct labels: class i's value in the data */
+	size_t n_classes;
+} veil_manifest_columns;
+/* Reads the architecture, "features" and "label" of a manifest (other
+ * members are checked to be JSON and skipped), with the bounds of
+ * veil/learn_data.h on every name. On error *out is zeroed. Free with
+ * veil_manifest_columns_free. */
+veil_status veil_modelfile_manifest_columns(const char *manifest, size_t len, veil_manifest_columns *out,
+                                            veil_err *err) VEIL_MUST_CHECK;
+void veil_manifest_columns_free(veil_manifest_columns *c); /* NULL ok; leaves c zeroed */
 /* Appends the model file of m with this manifest (any JSON text whose
  * architecture matches m exactly, as veil_modelfile_manifest writes) to
  * out. A non-finite parameter is refused (VEIL_E_DIVERGED). On error

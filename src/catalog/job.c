@@ -13,8 +13,9 @@
  *  J3. A job's spec is the job file's text as submitted, never changed;
  *      its SHA-256 is checked on every read, so a resumed job runs the
  *      settings it was submitted with or is refused.
- *  J4. A job's model was made by that job (set_model checks the model
- *      version's job id; the integrity check looks again).
+ *  J4. A training job's model was made by that job (set_model checks the
+ *      model version's job id; the integrity check looks again); an eval
+ *      job's model is the version it evaluated.
  *  J5. A job has at most VEIL_CATALOG_METRICS_MAX metric points, numbered
  *      1, 2, ... (the schema bounds seq), added in whole batches.
  */
@@ -689,7 +690,9 @@ static veil_status set_model_in_tx(veil_catalog *c, const char *id, const char *
 	char maker[VEIL_CATALOG_JOB_ID_MAX] = "";
 	if ((st = model_version_row(c, model, version, &mvid, maker, err)))
 		return st;
-	if (strcmp(maker, id) != 0)
+	/* A training job's model is the one it made; an evaluation's is the
+	 * one it evaluated, made by another job. */
+	if (strcmp(j.kind, "eval") != 0 && strcmp(maker, id) != 0)
 		return veil_err_set(err, VEIL_E_INVALID, "%s@%u was made by job %s, not by %s", model,
 		                    version, maker, id);
 	if (j.model[0] && (strcmp(j.model, model) != 0 || j.model_version != version))
@@ -879,14 +882,15 @@ veil_status veil_catalog_metrics_list(veil_catalog *c, const char *job_id, const
 
 /* ---- integrity (maint.c) ---- */
 
-/* J4, looked at again: a job's model was made by that job. */
+/* J4, looked at again: a training job's model was made by that job (an
+ * evaluation's is the one it evaluated). */
 static veil_status model_makers(veil_catalog *c, veil_err *err)
 {
 	sqlite3_stmt *s;
 	veil_status st =
 	        vcat_prepare(c,
 	                     "SELECT j.id FROM jobs j JOIN model_versions mv ON mv.id = j.model_version_id "
-	                     "WHERE mv.job_id <> j.id LIMIT 1",
+	                     "WHERE mv.job_id <> j.id AND j.kind <> 'eval' LIMIT 1",
 	                     &s, err);
 	if (st)
 		return st;

@@ -445,12 +445,19 @@ typedef struct cli_progress {
 	uint64_t total; /* 0 if unknown */
 	uint64_t done;
 	double start, last;
-	double after; /* seconds before the bar first appears */
+	double after;     /* seconds before the bar first appears */
+	const char *unit; /* NULL: done and total are bytes; else what they count ("steps") */
 	bool shown;
 	bool enabled;
 } cli_progress;
 void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint64_t total);
 void cli_progress_add(cli_progress *p, uint64_t n);
 void cli_progress_end(cli_progress *p);
+/* A bar of unit things (steps) with the time left at the rate so far. */
+void cli_progress_start_units(cli_progress *p, cli_global *g, const char *label, uint64_t total,
+                              const char *unit);
+void cli_progress_set(cli_progress *p, uint64_t done); /* done so far, not an increment */
+/* Erases the bar so that a line can be printed; the next update redraws it. */
+void cli_progress_clear(cli_progress *p);
 
 #endif

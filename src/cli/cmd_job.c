@@ -4,6 +4,7 @@
  * series of figures the worker reported at each epoch.
  */
 #include "cmds.h"
+#include "train.h"
 
 #include <string.h>
 
@@ -56,9 +57,38 @@ static veil_status list_row(void *ctx, const veil_job_record *j, veil_err *err)
 	                                                  : VEIL_OK;
 }
 
+static veil_status running_row(void *ctx, const veil_job_record *j, veil_err *err)
+{
+	return json_array_append_new(ctx, json_string(j->id))
+	               ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
+	               : VEIL_OK;
+}
+
+/* Running jobs whose veil process is gone become interrupted first, so
+ * that the listing tells the truth (joblock.c). */
+static veil_status reap_running(cli_ws *ws, veil_err *err)
+{
+	json_t *ids = json_array();
+	veil_status st = ids ? veil_catalog_job_list(ws->catalog, "running", running_row, ids, err)
+	                     : veil_err_set(err, VEIL_E_NOMEM, "out of memory");
+	size_t i;
+	json_t *id;
+	json_array_foreach(ids, i, id)
+	{
+		veil_job_record j;
+		if (st || (st = veil_catalog_job_get(ws->catalog, json_string_value(id), &j, err)))
+			break;
+		st = cli_job_reap(ws, &j, err);
+		veil_job_record_free(&j);
+	}
+	json_decref(ids);
+	return st;
+}
+
 static veil_status jobs(cli_ws *ws, cli_list *c, veil_err *err)
 {
-	return veil_catalog_job_list(ws->catalog, c->arg, list_row, c, err);
+	veil_status st = reap_running(ws, err);
+	return st ? st : veil_catalog_job_list(ws->catalog, c->arg, list_row, c, err);
 }
 
 static void job_table(json_t *arr)
@@ -130,10 +160,12 @@ static veil_status load_job(cli_ws *ws, const char *id, bool metrics, json_t **o
 	veil_status st = veil_catalog_job_get(ws->catalog, id, &j, err);
 	if (st == VEIL_E_NOTFOUND)
 		veil_err_hint(err, "'veil job list' shows the jobs you may see");
-	if (st || (st = job_allowed(ws, &j, VEIL_VERB_READ, false, &ok, err))) {
+	if (st || (st = job_allowed(ws, &j, VEIL_VERB_READ, false, &ok, err)) ||
+	    (st = cli_job_reap(ws, &j, err))) {
 		veil_job_record_free(&j);
 		return st;
 	}
+	metrics = metrics || strcmp(j.kind, "eval") == 0; /* an evaluation's figures are its result */
 	*out = job_json(&j);
 	json_object_set_new(*out, "spec", json_stringn(j.spec, j.spec_len));
 	veil_job_record_free(&j);
@@ -196,6 +228,13 @@ static void print_status(json_t *o)
 		       (long long)json_integer_value(json_object_get(m, "version")));
 	if (json_object_get(o, "error"))
 		printf("  error:       %s\n", cli_json_str(o, "error"));
+	size_t k;
+	json_t *p;
+	json_array_foreach(json_object_get(o, "metrics"), k, p)
+	{
+		printf("  %-12s %.4f\n", cli_json_str(p, "name"),
+		       json_number_value(json_object_get(p, "value")));
+	}
 	size_t i;
 	json_t *ch;
 	json_array_foreach(json_object_get(o, "charges"), i, ch)

@@ -10,8 +10,9 @@
  *      listed, and a file that is not listed, a link, or anything but a
  *      regular file is refused;
  *   2. objects/ holds only files named by their own SHA-256, each verified;
- *   3. the catalog passes SQLite's integrity check, and every live version's
- *      object and data key are present;
+ *   3. the catalog passes its integrity checks, and every live dataset
+ *      version's, model version's and resumable checkpoint's object and
+ *      data key are present;
  *   4. the audit log verifies against the log key held by the restored key
  *      store (so restore needs the passphrase or PIN), and every catalog
  *      version has its upload event.
@@ -158,7 +159,7 @@ static veil_status copy_tree(const char *from, const char *to, const char *rel, 
 
 typedef struct vctx {
 	cli_ws *ws;
-	uint64_t objects, versions;
+	uint64_t objects, versions, training;
 } vctx;
 
 static veil_status verify_object(void *ctx, const char *id, veil_err *err)
@@ -184,6 +185,25 @@ static veil_status check_version(void *ctx, const veil_dataset_version *v, veil_
 		st = veil_err_set(err, VEIL_E_KEY, "the data key of %s@%u was destroyed", v->name,
 		                  v->version);
 	c->versions += st == VEIL_OK;
+	return st;
+}
+
+/* A live model version or resumable checkpoint: its object and key, as
+ * for a dataset version. */
+static veil_status check_training_object(void *ctx, const veil_training_object *o, veil_err *err)
+{
+	vctx *c = ctx;
+	if (!o->live)
+		return VEIL_OK;
+	bool there = false;
+	veil_dek_info di;
+	veil_status st = veil_store_exists(c->ws->store, o->object_id, &there, err);
+	if (!st && !there)
+		st = veil_err_set(err, VEIL_E_CORRUPT, "the backup has no object for %s %s", o->kind,
+		                  o->ref);
+	if (!st && (st = veil_kms_dek_info(c->ws->kms, o->dek_id, &di, err)) == VEIL_OK && di.destroyed)
+		st = veil_err_set(err, VEIL_E_KEY, "the data key of %s %s was destroyed", o->kind, o->ref);
+	c->training += st == VEIL_OK;
 	return st;
 }
 
@@ -213,6 +233,7 @@ static veil_status verify_restored(cli_global *g, const char *dir, vctx *c, veil
 	if (!(st = veil_catalog_integrity_check(ws.catalog, err)) &&
 	    !(st = veil_store_list(ws.store, verify_object, c, err)) &&
 	    !(st = veil_catalog_dataset_list(ws.catalog, check_dataset, c, err)) &&
+	    !(st = veil_catalog_training_objects(ws.catalog, check_training_object, c, err)) &&
 	    !(st = cli_log_key(&ws, pub, err)))
 		st = cli_verify_log(&ws, pub, &rep, &versions, err);
 	cli_ws_close(&ws);
@@ -268,7 +289,9 @@ int cmd_restore(cli_global *g, int argc, char **argv)
 		veil_err_wrap(&err, "restore failed");
 		return cli_fail(&err);
 	}
-	cli_info("Restored %s into %s: %llu objects and %llu live versions verified, audit log verified",
-	         from, dest, (unsigned long long)c.objects, (unsigned long long)c.versions);
+	cli_info("Restored %s into %s: %llu objects, %llu live versions and %llu models and checkpoints "
+	         "verified, audit log verified",
+	         from, dest, (unsigned long long)c.objects, (unsigned long long)c.versions,
+	         (unsigned long long)c.training);
 	return 0;
 }

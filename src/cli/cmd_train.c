@@ -32,29 +32,40 @@ static void destroy_object(cli_ws *ws, const char *object_id, const char *dek_id
 		veil_log(VEIL_LOG_WARN, "train.cleanup", "cannot destroy data key %s: %s", dek_id, e.msg);
 }
 
+void train_job_failed(cli_ws *ws, const char *job_id, const veil_err *why)
+{
+	/* The catalog keeps a reason of printable text on one line. */
+	char text[VEIL_CATALOG_JOB_ERROR_MAX];
+	snprintf(text, sizeof text, "%s", why->msg);
+	for (char *c = text; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	veil_err e;
+	if (veil_catalog_job_set_state(ws->catalog, job_id, "failed", text, &e))
+		veil_log(VEIL_LOG_WARN, "job", "cannot mark job %s failed: %s", job_id, e.msg);
+}
+
 /* ---- the inputs ---- */
 
-/* Adds one data set (and its IDX labels, NAME.labels, when there is one)
- * as inputs of role (train or test). */
-static veil_status add_dataset(cli_ws *ws, train_run *tr, const veil_job_dataset *d, const char *role,
-                               veil_err *err)
+veil_status train_add_dataset(cli_ws *ws, train_host_input *inputs, size_t *n, const char *name,
+                              uint32_t version, const char *role, veil_err *err)
 {
 	char ref[VEIL_CATALOG_REF_MAX];
-	if (d->version)
-		snprintf(ref, sizeof ref, "%s@%u", d->name, d->version);
+	if (version)
+		snprintf(ref, sizeof ref, "%s@%u", name, version);
 	else
-		snprintf(ref, sizeof ref, "%s", d->name);
+		snprintf(ref, sizeof ref, "%s", name);
 	for (int pass = 0; pass < 2; pass++) {
-		if (tr->n_inputs == TRAIN_HOST_INPUTS_MAX)
+		if (*n == TRAIN_HOST_INPUTS_MAX)
 			return veil_err_set(err, VEIL_E_LIMIT, "the job names more than %d input objects",
 			                    TRAIN_HOST_INPUTS_MAX);
-		train_host_input *in = &tr->inputs[tr->n_inputs];
+		train_host_input *in = &inputs[*n];
 		veil_status st;
 		if (pass == 1) {
 			/* IDX images come with their labels as NAME.labels. */
 			char lref[VEIL_CATALOG_REF_MAX + 8];
 			veil_dataset_version lv;
-			snprintf(lref, sizeof lref, "%s.labels", d->name);
+			snprintf(lref, sizeof lref, "%s.labels", name);
 			if (strlen(lref) > 64 ||
 			    veil_catalog_dataset_get(ws->catalog, lref, 0, &lv, err) != VEIL_OK) {
 				veil_err_clear(err);
@@ -64,7 +75,7 @@ static veil_status add_dataset(cli_ws *ws, train_run *tr, const veil_job_dataset
 		}
 		if ((st = cli_authorize_dataset_and_key(ws, ref, VEIL_VERB_USE, &in->r, err)))
 			return st;
-		tr->n_inputs++;
+		(*n)++;
 		snprintf(in->role, sizeof in->role, "%s%s", role, pass ? "-labels" : "");
 		/* The workspace's compliance rules (a restricted data set only
 		 * once de-identified) decide before any budget or key. */
@@ -84,9 +95,11 @@ static veil_status gather_inputs(cli_ws *ws, train_run *tr, veil_err *err)
 		return veil_err_set(err, VEIL_E_INTERNAL, "no job file was read");
 	veil_status st = VEIL_OK;
 	for (size_t i = 0; i < tr->job->n_datasets && !st; i++)
-		st = add_dataset(ws, tr, &tr->job->datasets[i], "train", err);
+		st = train_add_dataset(ws, tr->inputs, &tr->n_inputs, tr->job->datasets[i].name,
+		                       tr->job->datasets[i].version, "train", err);
 	if (!st && tr->job->has_test_dataset)
-		st = add_dataset(ws, tr, &tr->job->test_dataset, "test", err);
+		st = train_add_dataset(ws, tr->inputs, &tr->n_inputs, tr->job->test_dataset.name,
+		                       tr->job->test_dataset.version, "test", err);
 	/* The model belongs where its first data set lives: making a version
 	 * of it there is managing models there. */
 	if (st)
@@ -281,6 +294,8 @@ static veil_status on_plan(cli_ws *ws, train_run *tr, cli_worker *w, const veil_
 			json_decref(d);
 		}
 		if (!st && !tr->quiet)
+			cli_progress_clear(&tr->bar);
+		if (!st && !tr->quiet)
 			fprintf(stderr,
 			        "veil: run %u of %zu: epsilon %.4g, delta %g (noise multiplier %.4g, %lld "
 			        "steps)\n",
@@ -292,6 +307,10 @@ static veil_status on_plan(cli_ws *ws, train_run *tr, cli_worker *w, const veil_
 		veil_proto_send_error(&w->conn, err);
 		return st;
 	}
+	cli_progress_clear(&tr->bar);
+	cli_progress_start_units(&tr->bar, tr->g, veil_job_trials(tr->job) > 1 ? "trial" : "training",
+	                         tr->steps_total, "steps");
+	tr->bar.enabled = tr->bar.enabled && !tr->quiet;
 	veil_proto_out o;
 	veil_proto_out_init(&o, VEIL_MSG_GO);
 	st = veil_proto_send(&w->conn, &o, err);
@@ -306,6 +325,11 @@ static veil_status on_progress(cli_ws *ws, train_run *tr, const veil_proto_msg *
 		return VEIL_E_INVALID;
 	uint32_t epoch = (uint32_t)json_integer_value(json_object_get(p, "epoch"));
 	uint64_t step = (uint64_t)json_integer_value(json_object_get(p, "step"));
+	if (json_is_true(json_object_get(p, "tick"))) { /* only the bar moves */
+		cli_progress_set(&tr->bar, step);
+		json_decref(p);
+		return VEIL_OK;
+	}
 	static const char *const names[] = {"loss",    "val_loss",      "val_accuracy",
 	                                    "epsilon", "samples_per_s", "lr"};
 	veil_metric pts[6];
@@ -337,7 +361,9 @@ static veil_status on_progress(cli_ws *ws, train_run *tr, const veil_proto_msg *
 		if (k > 0 && (size_t)k < sizeof line)
 			snprintf(line + k, sizeof line - (size_t)k, "  %.0f samples/s",
 			         jnum(p, "samples_per_s"));
+		cli_progress_clear(&tr->bar);
 		fprintf(stderr, "%s\n", line);
+		cli_progress_set(&tr->bar, step);
 	}
 	json_decref(p);
 	return st;
@@ -395,23 +421,14 @@ static veil_status session(cli_ws *ws, train_run *tr, cli_worker *w, veil_buf *r
 			else
 				st = cli_worker_receive_object(ws, w, &m, tr->model_object, err);
 			break;
-		case VEIL_MSG_RESULT: {
-			const veil_proto_field *r = veil_proto_get(&m, VEIL_F_REPORT, 0);
-			const veil_proto_field *s = veil_proto_get(&m, VEIL_F_SIGNATURE, 0);
-			if (!r || !s || !tr->model_object[0])
+		case VEIL_MSG_RESULT:
+			if (!tr->model_object[0])
 				st = veil_err_set(err, VEIL_E_INVALID,
-				                  "the worker's result has no model or no signed report");
-			else if (!w->attested)
-				st = veil_err_set(err, VEIL_E_INTERNAL,
-				                  "a report from a worker whose key was never attested");
-			else if ((st = veil_proto_report_verify(w->sign_pub, r->value, r->len, s->value,
-			                                        s->len, err)))
-				veil_err_wrap(err, "the worker's report is not signed by its attested key");
-			else if (!(st = veil_buf_append(report, r->value, r->len, err)))
-				memcpy(sig, s->value, VEIL_PROTO_SIG_LEN);
+				                  "the worker's result came without a model");
+			else
+				st = cli_worker_result(w, &m, report, sig, err);
 			veil_proto_msg_free(&m);
 			return st;
-		}
 		case VEIL_MSG_ERROR:
 			st = veil_proto_error_status(&m, err);
 			break;
@@ -544,7 +561,15 @@ static veil_status load_job(cli_ws *ws, train_run *tr, veil_err *err)
 		veil_job_record jr;
 		if ((st = veil_catalog_job_get(ws->catalog, tr->resume_job, &jr, err)))
 			return st;
-		if (strcmp(jr.state, "failed") != 0 && strcmp(jr.state, "interrupted") != 0)
+		if ((st = cli_job_reap(ws, &jr, err))) { /* a job whose veil was killed */
+			veil_job_record_free(&jr);
+			return st;
+		}
+		if (strcmp(jr.kind, "eval") == 0)
+			st = veil_err_set(
+			        err, VEIL_E_INVALID,
+			        "job %s is an evaluation, not training: run 'veil model eval' again", jr.id);
+		else if (strcmp(jr.state, "failed") != 0 && strcmp(jr.state, "interrupted") != 0)
 			st = veil_err_set(err, VEIL_E_INVALID,
 			                  "job %s is %s: only a failed or interrupted job resumes", jr.id,
 			                  jr.state);
@@ -660,7 +685,8 @@ static veil_status run(cli_ws *ws, train_run *tr, veil_err *err)
 		if ((st = cli_dek_for_worker(ws, tr->home->kek, tr->ckpt_dek, err)))
 			return st;
 	}
-	if ((st = veil_catalog_job_set_state(ws->catalog, tr->job_id, "running", NULL, err)))
+	if ((st = cli_job_lock(ws, tr->job_id, &tr->lock_fd, err)) ||
+	    (st = veil_catalog_job_set_state(ws->catalog, tr->job_id, "running", NULL, err)))
 		return st;
 	if (!(st = cli_audit(ws, tr->resume_job[0] ? "job.resume" : "job.start", tr->job_id, "ok",
 	                     json_pack("{s:s, s:s}", "name", tr->job->name, "job_sha256", tr->job_sha), err)))
@@ -689,6 +715,7 @@ static veil_status run(cli_ws *ws, train_run *tr, veil_err *err)
 	if (!st)
 		st = record(ws, tr, &w, parsed, err);
 	cli_worker_stop(&w);
+	cli_progress_clear(&tr->bar);
 	if (!st && !tr->quiet)
 		print_model(tr, parsed);
 	if (!st && tr->json)
@@ -701,15 +728,7 @@ static veil_status run(cli_ws *ws, train_run *tr, veil_err *err)
 		destroy_object(ws, tr->model_object, tr->model_dek);
 		if (!tr->stored_ckpt && !tr->resume_job[0])
 			destroy_object(ws, NULL, tr->ckpt_dek);
-		/* The catalog keeps a reason of printable text on one line. */
-		char why[VEIL_CATALOG_JOB_ERROR_MAX];
-		snprintf(why, sizeof why, "%s", err->msg);
-		for (char *c = why; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = ' ';
-		veil_err e;
-		if (veil_catalog_job_set_state(ws->catalog, tr->job_id, "failed", why, &e))
-			veil_log(VEIL_LOG_WARN, "train", "cannot mark job %s failed: %s", tr->job_id, e.msg);
+		train_job_failed(ws, tr->job_id, err);
 	}
 	return st;
 }
@@ -721,7 +740,7 @@ int cmd_train(cli_global *g, int argc, char **argv)
 	                                         {"json", no_argument, NULL, 'j'},
 	                                         CLI_COMMON_OPTS,
 	                                         {NULL, 0, NULL, 0}};
-	train_run tr = {0};
+	train_run tr = {.lock_fd = -1};
 	int opt, rc = -1;
 	while ((opt = cli_opt(g, cmd, argc, argv, "r:", longopts, &rc)) != -1) {
 		if (opt == 'r')
@@ -734,6 +753,7 @@ int cmd_train(cli_global *g, int argc, char **argv)
 		return rc;
 	tr.path = tr.resume_job[0] ? NULL : argv[optind];
 	tr.quiet = g->quiet || tr.json;
+	tr.g = g;
 	veil_err err;
 	veil_err_clear(&err);
 	veil_status st = VEIL_OK;
@@ -751,6 +771,7 @@ int cmd_train(cli_global *g, int argc, char **argv)
 		rc = cli_fail(&err);
 	} else
 		rc = 0;
+	cli_job_unlock(&ws, tr.job_id, tr.lock_fd); /* after the job's final state */
 	for (size_t i = 0; i < tr.n_inputs; i++)
 		cli_resource_free(&tr.inputs[i].r);
 	veil_job_free(tr.job);

@@ -50,6 +50,7 @@ int cmd_data_budget_show(cli_global *g, int argc, char **argv);
 int cmd_model_list(cli_global *g, int argc, char **argv);
 int cmd_model_inspect(cli_global *g, int argc, char **argv);
 int cmd_model_compare(cli_global *g, int argc, char **argv);
+int cmd_model_eval(cli_global *g, int argc, char **argv);
 int cmd_job_list(cli_global *g, int argc, char **argv);
 int cmd_job_status(cli_global *g, int argc, char **argv);
 int cmd_job_log(cli_global *g, int argc, char **argv);

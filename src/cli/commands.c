@@ -503,6 +503,25 @@ const cli_command cli_commands[] = {
          "Options:\n"
          "  --json   print both as JSON\n" TOKEN_HELP COMMON_HELP,
          {{VEIL_VERB_READ, "models"}}},
+        {"model eval",
+         cmd_model_eval,
+         "evaluate a model version on a data set, in the trusted worker",
+         "usage: veil model eval NAME[@VERSION] --dataset NAME[@VERSION] [--json]\n\n"
+         "The worker decrypts the model and the data set (with its IDX labels,\n"
+         "NAME.labels, for IDX images), takes the feature columns and classes from the\n"
+         "model's manifest and reports, signed: accuracy, macro and per-class precision,\n"
+         "recall and F1, ROC AUC for two classes, log loss and the confusion matrix.\n"
+         "Classes are shown by index; their values stay in the encrypted model. The\n"
+         "evaluation is a job (veil job status) with a lineage edge\n"
+         "model -[evaluated_on]-> data set.\n\n"
+         "The figures are exact, not differentially private: a data set with a privacy\n"
+         "budget is evaluated on only by those who may manage it (take its plaintext\n"
+         "out). The workspace's compliance rules apply as for training.\n\n"
+         "Options:\n"
+         "  -d, --dataset NAME[@VERSION]   the data to evaluate on (default: latest version)\n"
+         "      --json                     print the job and the worker's report as JSON\n" TOKEN_HELP
+                 COMMON_HELP,
+         {{VEIL_VERB_USE, "models"}, {VEIL_VERB_USE, "datasets"}, {VEIL_VERB_USE, "keys"}}},
         {"job list",
          cmd_job_list,
          "list training jobs",

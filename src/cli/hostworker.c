@@ -252,3 +252,21 @@ veil_status cli_worker_receive_object(cli_ws *ws, cli_worker *w, const veil_prot
 		veil_store_put_abort(sw);
 	return st;
 }
+
+veil_status cli_worker_result(const cli_worker *w, const veil_proto_msg *m, veil_buf *report,
+                              uint8_t sig[static VEIL_PROTO_SIG_LEN], veil_err *err)
+{
+	const veil_proto_field *r = veil_proto_get(m, VEIL_F_REPORT, 0);
+	const veil_proto_field *s = veil_proto_get(m, VEIL_F_SIGNATURE, 0);
+	veil_status st;
+	if (!r || !s)
+		return veil_err_set(err, VEIL_E_INVALID, "the worker's result has no signed report");
+	if (!w->attested)
+		return veil_err_set(err, VEIL_E_INTERNAL,
+		                    "a report from a worker whose key was never attested");
+	if ((st = veil_proto_report_verify(w->sign_pub, r->value, r->len, s->value, s->len, err)))
+		return veil_err_wrap(err, "the worker's report is not signed by its attested key");
+	if (!(st = veil_buf_append(report, r->value, r->len, err)))
+		memcpy(sig, s->value, VEIL_PROTO_SIG_LEN);
+	return st;
+}

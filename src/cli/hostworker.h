@@ -55,6 +55,12 @@ veil_status cli_worker_stream_object(cli_ws *ws, cli_worker *w, const char *obje
  * message, already received. On error nothing is stored. */
 veil_status cli_worker_receive_object(cli_ws *ws, cli_worker *w, const veil_proto_msg *first,
                                       char id[VEIL_CATALOG_HEX_MAX], veil_err *err) VEIL_MUST_CHECK;
+/* Takes a RESULT message m: its report, checked to be signed by the key
+ * the session's evidence attested, is appended to report and its
+ * signature copied to sig. No report or signature, or a bad signature, is
+ * an error and leaves both as they were. */
+veil_status cli_worker_result(const cli_worker *w, const veil_proto_msg *m, veil_buf *report,
+                              uint8_t sig[static VEIL_PROTO_SIG_LEN], veil_err *err) VEIL_MUST_CHECK;
 /* After a failed send (VEIL_E_IO) the worker has usually said why in an
  * ERROR message: returns that status with its message in err, or st. */
 veil_status cli_worker_reason(cli_worker *w, veil_status st, veil_err *err) VEIL_MUST_CHECK;

@@ -23,6 +23,7 @@ void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint6
 	p->start = p->last = now_s();
 	p->shown = false;
 	p->after = 1.0;
+	p->unit = NULL;
 	p->enabled = !g->quiet && isatty(STDERR_FILENO);
 	const char *after = getenv("VEIL_PROGRESS_AFTER");
 	if (after && strcmp(after, "off") == 0) {
@@ -35,8 +36,30 @@ void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint6
 	}
 }
 
+/* A count of things (steps): done/total and the time left at the rate so far. */
+static void draw_units(cli_progress *p, double t)
+{
+	double secs = t - p->start, left = 0;
+	if (p->done && p->total > p->done)
+		left = secs * (double)(p->total - p->done) / (double)p->done;
+	int pct = p->total ? (int)(100.0 * (double)p->done / (double)p->total) : 0;
+	int width = 30, fill = pct * width / 100;
+	char bar[31];
+	for (int i = 0; i < width; i++)
+		bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+	bar[width] = '\0';
+	fprintf(stderr, "\r%s %3d%% [%s] %llu/%llu %s, %dm%02ds left  ", p->label, pct, bar,
+	        (unsigned long long)p->done, (unsigned long long)p->total, p->unit, (int)(left / 60),
+	        (int)left % 60);
+	p->shown = true;
+}
+
 static void draw(cli_progress *p, double t)
 {
+	if (p->unit) {
+		draw_units(p, t);
+		return;
+	}
 	char done[32], rate[32];
 	double secs = t - p->start;
 	cli_human_size(p->done, done);
@@ -73,4 +96,26 @@ void cli_progress_end(cli_progress *p)
 		return;
 	draw(p, now_s());
 	fputc('\n', stderr);
+}
+
+void cli_progress_start_units(cli_progress *p, cli_global *g, const char *label, uint64_t total,
+                              const char *unit)
+{
+	cli_progress_start(p, g, label, total);
+	p->unit = unit;
+}
+
+void cli_progress_set(cli_progress *p, uint64_t done)
+{
+	if (done >= p->done)
+		cli_progress_add(p, done - p->done);
+	else
+		p->done = done;
+}
+
+void cli_progress_clear(cli_progress *p)
+{
+	if (p->enabled && p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
 }

@@ -44,20 +44,8 @@ veil_status cli_report_job(cli_ws *ws, cli_worker *w, const veil_proto_out *job,
 	if (!st && outputs)
 		st = outputs(outputs_ctx, ws, w, err);
 	veil_proto_msg m = {0};
-	if (!st && !(st = veil_proto_expect(&w->conn, VEIL_MSG_RESULT, &m, err))) {
-		const veil_proto_field *r = veil_proto_get(&m, VEIL_F_REPORT, 0);
-		const veil_proto_field *s = veil_proto_get(&m, VEIL_F_SIGNATURE, 0);
-		if (!r || !s)
-			st = veil_err_set(err, VEIL_E_INVALID, "the worker's result has no signed report");
-		else if (!w->attested)
-			st = veil_err_set(err, VEIL_E_INTERNAL,
-			                  "a report from a worker whose key was never attested");
-		else if ((st = veil_proto_report_verify(w->sign_pub, r->value, r->len, s->value, s->len,
-		                                        err)))
-			veil_err_wrap(err, "the worker's report is not signed by its attested key");
-		else if (!(st = veil_buf_append(report, r->value, r->len, err)))
-			memcpy(sig, s->value, VEIL_PROTO_SIG_LEN);
-	}
+	if (!st && !(st = veil_proto_expect(&w->conn, VEIL_MSG_RESULT, &m, err)))
+		st = cli_worker_result(w, &m, report, sig, err);
 	veil_proto_msg_free(&m);
 	return st;
 }

@@ -26,8 +26,11 @@ typedef struct train_run {
 	char job_sha[2 * VEIL_SHA256_LEN + 1];
 	char job_id[VEIL_CATALOG_JOB_ID_MAX];
 	char resume_job[VEIL_CATALOG_JOB_ID_MAX]; /* "" unless --resume */
+	int lock_fd;                              /* cli_job_lock's, while the job runs here */
 	veil_job_checkpoint resume_ckpt;
 	bool quiet, json;
+	cli_global *g;
+	cli_progress bar; /* the current run's steps, on a terminal */
 	train_host_input inputs[TRAIN_HOST_INPUTS_MAX];
 	size_t n_inputs;
 	const veil_dataset_version *home; /* the first training data set: the model's owner and place */
@@ -38,5 +41,25 @@ typedef struct train_run {
 	double epsilon; /* charged by this run of the command */
 	veil_model_version model;
 } train_run;
+
+/* Adds data set NAME (version 0: the latest) as an input of role ("train"
+ * or "test") to inputs[0..*n), and its IDX labels (NAME.labels, role
+ * "<role>-labels") when there is such a data set: each authorized for use
+ * with its key, and passed by the workspace's compliance rules. */
+veil_status train_add_dataset(cli_ws *ws, train_host_input *inputs, size_t *n, const char *name,
+                              uint32_t version, const char *role, veil_err *err) VEIL_MUST_CHECK;
+
+/* A running job's liveness (joblock.c): the process running a job holds
+ * cli_job_lock from before it marks the job running until after it marks
+ * it finished (VEIL_E_BUSY when another process holds it). cli_job_reap
+ * marks a running job whose lock nobody holds interrupted, and updates j
+ * (state, error, times) to what the catalog now says. */
+veil_status cli_job_lock(cli_ws *ws, const char *job_id, int *fd, veil_err *err) VEIL_MUST_CHECK;
+void cli_job_unlock(cli_ws *ws, const char *job_id, int fd); /* fd -1 ok */
+veil_status cli_job_reap(cli_ws *ws, veil_job_record *j, veil_err *err) VEIL_MUST_CHECK;
+
+/* Marks the job failed with why's message (made one printable line); a
+ * failure to is only logged: the command fails either way. */
+void train_job_failed(cli_ws *ws, const char *job_id, const veil_err *why);
 
 #endif

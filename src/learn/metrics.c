@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "veil/crypto.h"
 #include "veil/learn.h"
 #include "veil/learn_metrics.h"
 
@@ -223,4 +224,23 @@ void veil_metrics_write_json(veil_jw *w, const veil_metrics *m, const char *cons
 	}
 	veil_jw_end(w);
 	veil_jw_end(w);
+}
+
+veil_status veil_metrics_of_model(const veil_model *m, const veil_matrix *data, veil_metrics *out,
+                                  veil_err *err)
+{
+	memset(out, 0, sizeof *out);
+	size_t classes = veil_model_get_spec(m)->classes;
+	if (data->rows == 0 || data->rows > SIZE_MAX / sizeof(float) / classes)
+		return veil_err_set(err, VEIL_E_INVALID, "metrics of %zu rows", data->rows);
+	size_t n = data->rows * classes;
+	float *probs = malloc(n * sizeof *probs);
+	if (!probs)
+		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate %zu predictions", data->rows);
+	veil_status st = veil_model_predict(m, data->x, data->rows, probs, err);
+	if (!st)
+		st = veil_metrics_compute(probs, data->y, data->rows, classes, out, err);
+	veil_wipe(probs, n * sizeof *probs);
+	free(probs);
+	return st;
 }

@@ -17,6 +17,7 @@
 
 #include "learn_json.h"
 #include "veil/json_write.h"
+#include "veil/learn_data.h"
 #include "veil/learn_model.h"
 
 /* Tensors are written layer by layer, bias before weight: with at most 9
@@ -419,11 +420,74 @@ static veil_status read_arch(lj *j, veil_model_spec *spec)
 	return st ? st : check_arch_members(j, seen, spec);
 }
 
-static veil_status read_manifest(lj *j, veil_model_spec *spec)
+/* ---- reading the columns back (what evaluation needs) ---- */
+
+/* Arrays of names grow as read; the manifest's byte bound bounds them. */
+static veil_status push_name(lj *j, char ***arr, size_t *n, size_t *cap, size_t max, const char *what)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		char **p = realloc(*arr, c * sizeof *p);
+		if (!p)
+			return lj_fail(j, VEIL_E_NOMEM, "out of memory reading %s", what);
+		*arr = p;
+		*cap = c;
+	}
+	lj_ws(j);
+	size_t off = j->off;
+	veil_status st = lj_string(j, max, &(*arr)[*n], NULL);
+	if (st == VEIL_E_LIMIT) {
+		j->off = off;
+		return lj_fail(j, VEIL_E_INVALID, "a %s over %zu bytes", what, max);
+	}
+	if (!st)
+		(*n)++;
+	return st;
+}
+
+static veil_status read_names(lj *j, char ***arr, size_t *n, size_t max, const char *what)
+{
+	size_t cap = 0;
+	bool first = true, more;
+	veil_status st = lj_expect(j, '[', "'[' (an array of strings)");
+	while (!st && !(st = lj_element(j, &first, &more)) && more)
+		st = push_name(j, arr, n, &cap, max, what);
+	return st;
+}
+
+static veil_status read_label(lj *j, veil_manifest_columns *c)
+{
+	static const char *const names[] = {"name", "classes", NULL};
+	unsigned seen = 0;
+	bool first = true;
+	int k;
+	veil_status st = lj_expect(j, '{', "'{' (label is an object)");
+	while (!st && !(st = next_known_member(j, &first, names, &seen, "label", &k)) && k >= 0) {
+		if (k == 0) {
+			lj_ws(j);
+			size_t off = j->off;
+			if ((st = lj_string(j, VEIL_LEARN_NAME_MAX - 1, &c->label, NULL)) == VEIL_E_LIMIT) {
+				j->off = off;
+				st = lj_fail(j, VEIL_E_INVALID, "a label name over %d bytes",
+				             VEIL_LEARN_NAME_MAX - 1);
+			}
+		} else
+			st = read_names(j, &c->classes, &c->n_classes, VEIL_LEARN_LABEL_MAX - 1,
+			                "class label");
+	}
+	if (!st && seen != 3)
+		st = lj_fail(j, VEIL_E_INVALID, "label needs its name and its classes");
+	return st;
+}
+
+/* The manifest's top-level object: the architecture always, the features
+ * and the label when cols is not NULL; every other member is checked to be
+ * JSON and skipped. */
+static veil_status read_manifest(lj *j, veil_model_spec *spec, veil_manifest_columns *cols)
 {
 	char *keys[MANIFEST_TOP_MAX];
 	size_t n = 0;
-	bool first = true, have_arch = false;
+	bool first = true, have_arch = false, have_features = false, have_label = false;
 	veil_status st = lj_expect(j, '{', "'{' (the manifest is an object)");
 	while (!st) {
 		char *key;
@@ -446,6 +510,13 @@ static veil_status read_manifest(lj *j, veil_model_spec *spec)
 		if (strcmp(key, "architecture") == 0) {
 			have_arch = true;
 			st = read_arch(j, spec);
+		} else if (cols && strcmp(key, "features") == 0) {
+			have_features = true;
+			st = read_names(j, &cols->features, &cols->n_features, VEIL_LEARN_NAME_MAX - 1,
+			                "feature name");
+		} else if (cols && strcmp(key, "label") == 0) {
+			have_label = true;
+			st = read_label(j, cols);
 		} else {
 			st = lj_skip(j, 1);
 		}
@@ -454,11 +525,14 @@ static veil_status read_manifest(lj *j, veil_model_spec *spec)
 		free(keys[i]);
 	if (!st && (st = lj_finish(j)) == VEIL_OK && !have_arch)
 		st = veil_err_set(j->err, VEIL_E_INVALID, "manifest: no architecture");
+	if (!st && cols && (!have_features || !have_label))
+		st = veil_err_set(j->err, VEIL_E_INVALID, "manifest: no %s",
+		                  have_features ? "label" : "features");
 	return st;
 }
 
-veil_status veil_modelfile_manifest_spec(const char *manifest, size_t len, veil_model_spec *spec,
-                                         veil_err *err)
+static veil_status read_manifest_text(const char *manifest, size_t len, veil_model_spec *spec,
+                                      veil_manifest_columns *cols, veil_err *err)
 {
 	memset(spec, 0, sizeof *spec);
 	if (len > VEIL_MODELFILE_MANIFEST_MAX)
@@ -473,11 +547,54 @@ veil_status veil_modelfile_manifest_spec(const char *manifest, size_t len, veil_
 	s.n_hidden = 0;
 	lj j;
 	lj_init(&j, manifest, len, "manifest", err);
-	veil_status st = read_manifest(&j, &s);
+	veil_status st = read_manifest(&j, &s, cols);
 	if (!st && (st = veil_model_spec_check(&s, err)))
 		veil_err_wrap(err, "manifest architecture");
 	if (!st)
 		*spec = s;
+	return st;
+}
+
+veil_status veil_modelfile_manifest_spec(const char *manifest, size_t len, veil_model_spec *spec,
+                                         veil_err *err)
+{
+	return read_manifest_text(manifest, len, spec, NULL, err);
+}
+
+void veil_manifest_columns_free(veil_manifest_columns *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_features; i++)
+		free(c->features[i]);
+	for (size_t i = 0; i < c->n_classes; i++)
+		free(c->classes[i]);
+	free(c->features);
+	free(c->classes);
+	free(c->label);
+	memset(c, 0, sizeof *c);
+}
+
+veil_status veil_modelfile_manifest_columns(const char *manifest, size_t len, veil_manifest_columns *out,
+                                            veil_err *err)
+{
+	memset(out, 0, sizeof *out);
+	veil_status st = read_manifest_text(manifest, len, &out->spec, out, err);
+	if (!st && out->n_features != out->spec.inputs)
+		st = veil_err_set(err, VEIL_E_INVALID,
+		                  "manifest: %zu feature names for a model of %zu inputs", out->n_features,
+		                  out->spec.inputs);
+	if (!st && out->n_classes != out->spec.classes)
+		st = veil_err_set(err, VEIL_E_INVALID,
+		                  "manifest: %zu class labels for a model of %zu classes", out->n_classes,
+		                  out->spec.classes);
+	for (size_t i = 0; !st && i < out->n_classes; i++)
+		for (size_t k = 0; !st && k < i; k++)
+			if (strcmp(out->classes[i], out->classes[k]) == 0)
+				st = veil_err_set(err, VEIL_E_INVALID, "manifest: class %zu is named twice",
+				                  i);
+	if (st)
+		veil_manifest_columns_free(out);
 	return st;
 }
 

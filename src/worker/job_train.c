@@ -46,6 +46,9 @@
 
 enum { KEY_MODEL = 0, KEY_CHECKPOINT = 1, KEY_FIRST_INPUT = 2 };
 
+/* Seconds between the progress ticks of a run. */
+#define TICK_S 0.5
+
 /* The fewest rows a private job's validation or test part may have. */
 #define TRAIN_DP_PART_MIN 100
 
@@ -236,6 +239,26 @@ static veil_status progress(train_job *tj, size_t trial, const run_result *r, si
 	return st;
 }
 
+/* A PROGRESS tick between epochs, for the host's progress bar: the step
+ * alone, which the plan already made public. */
+static veil_status tick(train_job *tj, size_t trial, uint64_t step, uint64_t steps, veil_err *err)
+{
+	veil_buf b = {0};
+	veil_jw jw;
+	veil_jw_init(&jw, &b);
+	veil_jw_object(&jw);
+	veil_jw_kbool(&jw, "tick", true);
+	veil_jw_kuint(&jw, "trial", trial);
+	veil_jw_kuint(&jw, "step", step);
+	veil_jw_kuint(&jw, "steps", steps);
+	veil_jw_end(&jw);
+	veil_status st = veil_jw_finish(&jw, err);
+	if (!st)
+		st = send_json(tj->w, VEIL_MSG_PROGRESS, &b, err);
+	veil_buf_free(&b);
+	return st;
+}
+
 /* CHECKPOINT with the step, then the sealed header and state. */
 static veil_status checkpoint(train_job *tj, const veil_trainer *t, veil_err *err)
 {
@@ -351,7 +374,7 @@ static veil_status train_run(train_job *tj, size_t trial, run_result *r, const v
 	veil_matrix train = veil_learn_data_matrix(&tj->train), valid = veil_learn_data_matrix(&tj->valid);
 	uint64_t every = r->run.checkpoint_every;
 	bool checkpoints = veil_job_trials(tj->job) == 1;
-	double t0 = now_s(), loss_sum = 0;
+	double t0 = now_s(), loss_sum = 0, last_tick = t0;
 	uint64_t seen = 0, since_ckpt = 0;
 	veil_step_info info = {0};
 	while (!info.done) {
@@ -366,6 +389,11 @@ static veil_status train_run(train_job *tj, size_t trial, run_result *r, const v
 		seen += info.batch;
 		since_ckpt++;
 		r->steps_done = info.step;
+		if (!info.epoch_end && now_s() - last_tick >= TICK_S) {
+			if ((st = tick(tj, trial, info.step, r->steps_planned, err)))
+				return st;
+			last_tick = now_s();
+		}
 		if (info.epoch_end) {
 			r->epochs_done = info.epoch + 1;
 			r->train_loss = seen ? loss_sum / (double)seen : 0;
@@ -409,20 +437,6 @@ static bool better(const veil_job *job, const run_result *a, const run_result *b
 }
 
 /* ---- outputs ---- */
-
-static veil_status evaluate(const veil_model *m, const veil_learn_data *d, veil_metrics *out, veil_err *err)
-{
-	size_t n = d->rows * d->classes;
-	float *probs = malloc(n * sizeof *probs + 1);
-	if (!probs)
-		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate %zu predictions", d->rows);
-	veil_status st = veil_model_predict(m, d->x, d->rows, probs, err);
-	if (!st)
-		st = veil_metrics_compute(probs, d->y, d->rows, d->classes, out, err);
-	veil_wipe(probs, n * sizeof *probs);
-	free(probs);
-	return st;
-}
 
 static veil_status model_file(train_job *tj, const veil_model *m, const run_result *r,
                               const veil_metrics *metrics, veil_buf *file, veil_err *err)
@@ -680,8 +694,10 @@ static veil_status run_all(train_job *tj, veil_buf *report, veil_err *err)
 		OPENSSL_cleanse(ckpt.data, ckpt.cap);
 	veil_buf_free(&ckpt);
 	const veil_model *m = best_t ? veil_trainer_model(best_t) : NULL;
-	if (!st && tj->test.rows)
-		st = evaluate(m, &tj->test, &metrics, err);
+	if (!st && tj->test.rows) {
+		veil_matrix test = veil_learn_data_matrix(&tj->test);
+		st = veil_metrics_of_model(m, &test, &metrics, err);
+	}
 	if (!st)
 		st = model_file(tj, m, &runs[best], &metrics, &file, err);
 	if (!st)

@@ -85,6 +85,8 @@ static veil_status run_job(worker *w, const veil_proto_msg *job, veil_err *err)
 		return worker_job_features(w, job, err);
 	if (strcmp(kind, "train") == 0)
 		return worker_job_train(w, job, err);
+	if (strcmp(kind, "evaluate") == 0)
+		return worker_job_evaluate(w, job, err);
 	return veil_err_set(err, VEIL_E_UNSUPPORTED, "this worker has no job '%s'", kind);
 }
 

@@ -111,10 +111,9 @@ static veil_status parse_idx(const veil_buf *b, const char *ref, veil_idx *out, 
 	return st;
 }
 
-/* The training (or test) data of one role from its decrypted inputs. */
-static veil_status role_data(const train_inputs *t, veil_buf *plain, const char *role,
-                             const char *labels_role, const veil_job *job,
-                             const veil_learn_data *classes_from, veil_learn_data *out, veil_err *err)
+veil_status train_inputs_role(const train_inputs *t, veil_buf *plain, const char *role,
+                              const char *labels_role, const train_columns *cols,
+                              const veil_learn_data *classes_from, veil_learn_data *out, veil_err *err)
 {
 	veil_table *tables[TRAIN_INPUTS_MAX] = {0};
 	size_t nt = 0;
@@ -146,7 +145,7 @@ static veil_status role_data(const train_inputs *t, veil_buf *plain, const char 
 			veil_idx_free(&labels);
 			break;
 		}
-		if (!job->label[0]) {
+		if (!cols->label || !cols->label[0]) {
 			st = veil_err_set(err, VEIL_E_INVALID,
 			                  "%s is a table: the job must name its label column", t->in[i].ref);
 			break;
@@ -160,10 +159,9 @@ static veil_status role_data(const train_inputs *t, veil_buf *plain, const char 
 		if (nt == 0)
 			st = veil_err_set(err, VEIL_E_INVALID, "the job has no %s data", role);
 		else
-			st = veil_learn_data_from_tables((const veil_table *const *)tables, nt, job->label,
-			                                 (const char *const *)job->features, job->n_features,
-			                                 (const char *const *)job->exclude, job->n_exclude,
-			                                 classes_from, out, err);
+			st = veil_learn_data_from_tables((const veil_table *const *)tables, nt, cols->label,
+			                                 cols->features, cols->n_features, cols->exclude,
+			                                 cols->n_exclude, classes_from, out, err);
 	}
 	for (size_t i = 0; i < nt; i++)
 		veil_table_free(tables[i]);
@@ -174,12 +172,17 @@ veil_status train_inputs_data(const train_inputs *t, veil_buf *plain, const veil
                               veil_learn_data *train, veil_learn_data *test, veil_err *err)
 {
 	memset(test, 0, sizeof *test);
-	veil_status st = role_data(t, plain, "train", "train-labels", job, NULL, train, err);
+	train_columns cols = {.label = job->label,
+	                      .features = (const char *const *)job->features,
+	                      .n_features = job->n_features,
+	                      .exclude = (const char *const *)job->exclude,
+	                      .n_exclude = job->n_exclude};
+	veil_status st = train_inputs_role(t, plain, "train", "train-labels", &cols, NULL, train, err);
 	bool has_test = false;
 	for (size_t i = 0; i < t->n; i++)
 		has_test |= strcmp(t->in[i].role, "test") == 0;
 	if (!st && has_test)
-		st = role_data(t, plain, "test", "test-labels", job, train, test, err);
+		st = train_inputs_role(t, plain, "test", "test-labels", &cols, train, test, err);
 	if (!st && has_test && test->cols != train->cols)
 		st = veil_err_set(err, VEIL_E_INVALID,
 		                  "the test data has %zu features and the training data %zu", test->cols,

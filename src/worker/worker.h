@@ -91,6 +91,8 @@ veil_status worker_job_features(worker *w, const veil_proto_msg *job, veil_err *
 /* train: a job file's runs on decrypted inputs; the sealed model,
  * checkpoints along the way, a signed report (job_train.c). */
 veil_status worker_job_train(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
+/* evaluate: a stored model's metrics on a data set (job_evaluate.c). */
+veil_status worker_job_evaluate(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;
 /* Evidence alone, for `veil attest evidence`: bound to the job's nonce and
  * a fresh key pair whose private half is thrown away at once. */
 veil_status worker_job_evidence(worker *w, const veil_proto_msg *job, veil_err *err) VEIL_MUST_CHECK;

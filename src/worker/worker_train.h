@@ -29,6 +29,26 @@ typedef struct train_inputs {
 veil_status train_inputs_read(const veil_proto_msg *job, size_t first_key, train_inputs *t,
                               veil_err *err) VEIL_MUST_CHECK;
 
+/* Which columns of a table are the label and the features: a job file's
+ * choice (features NULL: every column but the label and exclude), or a
+ * model manifest's. */
+typedef struct train_columns {
+	const char *label;
+	const char *const *features;
+	size_t n_features;
+	const char *const *exclude;
+	size_t n_exclude;
+} train_columns;
+
+/* The data of one role ("train", "test") from the decrypted inputs
+ * plain[0..t->n): CSV tables of the same columns, or one IDX pair whose
+ * labels are the input of labels_role right after it. classes_from: the
+ * classes to map labels to (NULL: found here, as for training data). */
+veil_status train_inputs_role(const train_inputs *t, veil_buf *plain, const char *role,
+                              const char *labels_role, const train_columns *cols,
+                              const veil_learn_data *classes_from, veil_learn_data *out,
+                              veil_err *err) VEIL_MUST_CHECK;
+
 /* The training data (and the test data, when the job has test inputs)
  * from the decrypted inputs plain[0..t->n). */
 veil_status train_inputs_data(const train_inputs *t, veil_buf *plain, const veil_job *job,

@@ -1251,6 +1251,12 @@ static void test_job_set_model(void **state)
 	char q[VEIL_CATALOG_JOB_ID_MAX];
 	new_job(f->c, q);
 	assert_int_equal(veil_catalog_job_set_model(f->c, q, "fmnist", 1, &e), VEIL_E_INVALID);
+	/* an evaluation's model is the one it evaluated, which another job made */
+	veil_job_record ev = job_of("eval", "fmnist");
+	assert_int_equal(veil_catalog_job_add(f->c, &ev, &e), VEIL_OK);
+	set_state(f->c, ev.id, "running");
+	assert_int_equal(veil_catalog_job_set_model(f->c, ev.id, "fmnist", 1, &e), VEIL_OK);
+	set_state(f->c, ev.id, "succeeded");
 	assert_int_equal(veil_catalog_integrity_check(f->c, &e), VEIL_OK);
 	/* a job pointed at another job's model, outside veil, is caught */
 	veil_catalog_close(f->c);

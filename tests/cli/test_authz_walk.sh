@@ -120,6 +120,7 @@ declare -A ARGS=(
 	["model list"]=""
 	["model inspect"]="wm"
 	["model compare"]="wm wm"
+	["model eval"]="wm --dataset tab"
 	["job list"]=""
 	["job status"]="$WJOB"
 	["job log"]="$WJOB"

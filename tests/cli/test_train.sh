@@ -163,10 +163,93 @@ veil train --resume "$KJOB"
 expect_rc "veil train --resume continues it" 0
 RES=$(count "SELECT sha256 FROM model_versions WHERE job_id='$KJOB'")
 check "... to the byte-identical model of the uninterrupted run" [ -n "$RES" -a "$RES" = "$FULL" ]
+# veil itself killed outright: the job cannot say so, but its lock says it.
+"$VEIL_BIN" -q train "$T/fm.yaml" >/dev/null 2>&1 &
+TP=$!
+for _ in $(seq 1 300); do
+	[ "$(count "SELECT count(*) FROM jobs WHERE name='fm' AND state='running' AND ckpt_object_id IS NOT NULL")" -ge 1 ] && break
+	sleep 0.1
+done
+IJOB=$(count "SELECT id FROM jobs WHERE name='fm' AND state='running' LIMIT 1")
+kill -KILL $TP
+wait $TP 2>/dev/null
+check "a killed veil train leaves its job running in the catalog" [ -n "$IJOB" -a "$(count "SELECT state FROM jobs WHERE id='$IJOB'")" = running ]
+veil job status "$IJOB"
+check "... until job status finds nobody running it: interrupted, with why" sh -c "grep -q ': interrupted' '$T/out' && grep -q 'veil process running it stopped' '$T/out'"
+veil job list --state interrupted --json
+check "... and job list agrees" "$PY" -S -c "
+import json; assert '$IJOB' in [j['id'] for j in json.load(open('$T/out'))]"
+veil train --resume "$IJOB"
+expect_rc "the interrupted job resumes" 0
+check "... to the same model again" [ "$(count "SELECT sha256 FROM model_versions WHERE job_id='$IJOB'")" = "$FULL" ]
 veil train --resume "$KJOB"
 expect_fail "a finished job does not resume" "$E_INVALID" "only a failed or interrupted job resumes"
 veil train --resume j-0000000000000000
 expect_fail "an unknown job does not resume" "$E_NOTFOUND" "j-0000000000000000"
+
+# ==== 4b. evaluation in the worker ====
+veil model eval fm@1 --dataset fm-test --json
+expect_rc "the Fashion-MNIST model is evaluated on the 10 000 test images" 0
+check "... to the very figures its training report gave for the same test set" "$PY" -S -c "
+import json, sqlite3
+r=json.load(open('$T/out'))['report']; m=r['metrics']
+s=json.loads(sqlite3.connect('$T/ws/catalog.db').execute(\"SELECT v.summary FROM model_versions v JOIN models n ON n.id=v.model_id WHERE n.name='fm' AND v.version=1\").fetchone()[0])
+assert r['rows']==10000 and r['classes']==10 and r['features']==784, r
+# the same model on the same rows; only the thread count may differ (last bits of a sum)
+assert abs(m['accuracy']-s['metrics']['accuracy']) < 1e-9 and abs(m['log_loss']-s['metrics']['log_loss']) < 1e-6, (m, s['metrics'])
+assert sum(map(sum, m['confusion']))==10000 and len(m['per_class'])==10, m['confusion']
+assert [i['role'] for i in r['inputs']]==['model', 'test', 'test-labels'], r['inputs']"
+EJOB=$("$PY" -S -c "import json; print(json.load(open('$T/out'))['job'])")
+check "... recorded as a succeeded eval job of fm@1 with its figures" [ "$(count "SELECT count(*) FROM jobs WHERE id='$EJOB' AND kind='eval' AND state='succeeded' AND model_version_id IS NOT NULL")" -eq 1 -a "$(count "SELECT count(*) FROM job_metrics WHERE job_id='$EJOB' AND name='accuracy'")" -eq 1 ]
+veil audit log
+check "... and audited" grep -q 'model.evaluate' "$T/out"
+
+# Held-out patients, prepared by the same pipeline, without a budget.
+"$GEN" --rows 3000 --seed 8 -o "$T/held.csv"
+quietly data upload "$T/held.csv" --name held --owner clinic -c confidential
+quietly features build "$SRC/examples/patients.pipeline.yaml" --input held --output hf \
+	--schema "$SRC/examples/patients.schema.yaml"
+veil model eval patients-dp@1 --dataset hf
+expect_rc "the private model is evaluated on held-out features" 0
+check "... with accuracy, macro F1, ROC AUC and the confusion matrix" sh -c "grep -q 'accuracy:' '$T/out' && grep -q 'ROC AUC' '$T/out' && grep -q 'confusion' '$T/out'"
+veil model inspect patients-dp@1
+check "... and the lineage edge model -[evaluated_on]-> hf@1" grep -q 'evaluated_on dataset_version hf@1' "$T/out"
+
+# Exact figures over a budgeted data set are for those who may read it.
+veil principal create analyst
+veil group create analysts
+veil group add analysts analyst
+printf 'Allow group analysts to use models in tenancy\nAllow group analysts to use datasets in tenancy\nAllow group analysts to use keys in tenancy\n' >"$T/an.policy"
+veil policy apply "$T/an.policy" --name analysts
+veil token issue analyst --expires 1d
+AN=$(cat "$T/out")
+VEIL_TOKEN=$AN veil model eval patients-dp --dataset pf
+expect_fail "an analyst may not evaluate on a budgeted data set" "$E_DENIED" "pf@1 has a privacy budget"
+check "... and is told what to do instead" err_has "held-out data set without a budget"
+VEIL_TOKEN=$AN veil model eval patients-dp --dataset hf
+expect_rc "... but may on held-out data without one" 0
+
+# Bad input: data without the model's columns, a missing data set, no
+# --dataset, a corrupted model.
+before=$(count "SELECT count(*) FROM jobs WHERE kind='eval' AND state='failed'")
+veil model eval patients-dp --dataset held
+expect_fail "raw patients lack the model's feature columns" "$E_NOTFOUND" "has no column"
+check "... and the job is recorded as failed" [ "$(count "SELECT count(*) FROM jobs WHERE kind='eval' AND state='failed'")" -eq $((before + 1)) ]
+FJOB=$(count "SELECT id FROM jobs WHERE kind='eval' AND state='failed' LIMIT 1")
+veil train --resume "$FJOB"
+expect_fail "an evaluation does not resume as training" "$E_INVALID" "is an evaluation"
+veil model eval patients-dp --dataset nosuch
+expect_fail "a missing data set" "$E_NOTFOUND" "nosuch"
+veil model eval patients-dp
+expect_fail "no --dataset" "$E_USAGE" "--dataset"
+veil model eval fm --dataset hf
+expect_fail "an IDX model on a table" "$E_NOTFOUND" "hf@1: data set 1 has no label column 'label'"
+MOBJ=$(count "SELECT v.object_id FROM model_versions v JOIN models n ON n.id=v.model_id WHERE n.name='patients-dp' AND v.version=1")
+MFILE=$T/ws/objects/${MOBJ:0:2}/${MOBJ:2}
+flip_byte "$MFILE" 200
+veil model eval patients-dp@1 --dataset hf
+expect_fail "a corrupted model object is refused" "$E_CORRUPT" "."
+flip_byte "$MFILE" 200
 
 # ==== 5. models and jobs ====
 veil model list --json
@@ -194,7 +277,13 @@ veil job status j-0123456789abcdef
 expect_fail "an unknown job" "$E_NOTFOUND" "j-0123456789abcdef"
 
 veil gc --dry-run
-check "gc keeps every model, checkpoint and key training made: nothing is unreferenced" sh -c "! grep -q 'would' '$T/out'"
+check "gc would take only what no model or job refers to (what the killed veil left half made)" "$PY" -S -c "
+import sqlite3
+db=sqlite3.connect('$T/ws/catalog.db')
+keep=set(r[0] for r in db.execute('SELECT object_id FROM model_versions UNION SELECT dek_id FROM model_versions UNION SELECT ckpt_object_id FROM jobs UNION SELECT ckpt_dek_id FROM jobs') if r[0])
+gone=[l.split()[-1] for l in open('$T/out') if l.startswith('would')]
+assert keep and not keep & set(gone), (keep & set(gone))
+assert len(gone) <= 3, gone"
 veil gc
 check "... and after a real gc every model and kept checkpoint still has its object" "$PY" -S -c "
 import os, sqlite3
@@ -203,6 +292,22 @@ ids=[r[0] for r in db.execute('SELECT object_id FROM model_versions UNION SELECT
 assert ids and all(os.path.exists('$T/ws/objects/%s/%s' % (i[:2], i[2:])) for i in ids), ids"
 veil train --resume "$KJOB"
 expect_fail "... the resumed job finished, so it does not resume again" "$E_INVALID" "succeeded"
+
+# ==== 5b. backup and restore keep what training made ====
+veil backup "$T/bk"
+expect_rc "a backup of the training workspace" 0
+veil restore "$T/bk" "$T/rs"
+expect_rc "... restores" 0
+check "... with every model and checkpoint checked" err_has "models and checkpoints verified"
+VEIL_WORKSPACE=$T/rs veil model eval fm@1 --dataset fm-test --json
+expect_rc "the restored model evaluates in the restored workspace" 0
+check "... to the same accuracy" "$PY" -S -c "
+import json; r=json.load(open('$T/out'))['report']; assert r['rows']==10000 and r['metrics']['accuracy'] > 0.8, r"
+cp -a "$T/bk" "$T/bk-nomodel"
+rm "$T/bk-nomodel/objects/${MOBJ:0:2}/${MOBJ:2}"
+veil restore "$T/bk-nomodel" "$T/rs2"
+expect_fail "a backup that lost a model's object is refused" "$E_CORRUPT" "no object for model_version patients-dp@1"
+check "... and leaves nothing behind" sh -c "! ls -d '$T'/rs2* 2>/dev/null"
 
 # ==== 6. help ====
 veil train --help

@@ -98,6 +98,23 @@ static void test_example_fmnist(void **state)
 	veil_job_free(j);
 }
 
+/* The accuracy recipe: tanh, batches of 512, 40 epochs, no validation. */
+static void test_example_fmnist_dp_tanh(void **state)
+{
+	(void)state;
+	veil_job *j = load_example("fmnist-dp-tanh.job.yaml");
+	const veil_job_run *r = &j->run;
+	assert_true(r->train.dp);
+	assert_true(r->target_epsilon == 3.0);
+	assert_true(r->delta == 1e-5);
+	assert_int_equal(r->model.activation, VEIL_ACT_TANH);
+	assert_int_equal(r->train.batch_size, 512);
+	assert_int_equal(r->train.epochs, 40);
+	assert_true(r->validation_split == 0);
+	assert_int_equal(veil_job_trials(j), 1);
+	veil_job_free(j);
+}
+
 static void test_example_fmnist_dp(void **state)
 {
 	(void)state;
@@ -1106,6 +1123,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_example_fmnist),   cmocka_unit_test(test_example_fmnist_dp),
+	        cmocka_unit_test(test_example_fmnist_dp_tanh),
 	        cmocka_unit_test(test_example_patients), cmocka_unit_test(test_example_tune),
 	        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_everything),
 	        cmocka_unit_test(test_refusals),         cmocka_unit_test(test_too_long),
