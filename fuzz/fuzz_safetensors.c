@@ -1,8 +1,12 @@
 /*
- * Fuzz target: the safetensors reader and the veil model file reader
- * (src/learn/safetensors.c, src/learn/modelfile.c, docs/formats/model.md).
- * The input is a whole file, given to veil_st_parse and then to
- * veil_modelfile_read.
+ * Fuzz target: the safetensors reader, the veil model file reader and the
+ * manifest's column reader (src/learn/safetensors.c, src/learn/modelfile.c,
+ * docs/formats/model.md). The input is a whole file, given to
+ * veil_st_parse and then to veil_modelfile_read; the manifest of a model
+ * file that reads goes to veil_modelfile_manifest_columns. The input itself
+ * (when it is UTF-8 and at most 1 MiB) goes to
+ * veil_modelfile_manifest_columns too, so that a bare manifest reaches the
+ * column reader without a valid safetensors wrapper around it.
  *
  * Invariants (abort on violation):
  *  1. A refusal is VEIL_E_INVALID, VEIL_E_LIMIT or VEIL_E_UNSUPPORTED with
@@ -19,8 +23,19 @@
  *  4. A model file that reads gives a model and a manifest that write a
  *     model file which reads again to the same parameters and manifest; a
  *     refusal sets both outputs to NULL.
+ *  5. The columns of a manifest (a model file's, or the input's) either
+ *     read, VEIL_OK, with n_features == spec.inputs (== the read model's
+ *     inputs) and n_classes == spec.classes (== the model's classes), every
+ *     feature and label name under VEIL_LEARN_NAME_MAX bytes, every class
+ *     label under VEIL_LEARN_LABEL_MAX and distinct, the label non-NULL, and
+ *     the spec the one veil_modelfile_manifest_spec reads; or are refused
+ *     with VEIL_E_INVALID or VEIL_E_LIMIT, a message and the result zeroed.
+ *  6. Columns that read, written again by veil_modelfile_manifest for a
+ *     model of their spec (when it has at most 65536 parameters: the
+ *     harness builds one), read back to the same spec and names.
  */
 #include "fuzz.h"
+#include "veil/learn_data.h"
 #include "veil/learn_model.h"
 
 #include <stdlib.h>
@@ -120,6 +135,159 @@ static void check_same(const veil_st_file *a, const veil_st_file *b)
 		           "the same metadata after a rewrite");
 }
 
+/* ---- the manifest's columns (invariants 5 and 6) ---- */
+
+#define COLUMNS_RAW_MAX   (1u << 20) /* the raw input goes to the column reader up to this size */
+#define COLUMNS_PARAM_MAX 65536u     /* the round trip builds a model only this small */
+
+static uint32_t f32_bits(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	return u;
+}
+
+static bool same_spec(const veil_model_spec *a, const veil_model_spec *b)
+{
+	if (a->kind != b->kind || a->inputs != b->inputs || a->classes != b->classes ||
+	    a->n_hidden != b->n_hidden)
+		return false;
+	for (size_t i = 0; i < a->n_hidden; i++)
+		if (a->hidden[i] != b->hidden[i])
+			return false;
+	if (a->kind != VEIL_MODEL_MLP)
+		return true;
+	if (a->activation != b->activation)
+		return false;
+	/* bit comparisons: -0 and 0 are equal floats but not the same text */
+	return a->activation != VEIL_ACT_TEMPERED_SIGMOID ||
+	       (f32_bits(a->ts_scale) == f32_bits(b->ts_scale) &&
+	        f32_bits(a->ts_temperature) == f32_bits(b->ts_temperature) &&
+	        f32_bits(a->ts_offset) == f32_bits(b->ts_offset));
+}
+
+/* The parameters a model of spec s has, or SIZE_MAX when over max. */
+static size_t param_count(const veil_model_spec *s, size_t max)
+{
+	size_t in = s->inputs, total = 0;
+	for (size_t i = 0; i <= s->n_hidden; i++) {
+		size_t out = i < s->n_hidden ? s->hidden[i] : s->kind == VEIL_MODEL_LOGREG ? 1 : s->classes;
+		/* widths are at most VEIL_LEARN_WIDTH_MAX: no overflow in (in + 1) * out */
+		total += (in + 1) * out;
+		if (total > max)
+			return SIZE_MAX;
+		in = out;
+	}
+	return total;
+}
+
+/* Every member zero, the spec's included (member by member: padding may
+ * hold anything). */
+static bool columns_zeroed(const veil_manifest_columns *c)
+{
+	const veil_model_spec *s = &c->spec;
+	bool zero = !c->features && !c->n_features && !c->label && !c->classes && !c->n_classes && !s->kind &&
+	            !s->inputs && !s->classes && !s->n_hidden && !s->activation && !f32_bits(s->ts_scale) &&
+	            !f32_bits(s->ts_temperature) && !f32_bits(s->ts_offset);
+	for (size_t i = 0; i < VEIL_LEARN_HIDDEN_MAX; i++)
+		zero = zero && !s->hidden[i];
+	return zero;
+}
+
+static void check_columns_read(const veil_manifest_columns *c)
+{
+	FUZZ_CHECK(c->n_features == c->spec.inputs && c->n_classes == c->spec.classes,
+	           "as many names as the architecture has inputs and classes");
+	FUZZ_CHECK(c->label && strlen(c->label) < VEIL_LEARN_NAME_MAX, "a label name within the bound");
+	for (size_t i = 0; i < c->n_features; i++)
+		FUZZ_CHECK(c->features[i] && strlen(c->features[i]) < VEIL_LEARN_NAME_MAX,
+		           "a feature name within the bound");
+	for (size_t i = 0; i < c->n_classes; i++) {
+		FUZZ_CHECK(c->classes[i] && strlen(c->classes[i]) < VEIL_LEARN_LABEL_MAX,
+		           "a class label within the bound");
+		for (size_t k = 0; k < i; k++)
+			FUZZ_CHECK(c->classes[k] && c->classes[i] &&
+			                   strcmp(c->classes[k], c->classes[i]) != 0,
+			           "class labels are distinct");
+	}
+}
+
+/* Invariant 6: the writer's text of these columns reads back to them. */
+static void columns_round_trip(const veil_manifest_columns *c)
+{
+	if (param_count(&c->spec, COLUMNS_PARAM_MAX) == SIZE_MAX)
+		return;
+	veil_model *m = NULL;
+	veil_err e;
+	veil_status st = veil_model_new(&c->spec, 1, &m, &e);
+	if (st)
+		fuzz_note("columns model", st, &e);
+	FUZZ_CHECK(st == VEIL_OK, "a spec that reads makes a model");
+	veil_manifest info = {
+	        .features = (const char *const *)c->features,
+	        .n_features = c->n_features,
+	        .label = c->label,
+	        .class_labels = (const char *const *)c->classes,
+	        .n_classes = c->n_classes,
+	        .job_name = "fuzz",
+	        .job_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+	        .veil_version = "0",
+	};
+	veil_buf out = {0};
+	st = veil_modelfile_manifest(m, &info, &out, &e);
+	if (st)
+		fuzz_note("columns rewrite", st, &e);
+	FUZZ_CHECK(st == VEIL_OK, "columns that read write again");
+	veil_manifest_columns back;
+	st = veil_modelfile_manifest_columns((const char *)out.data, out.len, &back, &e);
+	if (st)
+		fuzz_note("columns reread", st, &e);
+	FUZZ_CHECK(st == VEIL_OK, "written columns read again");
+	FUZZ_CHECK(same_spec(&back.spec, &c->spec) && back.n_features == c->n_features &&
+	                   back.n_classes == c->n_classes && strcmp(back.label, c->label) == 0,
+	           "the same spec, counts and label after a rewrite");
+	for (size_t i = 0; i < c->n_features; i++)
+		FUZZ_CHECK(strcmp(back.features[i], c->features[i]) == 0,
+		           "the same features after a rewrite");
+	for (size_t i = 0; i < c->n_classes; i++)
+		FUZZ_CHECK(strcmp(back.classes[i], c->classes[i]) == 0, "the same classes after a rewrite");
+	veil_manifest_columns_free(&back);
+	veil_buf_free(&out);
+	veil_model_free(m);
+}
+
+/* Invariant 5 for the manifest text of len bytes; model is the model read
+ * with it, or NULL. */
+static void check_columns(const char *text, size_t len, const veil_model *model)
+{
+	veil_manifest_columns c;
+	veil_err e;
+	memset(&c, 0xa5, sizeof c); /* the reader must set every byte, on success or failure */
+	veil_status st = veil_modelfile_manifest_columns(text, len, &c, &e);
+	fuzz_note("columns", st, &e);
+	veil_model_spec spec;
+	veil_err e2;
+	veil_status st2 = veil_modelfile_manifest_spec(text, len, &spec, &e2);
+	if (st) {
+		FUZZ_CHECK(st == VEIL_E_INVALID || st == VEIL_E_LIMIT,
+		           "a column refusal other than invalid or limit");
+		FUZZ_CHECK(e.code == st && e.msg[0] != '\0', "a column refusal says why");
+		FUZZ_CHECK(columns_zeroed(&c), "a column refusal leaves the result zeroed");
+		return;
+	}
+	check_columns_read(&c);
+	FUZZ_CHECK(st2 == VEIL_OK && same_spec(&spec, &c.spec),
+	           "columns that read have the architecture veil_modelfile_manifest_spec reads");
+	if (model) {
+		const veil_model_spec *ms = veil_model_get_spec(model);
+		FUZZ_CHECK(c.n_features == ms->inputs && c.n_classes == ms->classes && same_spec(ms, &c.spec),
+		           "a model file's columns fit its model");
+	}
+	columns_round_trip(&c);
+	veil_manifest_columns_free(&c);
+	FUZZ_CHECK(columns_zeroed(&c), "freed columns are zeroed");
+}
+
 static void model_round_trip(const uint8_t *data, size_t size)
 {
 	veil_model *m = (veil_model *)&m, *back = NULL;
@@ -132,6 +300,7 @@ static void model_round_trip(const uint8_t *data, size_t size)
 		FUZZ_CHECK(m == NULL && text == NULL, "a refused model file leaves no model or manifest");
 		return;
 	}
+	check_columns(text, strlen(text), m);
 	veil_buf out = {0};
 	st = veil_modelfile_write(m, text, &out, &e);
 	if (st)
@@ -181,5 +350,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		veil_buf_free(&two);
 	}
 	model_round_trip(data, size);
+	/* the input as a bare manifest: the same checks, without a model */
+	if (size <= COLUMNS_RAW_MAX && veil_utf8_valid(data, size, &(size_t){0}))
+		check_columns((const char *)data, size, NULL);
 	return 0;
 }

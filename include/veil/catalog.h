@@ -23,7 +23,7 @@
 
 /* The schema version this code writes; a catalog with a higher one is
  * refused. */
-#define VEIL_CATALOG_SCHEMA_VERSION 7
+#define VEIL_CATALOG_SCHEMA_VERSION 8
 
 /* Field sizes include the NUL. */
 #define VEIL_CATALOG_NAME_MAX        65 /* names: 1..64 chars, see veil_name_check */
@@ -542,6 +542,15 @@ veil_status veil_catalog_metrics_list(veil_catalog *c, const char *job_id, const
  * its classification is the highest of its versions' training data, so
  * it only rises. */
 #define VEIL_CATALOG_MODEL_SUMMARY_MAX 16385 /* JSON object, at most 16384 bytes */
+/* A small sealed object in the store: a report envelope. */
+typedef struct veil_sealed_ref {
+	bool present; /* false: none; the other fields are then zero */
+	char object_id[VEIL_CATALOG_HEX_MAX];
+	char dek_id[VEIL_CATALOG_DEK_ID_MAX];
+	uint64_t size;                     /* plaintext bytes, 1 .. 4 MiB */
+	char sha256[VEIL_CATALOG_HEX_MAX]; /* of the plaintext */
+} veil_sealed_ref;
+
 typedef struct veil_model_version {
 	char name[VEIL_CATALOG_NAME_MAX];
 	uint32_t version; /* 1, 2, ...; never reused */
@@ -563,6 +572,9 @@ typedef struct veil_model_version {
 	int64_t created;                              /* 0 on add: now */
 	char created_by[VEIL_CATALOG_NAME_MAX];
 	char state[VEIL_CATALOG_STATE_MAX]; /* "live" or "deleted"; set by the catalog */
+	/* The worker's signed training report as a sealed envelope, under kek;
+	 * absent for versions made before schema version 8. */
+	veil_sealed_ref report;
 } veil_model_version;
 /* Adds version N+1 of v->name, creating the model with its first version:
  * then v->owner is required and v->compartment "" means tenancy (it must
@@ -590,7 +602,8 @@ veil_status veil_catalog_model_mark_deleted(veil_catalog *c, const char *name, u
                                             veil_err *err) VEIL_MUST_CHECK;
 
 /* ---- objects that training rows refer to, for garbage collection ----
- * kind "model_version" (ref "name@N"; live while the version is live) or
+ * kind "model_version" (ref "name@N"; live while the version is live),
+ * "model_report" (its training report's envelope, likewise) or
  * "checkpoint" (ref the job id; live unless the job succeeded: a queued,
  * running, failed or interrupted job may still resume from it). A
  * non-live object is still referenced: gc destroys its key and removes
@@ -604,8 +617,8 @@ typedef struct veil_training_object {
 	bool live;
 } veil_training_object;
 typedef veil_status (*veil_training_object_fn)(void *ctx, const veil_training_object *o, veil_err *err);
-/* Every model version (by model name, then version), then every job
- * checkpoint (by job id). */
+/* Every model version (by model name, then version), every kept training
+ * report (likewise), then every job checkpoint (by job id). */
 veil_status veil_catalog_training_objects(veil_catalog *c, veil_training_object_fn cb, void *ctx,
                                           veil_err *err) VEIL_MUST_CHECK;
 

@@ -23,7 +23,8 @@
 #define ROW_SELECT                                                                                           \
 	"SELECT m.name, mv.version, m.owner, m.compartment, m.classification, mv.size, mv.sha256, "          \
 	"mv.object_id, mv.dek_id, mv.kek, mv.chunk_size, mv.job_id, mv.summary, mv.epsilon, mv.delta, "      \
-	"mv.created, mv.created_by, mv.state, mv.id "                                                        \
+	"mv.created, mv.created_by, mv.state, mv.id, mv.report_object_id, mv.report_dek_id, "                \
+	"mv.report_size, mv.report_sha256 "                                                                  \
 	"FROM model_versions mv JOIN models m ON m.id = mv.model_id "
 
 /* In rising order: a class's index is its rank (as in dataset.c). */
@@ -50,6 +51,30 @@ static veil_status read_privacy(veil_catalog *c, sqlite3_stmt *s, veil_model_ver
 	v->dp = true;
 	v->epsilon = eps;
 	v->delta = delta;
+	return VEIL_OK;
+}
+
+/* Columns 19..22 of a ROW_SELECT row: all NULL (no report kept) or all set. */
+static veil_status read_report(veil_catalog *c, sqlite3_stmt *s, veil_sealed_ref *r, veil_err *err)
+{
+	int nulls = 0;
+	for (int i = 19; i <= 22; i++)
+		nulls += sqlite3_column_type(s, i) == SQLITE_NULL;
+	if (nulls == 4)
+		return VEIL_OK;
+	if (nulls)
+		return vcat_bad_stored(c, "model report", err);
+	veil_status st;
+	if ((st = vcat_col_text(c, s, 19, r->object_id, sizeof r->object_id, false, "report object id",
+	                        err)) ||
+	    (st = vcat_col_text(c, s, 20, r->dek_id, sizeof r->dek_id, false, "report DEK id", err)) ||
+	    (st = vcat_col_text(c, s, 22, r->sha256, sizeof r->sha256, false, "report SHA-256", err)))
+		return st;
+	int64_t size = sqlite3_column_int64(s, 21);
+	if (size < 1)
+		return vcat_bad_stored(c, "report size", err);
+	r->size = (uint64_t)size;
+	r->present = true;
 	return VEIL_OK;
 }
 
@@ -88,6 +113,8 @@ static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_model_version
 	v->size = (uint64_t)size;
 	v->chunk_size = (uint32_t)chunk;
 	*mvid = sqlite3_column_int64(s, 18);
+	if ((st = read_report(c, s, &v->report, err)))
+		return st;
 	return read_privacy(c, s, v, err);
 }
 
@@ -289,6 +316,18 @@ static bool bind_real_or_null(sqlite3_stmt *s, int idx, bool set, double x)
 	return (set ? sqlite3_bind_double(s, idx, x) : sqlite3_bind_null(s, idx)) == SQLITE_OK;
 }
 
+static bool bind_report(sqlite3_stmt *s, const veil_sealed_ref *r)
+{
+	if (!r->present) {
+		for (int i = 15; i <= 18; i++)
+			if (sqlite3_bind_null(s, i) != SQLITE_OK)
+				return false;
+		return true;
+	}
+	return vcat_bind_text(s, 15, r->object_id) && vcat_bind_text(s, 16, r->dek_id) &&
+	       vcat_bind_int(s, 17, (int64_t)r->size) && vcat_bind_text(s, 18, r->sha256);
+}
+
 static veil_status insert_version(veil_catalog *c, int64_t model_id, const veil_model_version *v,
                                   uint32_t version, int64_t created, veil_err *err)
 {
@@ -297,8 +336,9 @@ static veil_status insert_version(veil_catalog *c, int64_t model_id, const veil_
 	        vcat_prepare(c,
 	                     "INSERT INTO model_versions (model_id, version, size, sha256, object_id, "
 	                     "dek_id, kek, chunk_size, job_id, summary, epsilon, delta, created, "
-	                     "created_by, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-	                     "?12, ?13, ?14, 'live')",
+	                     "created_by, state, report_object_id, report_dek_id, report_size, "
+	                     "report_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	                     "?12, ?13, ?14, 'live', ?15, ?16, ?17, ?18)",
 	                     &s, err);
 	if (st)
 		return st;
@@ -308,7 +348,8 @@ static veil_status insert_version(veil_catalog *c, int64_t model_id, const veil_
 	    !vcat_bind_text(s, 7, v->kek) || !vcat_bind_int(s, 8, v->chunk_size) ||
 	    !vcat_bind_text(s, 9, v->job_id) || !vcat_bind_text(s, 10, v->summary) ||
 	    !bind_real_or_null(s, 11, v->dp, v->epsilon) || !bind_real_or_null(s, 12, v->dp, v->delta) ||
-	    !vcat_bind_int(s, 13, created) || !vcat_bind_text(s, 14, v->created_by))
+	    !vcat_bind_int(s, 13, created) || !vcat_bind_text(s, 14, v->created_by) ||
+	    !bind_report(s, &v->report))
 		st = vcat_bind_failed(c, err);
 	else
 		st = vcat_exec(c, s, "cannot add a model version", err);
@@ -581,6 +622,13 @@ veil_status veil_catalog_training_objects(veil_catalog *c, veil_training_object_
 	                   "FROM model_versions mv JOIN models m ON m.id = mv.model_id "
 	                   "ORDER BY m.name, mv.version",
 	                   "model_version", cb, ctx, err);
+	if (!st)
+		st = objects_of(
+		        c,
+		        "SELECT m.name || '@' || mv.version, mv.report_object_id, mv.report_dek_id, "
+		        "mv.state = 'live' FROM model_versions mv JOIN models m ON m.id = mv.model_id "
+		        "WHERE mv.report_object_id IS NOT NULL ORDER BY m.name, mv.version",
+		        "model_report", cb, ctx, err);
 	if (st)
 		return st;
 	return objects_of(c,

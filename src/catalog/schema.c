@@ -307,6 +307,19 @@ static const step steps[] = {
          "  UNIQUE (job_id, version_id, trial)"
          ") STRICT;"
          "CREATE INDEX budget_charges_version ON budget_charges (version_id);"},
+        /* A model version keeps the worker's signed training report as a
+         * sealed envelope (docs/formats/report-envelope.md), so that who
+         * trained it can be checked offline (veil model inspect --verify).
+         * Versions made before this step have none: all four are NULL. */
+        {8, "model versions keep their signed training report",
+         "ALTER TABLE model_versions ADD COLUMN report_object_id TEXT CHECK (report_object_id IS NULL OR"
+         "  (length(report_object_id) = 64 AND report_object_id NOT GLOB '*[^0-9a-f]*'));"
+         "ALTER TABLE model_versions ADD COLUMN report_dek_id TEXT CHECK (report_dek_id IS NULL OR"
+         "  length(report_dek_id) BETWEEN 1 AND 47);"
+         "ALTER TABLE model_versions ADD COLUMN report_size INTEGER CHECK (report_size IS NULL OR"
+         "  report_size BETWEEN 1 AND 4194304);"
+         "ALTER TABLE model_versions ADD COLUMN report_sha256 TEXT CHECK (report_sha256 IS NULL OR"
+         "  (length(report_sha256) = 64 AND report_sha256 NOT GLOB '*[^0-9a-f]*'));"},
 };
 
 #define NSTEPS (sizeof steps / sizeof steps[0])

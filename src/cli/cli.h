@@ -447,15 +447,17 @@ typedef struct cli_progress {
 	double start, last;
 	double after;     /* seconds before the bar first appears */
 	const char *unit; /* NULL: done and total are bytes; else what they count ("steps") */
+	uint64_t base;    /* done before this process began (a resumed job's steps) */
 	bool shown;
 	bool enabled;
 } cli_progress;
 void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint64_t total);
 void cli_progress_add(cli_progress *p, uint64_t n);
 void cli_progress_end(cli_progress *p);
-/* A bar of unit things (steps) with the time left at the rate so far. */
+/* A bar of unit things (steps), done of them done already, with the time
+ * left at this process's rate so far. */
 void cli_progress_start_units(cli_progress *p, cli_global *g, const char *label, uint64_t total,
-                              const char *unit);
+                              uint64_t done, const char *unit);
 void cli_progress_set(cli_progress *p, uint64_t done); /* done so far, not an increment */
 /* Erases the bar so that a line can be printed; the next update redraws it. */
 void cli_progress_clear(cli_progress *p);

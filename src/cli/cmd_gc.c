@@ -11,6 +11,7 @@
  * uploads), and temporary files of killed writers.
  */
 #include "cmds.h"
+#include "train.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,9 @@ int cmd_gc(cli_global *g, int argc, char **argv)
 	/* We hold the workspace exclusively: any temp file is a killed writer's. */
 	if (!st && !dry)
 		st = veil_store_sweep_tmp(ws.store, 0, &err);
+	/* and no job runs: the job locks can go (src/cli/joblock.c) */
+	if (!st && !dry)
+		cli_job_locks_clear(&ws);
 	cli_ws_close(&ws);
 	cli_uploads_free(&u);
 	free(l.v);

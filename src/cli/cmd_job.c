@@ -76,9 +76,13 @@ static veil_status reap_running(cli_ws *ws, veil_err *err)
 	json_array_foreach(ids, i, id)
 	{
 		veil_job_record j;
+		veil_err e;
 		if (st || (st = veil_catalog_job_get(ws->catalog, json_string_value(id), &j, err)))
 			break;
-		st = cli_job_reap(ws, &j, err);
+		/* A job whose lock cannot be looked at is listed as it stands. */
+		if (cli_job_reap(ws, &j, &e) != VEIL_OK)
+			veil_log(VEIL_LOG_WARN, "job", "cannot tell whether job %s still runs: %s", j.id,
+			         e.msg);
 		veil_job_record_free(&j);
 	}
 	json_decref(ids);
@@ -151,6 +155,43 @@ static veil_status charge_row(void *ctx, const veil_budget_charge *c, veil_err *
 	return VEIL_OK;
 }
 
+/* An evaluation's exact figures over a data set with a privacy budget are
+ * shown only to those who may manage that data set, as `veil model eval`
+ * itself requires (cmd_model_eval.c): *withheld says they are not. */
+static veil_status eval_figures_allowed(cli_ws *ws, const veil_job_record *j, bool *withheld, veil_err *err)
+{
+	*withheld = false;
+	json_error_t je;
+	json_t *spec = json_loadb(j->spec, j->spec_len, 0, &je);
+	const char *ref = json_string_value(json_object_get(json_object_get(spec, "evaluate"), "dataset"));
+	char name[VEIL_CATALOG_NAME_MAX];
+	uint32_t version;
+	veil_budget b;
+	veil_dataset_version v = {0};
+	veil_status st = VEIL_OK;
+	if (!ref || veil_catalog_parse_ref(ref, name, &version, err) != VEIL_OK) {
+		veil_err_clear(err);
+		*withheld = true; /* a spec this veil did not write: show nothing */
+	} else if ((st = veil_catalog_budget_get(ws->catalog, name, version, &b, err)) == VEIL_E_NOTFOUND) {
+		veil_err_clear(err);
+		st = VEIL_OK;
+	} else if (!st && !(st = veil_catalog_dataset_get(ws->catalog, name, version, &v, err))) {
+		cli_target t = {.verb = VEIL_VERB_MANAGE,
+		                .type = "datasets",
+		                .name = v.name,
+		                .compartment = v.compartment,
+		                .classification = v.classification,
+		                .owner = v.owner,
+		                .region = ws->request_region};
+		bool ok = false;
+		st = cli_authorize_quiet(ws, &t, &ok, err);
+		*withheld = !ok;
+		veil_dataset_version_free(&v);
+	}
+	json_decref(spec);
+	return st;
+}
+
 /* The job (authorized for read) with its charges and, with metrics, its
  * series. */
 static veil_status load_job(cli_ws *ws, const char *id, bool metrics, json_t **out, veil_err *err)
@@ -165,7 +206,15 @@ static veil_status load_job(cli_ws *ws, const char *id, bool metrics, json_t **o
 		veil_job_record_free(&j);
 		return st;
 	}
-	metrics = metrics || strcmp(j.kind, "eval") == 0; /* an evaluation's figures are its result */
+	bool withheld = false;
+	if (strcmp(j.kind, "eval") == 0) { /* an evaluation's figures are its result */
+		metrics = true;
+		st = eval_figures_allowed(ws, &j, &withheld, err);
+	}
+	if (st) {
+		veil_job_record_free(&j);
+		return st;
+	}
 	*out = job_json(&j);
 	json_object_set_new(*out, "spec", json_stringn(j.spec, j.spec_len));
 	veil_job_record_free(&j);
@@ -174,10 +223,14 @@ static veil_status load_job(cli_ws *ws, const char *id, bool metrics, json_t **o
 	if (!st && metrics)
 		st = veil_catalog_metrics_list(ws->catalog, id, NULL, metric_row, series, err);
 	json_object_set_new(*out, "charges", charges);
-	if (metrics)
+	if (metrics && !withheld)
 		json_object_set_new(*out, "metrics", series);
 	else
 		json_decref(series);
+	if (withheld)
+		json_object_set_new(*out, "metrics_withheld",
+		                    json_string("the evaluation's data set has a privacy budget, and exact "
+		                                "figures of it are for those who may manage it"));
 	return st;
 }
 
@@ -228,6 +281,8 @@ static void print_status(json_t *o)
 		       (long long)json_integer_value(json_object_get(m, "version")));
 	if (json_object_get(o, "error"))
 		printf("  error:       %s\n", cli_json_str(o, "error"));
+	if (json_object_get(o, "metrics_withheld"))
+		printf("  figures:     withheld: %s\n", cli_json_str(o, "metrics_withheld"));
 	size_t k;
 	json_t *p;
 	json_array_foreach(json_object_get(o, "metrics"), k, p)

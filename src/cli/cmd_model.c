@@ -5,6 +5,7 @@
  * privacy cost) and where it came from (job, data, lineage).
  */
 #include "cmds.h"
+#include "reports.h"
 
 #include <math.h>
 #include <string.h>
@@ -24,6 +25,12 @@ static veil_status model_allowed(cli_ws *ws, const veil_model_version *v, veil_v
 		return cli_authorize_quiet(ws, &t, ok, err);
 	*ok = true;
 	return cli_authorize(ws, &t, err);
+}
+
+veil_status cli_authorize_model(cli_ws *ws, const veil_model_version *v, veil_verb verb, veil_err *err)
+{
+	bool ok;
+	return model_allowed(ws, v, verb, false, &ok, err);
 }
 
 static json_t *model_json(const veil_model_version *v)
@@ -116,9 +123,52 @@ static veil_status edge_row(void *ctx, const veil_lineage_edge *e, veil_err *err
 	return VEIL_OK;
 }
 
+/* Checks the training report kept with version v: that it is a train
+ * report of exactly this model file and job file, and that its envelope
+ * verifies (signature, evidence, binding); adds what it proved to o. */
+static veil_status verify_report(cli_ws *ws, const veil_model_version *v, json_t *o, veil_err *err)
+{
+	if (!v->report.present) {
+		veil_err_set(err, VEIL_E_NOTFOUND, "%s@%u was trained before veil kept training reports",
+		             v->name, v->version);
+		return veil_err_hint(err, "its lineage edges still carry the worker's measurement");
+	}
+	cli_resource k;
+	veil_status st = cli_authorize_resource(ws, "keys", v->kek, VEIL_VERB_USE, &k, err);
+	if (st)
+		return st;
+	cli_resource_free(&k);
+	json_t *env = NULL, *r = NULL;
+	veil_attest_claims claims;
+	veil_attest_claims_init(&claims);
+	st = cli_report_open_sealed(ws, v->report.object_id, v->report.dek_id, v->report.sha256, &env, &r,
+	                            err);
+	const char *want_job = cli_json_str(json_object_get(o, "summary"), "job_sha256");
+	if (!st && (strcmp(cli_json_str(r, "job"), "train") != 0 ||
+	            strcmp(cli_json_str(json_object_get(r, "model"), "sha256"), v->sha256) != 0 ||
+	            strcmp(cli_json_str(r, "job_sha256"), want_job) != 0))
+		st = veil_err_set(err, VEIL_E_CORRUPT,
+		                  "the training report kept with %s@%u describes another model or job file",
+		                  v->name, v->version);
+	if (!st)
+		st = cli_report_verify_envelope(ws, env, &claims, err);
+	if (!st) {
+		json_t *w = json_object_get(r, "worker");
+		json_object_set_new(o, "verified",
+		                    json_pack("{s:s, s:s, s:b, s:s}", "tee", cli_json_str(w, "tee"),
+		                              "measurement", cli_json_str(w, "measurement"), "simulated",
+		                              claims.simulated, "signing_key",
+		                              cli_json_str(env, "signing_key")));
+		json_object_set(o, "report", r);
+	}
+	json_decref(env);
+	json_decref(r);
+	return st;
+}
+
 /* The model version named by ref (NAME or NAME@V), authorized for verb,
- * as JSON with its lineage. */
-static veil_status load_model(cli_ws *ws, const char *ref, json_t **out, veil_err *err)
+ * as JSON with its lineage; with verify, its training report checked. */
+static veil_status load_model(cli_ws *ws, const char *ref, bool verify, json_t **out, veil_err *err)
 {
 	char name[VEIL_CATALOG_NAME_MAX], mref[VEIL_CATALOG_REF_MAX];
 	uint32_t version;
@@ -134,6 +184,8 @@ static veil_status load_model(cli_ws *ws, const char *ref, json_t **out, veil_er
 	snprintf(mref, sizeof mref, "%s@%u", v.name, v.version);
 	st = veil_catalog_lineage_edges(ws->catalog, "model_version", mref, edge_row, lineage, err);
 	json_object_set_new(*out, "lineage", lineage);
+	if (!st && verify)
+		st = verify_report(ws, &v, *out, err);
 	return st;
 }
 
@@ -175,6 +227,14 @@ static void print_inspect(json_t *o)
 		printf("  privacy:      none: trained without differential privacy\n");
 	size_t i;
 	json_t *e;
+	json_t *ver = json_object_get(o, "verified");
+	if (ver)
+		printf("  verified:     the signed training report, its evidence (%s, measurement %.16s…%s) "
+		       "and their binding all check\n",
+		       cli_json_str(ver, "tee"), cli_json_str(ver, "measurement"),
+		       json_is_true(json_object_get(ver, "simulated"))
+		               ? "; SIMULATED: proves nothing about hardware"
+		               : "");
 	printf("  lineage:\n");
 	json_array_foreach(json_object_get(o, "lineage"), i, e)
 	{
@@ -187,17 +247,27 @@ static void print_inspect(json_t *o)
 int cmd_model_inspect(cli_global *g, int argc, char **argv)
 {
 	const cli_command *cmd = cli_find("model inspect");
-	bool json;
-	int rc = cli_parse_json_only(g, cmd, argc, argv, &json);
+	static const struct option longopts[] = {{"verify", no_argument, NULL, 'v'},
+	                                         {"json", no_argument, NULL, 'j'},
+	                                         CLI_COMMON_OPTS,
+	                                         {NULL, 0, NULL, 0}};
+	bool json = false, verify = false;
+	int opt, rc = -1;
+	while ((opt = cli_opt(g, cmd, argc, argv, "", longopts, &rc)) != -1) {
+		if (opt == 'v')
+			verify = true;
+		else
+			json = true;
+	}
 	if (rc >= 0 || (rc = cli_positional(cmd, argc, argv, 1, 1)) >= 0)
 		return rc;
 	veil_err err;
 	veil_err_clear(&err);
 	cli_ws ws;
-	if (cli_ws_open(g, WS_CATALOG, &ws, &err))
+	if (cli_ws_open(g, WS_CATALOG | (verify ? WS_STORE | WS_KMS : 0), &ws, &err))
 		return cli_fail(&err);
 	json_t *o = NULL;
-	veil_status st = load_model(&ws, argv[optind], &o, &err);
+	veil_status st = load_model(&ws, argv[optind], verify, &o, &err);
 	cli_ws_close(&ws);
 	if (st) {
 		json_decref(o);
@@ -223,9 +293,9 @@ int cmd_model_compare(cli_global *g, int argc, char **argv)
 	if (cli_ws_open(g, WS_CATALOG, &ws, &err))
 		return cli_fail(&err);
 	json_t *a = NULL, *b = NULL;
-	veil_status st = load_model(&ws, argv[optind], &a, &err);
+	veil_status st = load_model(&ws, argv[optind], false, &a, &err);
 	if (!st)
-		st = load_model(&ws, argv[optind + 1], &b, &err);
+		st = load_model(&ws, argv[optind + 1], false, &b, &err);
 	cli_ws_close(&ws);
 	if (st) {
 		json_decref(a);

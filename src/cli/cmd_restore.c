@@ -199,8 +199,7 @@ static veil_status check_training_object(void *ctx, const veil_training_object *
 	veil_dek_info di;
 	veil_status st = veil_store_exists(c->ws->store, o->object_id, &there, err);
 	if (!st && !there)
-		st = veil_err_set(err, VEIL_E_CORRUPT, "the backup has no object for %s %s", o->kind,
-		                  o->ref);
+		st = veil_err_set(err, VEIL_E_CORRUPT, "the backup has no object for %s %s", o->kind, o->ref);
 	if (!st && (st = veil_kms_dek_info(c->ws->kms, o->dek_id, &di, err)) == VEIL_OK && di.destroyed)
 		st = veil_err_set(err, VEIL_E_KEY, "the data key of %s %s was destroyed", o->kind, o->ref);
 	c->training += st == VEIL_OK;

@@ -15,6 +15,7 @@
  */
 #include "cmds.h"
 #include "compliance.h"
+#include "reports.h"
 #include "train.h"
 
 #include <math.h>
@@ -309,7 +310,8 @@ static veil_status on_plan(cli_ws *ws, train_run *tr, cli_worker *w, const veil_
 	}
 	cli_progress_clear(&tr->bar);
 	cli_progress_start_units(&tr->bar, tr->g, veil_job_trials(tr->job) > 1 ? "trial" : "training",
-	                         tr->steps_total, "steps");
+	                         tr->steps_total, tr->resume_ckpt.present ? tr->resume_ckpt.step : 0,
+	                         "steps");
 	tr->bar.enabled = tr->bar.enabled && !tr->quiet;
 	veil_proto_out o;
 	veil_proto_out_init(&o, VEIL_MSG_GO);
@@ -464,7 +466,8 @@ static json_t *model_summary(json_t *report)
 
 /* In one audited catalog transaction: the model version, its lineage (the
  * data it was trained on, the job), the job's model and its end. */
-static veil_status record(cli_ws *ws, train_run *tr, const cli_worker *w, json_t *report, veil_err *err)
+static veil_status record(cli_ws *ws, train_run *tr, const cli_worker *w, json_t *report,
+                          const cli_sealed *envelope, veil_err *err)
 {
 	json_t *m = json_object_get(report, "model");
 	const char *sha = json_string_value(json_object_get(m, "sha256"));
@@ -512,6 +515,11 @@ static veil_status record(cli_ws *ws, train_run *tr, const cli_worker *w, json_t
 	}
 	snprintf(v->summary, sizeof v->summary, "%s", text);
 	free(text);
+	v->report.present = true;
+	memcpy(v->report.object_id, envelope->object_id, sizeof v->report.object_id);
+	memcpy(v->report.dek_id, envelope->dek_id, sizeof v->report.dek_id);
+	memcpy(v->report.sha256, envelope->sha256, sizeof v->report.sha256);
+	v->report.size = envelope->size;
 	veil_status st = veil_catalog_begin(ws->catalog, err);
 	if (st)
 		return st;
@@ -561,24 +569,9 @@ static veil_status load_job(cli_ws *ws, train_run *tr, veil_err *err)
 		veil_job_record jr;
 		if ((st = veil_catalog_job_get(ws->catalog, tr->resume_job, &jr, err)))
 			return st;
-		if ((st = cli_job_reap(ws, &jr, err))) { /* a job whose veil was killed */
-			veil_job_record_free(&jr);
-			return st;
-		}
-		if (strcmp(jr.kind, "eval") == 0)
-			st = veil_err_set(
-			        err, VEIL_E_INVALID,
-			        "job %s is an evaluation, not training: run 'veil model eval' again", jr.id);
-		else if (strcmp(jr.state, "failed") != 0 && strcmp(jr.state, "interrupted") != 0)
-			st = veil_err_set(err, VEIL_E_INVALID,
-			                  "job %s is %s: only a failed or interrupted job resumes", jr.id,
-			                  jr.state);
-		else if (!jr.checkpoint.present)
-			st = veil_err_set(err, VEIL_E_NOTFOUND,
-			                  "job %s has no checkpoint to resume from: run it again", jr.id);
 		/* Someone else's job is theirs to resume, unless managing jobs is
 		 * granted: it runs their job file and shows its figures. */
-		if (!st && strcmp(jr.created_by, ws->principal.name) != 0) {
+		if (strcmp(jr.created_by, ws->principal.name) != 0) {
 			cli_target t = {.verb = VEIL_VERB_MANAGE,
 			                .type = "jobs",
 			                .name = jr.id,
@@ -586,6 +579,20 @@ static veil_status load_job(cli_ws *ws, train_run *tr, veil_err *err)
 			                .region = ws->request_region};
 			st = cli_authorize(ws, &t, err);
 		}
+		/* A job whose veil was killed is running no longer (joblock.c). */
+		if (!st)
+			st = cli_job_reap(ws, &jr, err);
+		if (!st && strcmp(jr.kind, "eval") == 0)
+			st = veil_err_set(
+			        err, VEIL_E_INVALID,
+			        "job %s is an evaluation, not training: run 'veil model eval' again", jr.id);
+		else if (!st && strcmp(jr.state, "failed") != 0 && strcmp(jr.state, "interrupted") != 0)
+			st = veil_err_set(err, VEIL_E_INVALID,
+			                  "job %s is %s: only a failed or interrupted job resumes", jr.id,
+			                  jr.state);
+		else if (!st && !jr.checkpoint.present)
+			st = veil_err_set(err, VEIL_E_NOTFOUND,
+			                  "job %s has no checkpoint to resume from: run it again", jr.id);
 		if (!st) {
 			tr->resume_ckpt = jr.checkpoint;
 			snprintf(tr->ckpt_dek, sizeof tr->ckpt_dek, "%s", jr.checkpoint.dek_id);
@@ -682,11 +689,17 @@ static veil_status run(cli_ws *ws, train_run *tr, veil_err *err)
 		if ((st = veil_catalog_job_add(ws->catalog, &jr, err)))
 			return st;
 		snprintf(tr->job_id, sizeof tr->job_id, "%s", jr.id);
-		if ((st = cli_dek_for_worker(ws, tr->home->kek, tr->ckpt_dek, err)))
+		if (!(st = cli_dek_for_worker(ws, tr->home->kek, tr->ckpt_dek, err)))
+			st = cli_job_lock(ws, tr->job_id, &tr->lock_fd, err);
+		if (st) { /* a new job that never ran leaves nothing but its failure */
+			destroy_object(ws, NULL, tr->ckpt_dek);
+			train_job_failed(ws, tr->job_id, err);
 			return st;
+		}
+	} else if ((st = cli_job_lock(ws, tr->job_id, &tr->lock_fd, err))) {
+		return st; /* another process resumed it first: its job, untouched */
 	}
-	if ((st = cli_job_lock(ws, tr->job_id, &tr->lock_fd, err)) ||
-	    (st = veil_catalog_job_set_state(ws->catalog, tr->job_id, "running", NULL, err)))
+	if ((st = veil_catalog_job_set_state(ws->catalog, tr->job_id, "running", NULL, err)))
 		return st;
 	if (!(st = cli_audit(ws, tr->resume_job[0] ? "job.resume" : "job.start", tr->job_id, "ok",
 	                     json_pack("{s:s, s:s}", "name", tr->job->name, "job_sha256", tr->job_sha), err)))
@@ -712,8 +725,12 @@ static veil_status run(cli_ws *ws, train_run *tr, veil_err *err)
 		if (!parsed || !json_is_object(parsed))
 			st = veil_err_set(err, VEIL_E_INVALID, "the worker's report is not a JSON object");
 	}
-	if (!st)
-		st = record(ws, tr, &w, parsed, err);
+	/* The signed report, kept with the evidence that proves who signed it
+	 * (veil model inspect --verify), sealed like the model. */
+	cli_sealed envelope = {0};
+	if (!st && !(st = cli_report_seal(ws, &w, &report, sig, tr->home->kek, &envelope, err)) &&
+	    (st = record(ws, tr, &w, parsed, &envelope, err)))
+		cli_sealed_discard(ws, &envelope);
 	cli_worker_stop(&w);
 	cli_progress_clear(&tr->bar);
 	if (!st && !tr->quiet)
@@ -771,7 +788,7 @@ int cmd_train(cli_global *g, int argc, char **argv)
 		rc = cli_fail(&err);
 	} else
 		rc = 0;
-	cli_job_unlock(&ws, tr.job_id, tr.lock_fd); /* after the job's final state */
+	cli_job_unlock(tr.lock_fd); /* after the job's final state */
 	for (size_t i = 0; i < tr.n_inputs; i++)
 		cli_resource_free(&tr.inputs[i].r);
 	veil_job_free(tr.job);

@@ -485,14 +485,18 @@ const cli_command cli_commands[] = {
         {"model inspect",
          cmd_model_inspect,
          "show a model version: metrics, privacy cost, lineage",
-         "usage: veil model inspect NAME[@VERSION] [--json]\n\n"
+         "usage: veil model inspect NAME[@VERSION] [--verify] [--json]\n\n"
          "Shows what the worker's signed training report said of the version: its\n"
          "architecture, test metrics, the (epsilon, delta) it cost and how that was\n"
          "computed, the job that made it and its lineage (the data sets it was trained\n"
          "and evaluated on, each edge with the worker's measurement). The weights stay\n"
          "encrypted.\n\n"
          "Options:\n"
-         "  --json   print it as JSON\n" TOKEN_HELP COMMON_HELP,
+         "  --verify   also open the signed training report kept with the version and\n"
+         "             check it describes this model file and job file, its signature,\n"
+         "             the attestation evidence it came with and their binding (needs\n"
+         "             use of the model's key); --json then includes the report\n"
+         "  --json     print it as JSON\n" TOKEN_HELP COMMON_HELP,
          {{VEIL_VERB_READ, "models"}}},
         {"model compare",
          cmd_model_compare,

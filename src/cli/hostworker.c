@@ -264,7 +264,7 @@ veil_status cli_worker_result(const cli_worker *w, const veil_proto_msg *m, veil
 	if (!w->attested)
 		return veil_err_set(err, VEIL_E_INTERNAL,
 		                    "a report from a worker whose key was never attested");
-	if ((st = veil_proto_report_verify(w->sign_pub, r->value, r->len, s->value, s->len, err)))
+	if (veil_proto_report_verify(w->sign_pub, r->value, r->len, s->value, s->len, err) != VEIL_OK)
 		return veil_err_wrap(err, "the worker's report is not signed by its attested key");
 	if (!(st = veil_buf_append(report, r->value, r->len, err)))
 		memcpy(sig, s->value, VEIL_PROTO_SIG_LEN);

@@ -24,6 +24,7 @@ void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint6
 	p->shown = false;
 	p->after = 1.0;
 	p->unit = NULL;
+	p->base = 0;
 	p->enabled = !g->quiet && isatty(STDERR_FILENO);
 	const char *after = getenv("VEIL_PROGRESS_AFTER");
 	if (after && strcmp(after, "off") == 0) {
@@ -40,9 +41,14 @@ void cli_progress_start(cli_progress *p, cli_global *g, const char *label, uint6
 static void draw_units(cli_progress *p, double t)
 {
 	double secs = t - p->start, left = 0;
-	if (p->done && p->total > p->done)
-		left = secs * (double)(p->total - p->done) / (double)p->done;
-	int pct = p->total ? (int)(100.0 * (double)p->done / (double)p->total) : 0;
+	uint64_t here = p->done > p->base ? p->done - p->base : 0; /* done by this process */
+	if (here && p->total > p->done)
+		left = secs * (double)(p->total - p->done) / (double)here;
+	if (left > 359999)
+		left = 359999; /* 99h59m59s: beyond that the estimate means nothing */
+	int pct =
+	        p->total ? (int)(100.0 * (double)(p->done < p->total ? p->done : p->total) / (double)p->total)
+	                 : 0;
 	int width = 30, fill = pct * width / 100;
 	char bar[31];
 	for (int i = 0; i < width; i++)
@@ -99,10 +105,11 @@ void cli_progress_end(cli_progress *p)
 }
 
 void cli_progress_start_units(cli_progress *p, cli_global *g, const char *label, uint64_t total,
-                              const char *unit)
+                              uint64_t done, const char *unit)
 {
 	cli_progress_start(p, g, label, total);
 	p->unit = unit;
+	p->done = p->base = done;
 }
 
 void cli_progress_set(cli_progress *p, uint64_t done)

@@ -167,6 +167,19 @@ static veil_status record(cli_ws *ws, const cli_worker *w, const veil_dataset_ve
 	return cli_commit_audited(ws, st, action, ref, detail, err);
 }
 
+veil_status cli_report_seal(cli_ws *ws, const cli_worker *w, const veil_buf *report,
+                            const uint8_t sig[static VEIL_PROTO_SIG_LEN], const char *kek, cli_sealed *out,
+                            veil_err *err)
+{
+	json_t *env = envelope_json(w, report, sig);
+	char *text = env ? json_dumps(env, JSON_COMPACT) : NULL;
+	json_decref(env);
+	veil_status st = text ? cli_seal_bytes(ws, kek, (const uint8_t *)text, strlen(text), out, err)
+	                      : veil_err_set(err, VEIL_E_NOMEM, "out of memory writing the report envelope");
+	free(text);
+	return st;
+}
+
 veil_status cli_report_keep(cli_ws *ws, const cli_worker *w, const veil_dataset_version *v, const char *kind,
                             const char *action, const veil_buf *report,
                             const uint8_t sig[static VEIL_PROTO_SIG_LEN], json_t *parsed,
@@ -176,18 +189,15 @@ veil_status cli_report_keep(cli_ws *ws, const cli_worker *w, const veil_dataset_
 	json_t *summary = json_object_get(parsed, "summary");
 	json_t *passed = json_object_get(summary, "passed");
 	char *sum_text = json_dumps(summary, JSON_COMPACT);
-	json_t *env = envelope_json(w, report, sig);
-	char *env_text = env ? json_dumps(env, JSON_COMPACT) : NULL;
-	json_decref(env);
 	veil_status st = VEIL_OK;
-	if (!sum_text || !env_text)
+	if (!sum_text)
 		st = veil_err_set(err, VEIL_E_NOMEM, "out of memory writing the report envelope");
 	else if (strlen(sum_text) >= sizeof rec->summary)
 		st = veil_err_set(err, VEIL_E_LIMIT, "the report's summary is over %zu bytes",
 		                  sizeof rec->summary - 1);
 	cli_sealed sealed = {0};
 	if (!st)
-		st = cli_seal_bytes(ws, v->kek, (const uint8_t *)env_text, strlen(env_text), &sealed, err);
+		st = cli_report_seal(ws, w, report, sig, v->kek, &sealed, err);
 	if (!st) {
 		snprintf(rec->kind, sizeof rec->kind, "%s", kind);
 		rec->passed = json_is_boolean(passed) ? json_is_true(passed) : -1;
@@ -205,7 +215,6 @@ veil_status cli_report_keep(cli_ws *ws, const cli_worker *w, const veil_dataset_
 			cli_sealed_discard(ws, &sealed);
 	}
 	free(sum_text);
-	free(env_text);
 	return st;
 }
 
@@ -310,25 +319,37 @@ static veil_status check_describes(json_t *report, const veil_report_record *rec
 	return VEIL_OK;
 }
 
+veil_status cli_report_open_sealed(cli_ws *ws, const char *object_id, const char *dek_id, const char *sha256,
+                                   json_t **envelope, json_t **report, veil_err *err)
+{
+	*envelope = *report = NULL;
+	veil_buf text = {0};
+	veil_status st = cli_open_bytes(ws, object_id, dek_id, sha256, ENVELOPE_MAX, &text, err);
+	if (st)
+		return st;
+	json_t *env = json_loadb((const char *)text.data, text.len, 0, NULL);
+	const char *rtext = json_string_value(json_object_get(env, "report"));
+	json_t *r = rtext ? json_loads(rtext, 0, NULL) : NULL;
+	veil_buf_free(&text);
+	if (!r || !json_is_object(r)) {
+		json_decref(env);
+		json_decref(r);
+		return veil_err_set(err, VEIL_E_CORRUPT, "the report envelope in object %.16s does not parse",
+		                    object_id);
+	}
+	*envelope = env;
+	*report = r;
+	return VEIL_OK;
+}
+
 veil_status cli_report_open(cli_ws *ws, const veil_report_record *rec, const veil_dataset_version *v,
                             bool verify, json_t **envelope, json_t **report, veil_attest_claims *claims,
                             veil_err *err)
 {
 	*envelope = *report = NULL;
 	veil_attest_claims_init(claims);
-	veil_buf text = {0};
-	veil_status st =
-	        cli_open_bytes(ws, rec->object_id, rec->dek_id, rec->sha256, ENVELOPE_MAX, &text, err);
 	json_t *env = NULL, *r = NULL;
-	if (!st) {
-		env = json_loadb((const char *)text.data, text.len, 0, NULL);
-		const char *rtext = json_string_value(json_object_get(env, "report"));
-		r = rtext ? json_loads(rtext, 0, NULL) : NULL;
-		if (!r)
-			st = veil_err_set(err, VEIL_E_CORRUPT, "report %lld's envelope does not parse",
-			                  (long long)rec->id);
-	}
-	veil_buf_free(&text);
+	veil_status st = cli_report_open_sealed(ws, rec->object_id, rec->dek_id, rec->sha256, &env, &r, err);
 	if (!st)
 		st = check_describes(r, rec, v, err);
 	if (!st && verify)

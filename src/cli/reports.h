@@ -8,6 +8,7 @@
 #define VEIL_CLI_REPORTS_H
 
 #include "hostworker.h"
+#include "sealed.h"
 
 /* Runs a job that answers with a signed report over dataset v: sends job
  * (built by the caller, JOB message), releases v's key (and the extra
@@ -30,6 +31,17 @@ veil_status cli_report_job(cli_ws *ws, cli_worker *w, const veil_proto_out *job,
  * caller owns *out. */
 veil_status cli_report_parse(const veil_buf *report, const veil_dataset_version *v, json_t **out,
                              veil_err *err) VEIL_MUST_CHECK;
+
+/* Seals a signed report with the session's evidence as an envelope
+ * (docs/formats/report-envelope.md) under kek, into the store. On error
+ * nothing is stored. */
+veil_status cli_report_seal(cli_ws *ws, const cli_worker *w, const veil_buf *report,
+                            const uint8_t sig[static VEIL_PROTO_SIG_LEN], const char *kek, cli_sealed *out,
+                            veil_err *err) VEIL_MUST_CHECK;
+/* Opens a sealed envelope and parses it and the report inside; checks
+ * nothing else (cli_report_verify_envelope does). The caller owns both. */
+veil_status cli_report_open_sealed(cli_ws *ws, const char *object_id, const char *dek_id, const char *sha256,
+                                   json_t **envelope, json_t **report, veil_err *err) VEIL_MUST_CHECK;
 
 /* Keeps a report: the envelope (report, signature, signing key, evidence)
  * sealed under v's key encryption key, and in one audited catalog

@@ -51,12 +51,15 @@ veil_status train_add_dataset(cli_ws *ws, train_host_input *inputs, size_t *n, c
 
 /* A running job's liveness (joblock.c): the process running a job holds
  * cli_job_lock from before it marks the job running until after it marks
- * it finished (VEIL_E_BUSY when another process holds it). cli_job_reap
- * marks a running job whose lock nobody holds interrupted, and updates j
- * (state, error, times) to what the catalog now says. */
+ * it finished (VEIL_E_BUSY when another process holds it for more than two
+ * seconds). cli_job_reap marks a running job whose lock nobody holds
+ * interrupted, and updates j (state, error, times) to what the catalog now
+ * says. cli_job_locks_clear removes the lock files: only with the
+ * workspace held exclusively (gc). */
 veil_status cli_job_lock(cli_ws *ws, const char *job_id, int *fd, veil_err *err) VEIL_MUST_CHECK;
-void cli_job_unlock(cli_ws *ws, const char *job_id, int fd); /* fd -1 ok */
+void cli_job_unlock(int fd); /* -1 ok */
 veil_status cli_job_reap(cli_ws *ws, veil_job_record *j, veil_err *err) VEIL_MUST_CHECK;
+void cli_job_locks_clear(cli_ws *ws);
 
 /* Marks the job failed with why's message (made one printable line); a
  * failure to is only logged: the command fails either way. */

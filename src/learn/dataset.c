@@ -55,6 +55,7 @@ typedef struct label_key {
 	double num;
 	const char *text; /* NULL for numbers */
 	size_t len;
+	size_t cls; /* in a class set: the class this key is */
 } label_key;
 
 static label_key key_of(const veil_table_col *c, size_t r)
@@ -123,7 +124,7 @@ static long class_find(const class_set *cl, const label_key *k)
 		size_t mid = lo + (hi - lo) / 2;
 		int c = key_cmp(&cl->keys[mid], k);
 		if (c == 0)
-			return (long)mid;
+			return (long)cl->keys[mid].cls;
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -196,6 +197,8 @@ static veil_status find_classes(const veil_table *const *tables, size_t n, const
 	}
 	cl->keys = all;
 	cl->n = d;
+	for (size_t i = 0; i < d; i++) /* a training set's classes are its sorted values */
+		all[i].cls = i;
 	if (!(*labels = calloc(d, sizeof **labels)))
 		return veil_err_set(err, VEIL_E_NOMEM, "cannot allocate %zu class labels", d);
 	/* Each key points into some table's column; render it from there. */
@@ -205,7 +208,7 @@ static veil_status find_classes(const veil_table *const *tables, size_t n, const
 			                    "a value of the label column '%s' is longer than %d bytes", label,
 			                    VEIL_LEARN_LABEL_MAX - 1);
 		if (all[i].text)
-			snprintf((*labels)[i], VEIL_LEARN_LABEL_MAX, "%s", all[i].text);
+			snprintf((*labels)[i], VEIL_LEARN_LABEL_MAX, "%.*s", (int)all[i].len, all[i].text);
 		else if (all[i].num == floor(all[i].num) && fabs(all[i].num) < 1e15)
 			snprintf((*labels)[i], VEIL_LEARN_LABEL_MAX, "%.0f", all[i].num);
 		else
@@ -214,8 +217,11 @@ static veil_status find_classes(const veil_table *const *tables, size_t n, const
 	return VEIL_OK;
 }
 
-/* The classes of an existing training set, for mapping a test set: its
- * label texts parsed back into keys of this column's type. */
+/* The classes of an existing training set (or a model's manifest), for
+ * mapping a test set: its label texts parsed back into keys of this
+ * column's type, each keeping the index of its class. Two texts that are
+ * one value in this column's type ("1" and "01" as numbers) are refused:
+ * a row of that value could not say which class it is. */
 static veil_status classes_from_labels(const veil_learn_data *from, const veil_table_col *c, class_set *cl,
                                        veil_err *err)
 {
@@ -226,7 +232,7 @@ static veil_status classes_from_labels(const veil_learn_data *from, const veil_t
 	for (size_t i = 0; i < from->classes; i++) {
 		const char *s = from->class_labels[i];
 		if (text) {
-			cl->keys[i] = (label_key){.text = s, .len = strlen(s)};
+			cl->keys[i] = (label_key){.text = s, .len = strlen(s), .cls = i};
 			continue;
 		}
 		double v;
@@ -240,9 +246,18 @@ static veil_status classes_from_labels(const veil_learn_data *from, const veil_t
 				        err, VEIL_E_INVALID,
 				        "the test set's labels are numbers but the training set's are text");
 		}
-		cl->keys[i] = (label_key){.num = v};
+		if (!isfinite(v))
+			return veil_err_set(
+			        err, VEIL_E_INVALID,
+			        "the model's class %zu is not a finite number, but the labels are", i);
+		cl->keys[i] = (label_key){.num = v, .cls = i};
 	}
 	qsort(cl->keys, cl->n, sizeof *cl->keys, key_qsort);
+	for (size_t i = 1; i < cl->n; i++)
+		if (key_cmp(&cl->keys[i - 1], &cl->keys[i]) == 0)
+			return veil_err_set(err, VEIL_E_INVALID,
+			                    "classes %zu and %zu are the same value in this label column",
+			                    cl->keys[i - 1].cls, cl->keys[i].cls);
 	return VEIL_OK;
 }
 
@@ -476,6 +491,20 @@ veil_status veil_learn_data_from_idx(const veil_idx *images, const veil_idx *lab
 		}
 		if (out->y[r] > max)
 			max = out->y[r];
+	}
+	/* IDX labels are class numbers: the classes they are mapped to must be
+	 * named by those numbers (a model trained on a table's labels "5" and
+	 * "10" has no class 0 or 1 to give them). */
+	for (size_t i = 0; classes_from && classes_from->class_labels && i < classes_from->classes; i++) {
+		char want[24];
+		snprintf(want, sizeof want, "%zu", i);
+		if (strcmp(classes_from->class_labels[i], want) != 0) {
+			st = veil_err_set(
+			        err, VEIL_E_INVALID,
+			        "the classes are not the class numbers 0 to %zu that IDX labels are",
+			        classes_from->classes - 1);
+			goto fail;
+		}
 	}
 	size_t classes = classes_from ? classes_from->classes : (size_t)max + 1;
 	if ((size_t)max >= classes) {

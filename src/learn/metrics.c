@@ -230,7 +230,11 @@ veil_status veil_metrics_of_model(const veil_model *m, const veil_matrix *data, 
                                   veil_err *err)
 {
 	memset(out, 0, sizeof *out);
-	size_t classes = veil_model_get_spec(m)->classes;
+	const veil_model_spec *spec = veil_model_get_spec(m);
+	size_t classes = spec->classes;
+	if (data->cols != spec->inputs)
+		return veil_err_set(err, VEIL_E_INVALID, "the data has %zu columns and the model takes %zu",
+		                    data->cols, spec->inputs);
 	if (data->rows == 0 || data->rows > SIZE_MAX / sizeof(float) / classes)
 		return veil_err_set(err, VEIL_E_INVALID, "metrics of %zu rows", data->rows);
 	size_t n = data->rows * classes;

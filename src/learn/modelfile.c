@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "learn_json.h"
+#include "veil/crypto.h"
 #include "veil/json_write.h"
 #include "veil/learn_data.h"
 #include "veil/learn_model.h"
@@ -75,6 +76,35 @@ static veil_status check_strings(const char *const *s, size_t n, const char *wha
 	return VEIL_OK;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names a reader of the manifest can use: non-empty, within max bytes, and
+ * distinct (sorted copies of the pointers: O(n log n) for a hostile
+ * manifest's long lists). */
+static veil_status check_names(const char *const *s, size_t n, size_t max, const char *what, veil_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!s[i][0] || strlen(s[i]) > max)
+			return veil_err_set(err, VEIL_E_INVALID,
+			                    "manifest: %s %zu is empty or over %zu bytes", what, i, max);
+	if (n < 2)
+		return VEIL_OK;
+	const char **sorted = malloc(n * sizeof *sorted);
+	if (!sorted)
+		return veil_err_set(err, VEIL_E_NOMEM, "out of memory checking %s names", what);
+	memcpy(sorted, s, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, cmp_str);
+	veil_status st = VEIL_OK;
+	for (size_t i = 1; i < n && !st; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			st = veil_err_set(err, VEIL_E_INVALID, "manifest: a %s is given twice", what);
+	free(sorted);
+	return st;
+}
+
 static veil_status check_info(const veil_model_spec *spec, const veil_manifest *in, veil_err *err)
 {
 	veil_status st;
@@ -87,7 +117,9 @@ static veil_status check_info(const veil_model_spec *spec, const veil_manifest *
 		                    "manifest: %zu class labels for a model of %zu classes", in->n_classes,
 		                    spec->classes);
 	if ((st = check_strings(in->features, in->n_features, "feature name", err)) ||
-	    (st = check_strings(in->class_labels, in->n_classes, "class label", err)))
+	    (st = check_strings(in->class_labels, in->n_classes, "class label", err)) ||
+	    (st = check_names(in->features, in->n_features, VEIL_LEARN_NAME_MAX - 1, "feature name", err)) ||
+	    (st = check_names(in->class_labels, in->n_classes, VEIL_LEARN_LABEL_MAX - 1, "class label", err)))
 		return st;
 	if (!in->label || !in->job_name || !in->veil_version)
 		return veil_err_set(err, VEIL_E_INVALID,
@@ -423,8 +455,13 @@ static veil_status read_arch(lj *j, veil_model_spec *spec)
 /* ---- reading the columns back (what evaluation needs) ---- */
 
 /* Arrays of names grow as read; the manifest's byte bound bounds them. */
-static veil_status push_name(lj *j, char ***arr, size_t *n, size_t *cap, size_t max, const char *what)
+static veil_status push_name(lj *j, char ***arr, size_t *n, size_t *cap, size_t max, size_t count_max,
+                             const char *what)
 {
+	/* Bounded by what a model can have, not only by the manifest's bytes:
+	 * a forged manifest of tiny names would otherwise grow millions. */
+	if (*n == count_max)
+		return lj_fail(j, VEIL_E_LIMIT, "more than %zu %ss", count_max, what);
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 16;
 		char **p = realloc(*arr, c * sizeof *p);
@@ -445,13 +482,13 @@ static veil_status push_name(lj *j, char ***arr, size_t *n, size_t *cap, size_t 
 	return st;
 }
 
-static veil_status read_names(lj *j, char ***arr, size_t *n, size_t max, const char *what)
+static veil_status read_names(lj *j, char ***arr, size_t *n, size_t max, size_t count_max, const char *what)
 {
 	size_t cap = 0;
 	bool first = true, more;
 	veil_status st = lj_expect(j, '[', "'[' (an array of strings)");
 	while (!st && !(st = lj_element(j, &first, &more)) && more)
-		st = push_name(j, arr, n, &cap, max, what);
+		st = push_name(j, arr, n, &cap, max, count_max, what);
 	return st;
 }
 
@@ -473,7 +510,7 @@ static veil_status read_label(lj *j, veil_manifest_columns *c)
 			}
 		} else
 			st = read_names(j, &c->classes, &c->n_classes, VEIL_LEARN_LABEL_MAX - 1,
-			                "class label");
+			                VEIL_LEARN_CLASSES_MAX, "class label");
 	}
 	if (!st && seen != 3)
 		st = lj_fail(j, VEIL_E_INVALID, "label needs its name and its classes");
@@ -513,7 +550,7 @@ static veil_status read_manifest(lj *j, veil_model_spec *spec, veil_manifest_col
 		} else if (cols && strcmp(key, "features") == 0) {
 			have_features = true;
 			st = read_names(j, &cols->features, &cols->n_features, VEIL_LEARN_NAME_MAX - 1,
-			                "feature name");
+			                VEIL_LEARN_WIDTH_MAX, "feature name");
 		} else if (cols && strcmp(key, "label") == 0) {
 			have_label = true;
 			st = read_label(j, cols);
@@ -561,17 +598,25 @@ veil_status veil_modelfile_manifest_spec(const char *manifest, size_t len, veil_
 	return read_manifest_text(manifest, len, spec, NULL, err);
 }
 
+static void free_wiped(char *s)
+{
+	if (s)
+		veil_wipe(s, strlen(s));
+	free(s);
+}
+
 void veil_manifest_columns_free(veil_manifest_columns *c)
 {
 	if (!c)
 		return;
+	/* The class labels are data; names of columns may say much too. */
 	for (size_t i = 0; i < c->n_features; i++)
-		free(c->features[i]);
+		free_wiped(c->features[i]);
 	for (size_t i = 0; i < c->n_classes; i++)
-		free(c->classes[i]);
+		free_wiped(c->classes[i]);
 	free(c->features);
 	free(c->classes);
-	free(c->label);
+	free_wiped(c->label);
 	memset(c, 0, sizeof *c);
 }
 
@@ -588,11 +633,14 @@ veil_status veil_modelfile_manifest_columns(const char *manifest, size_t len, ve
 		st = veil_err_set(err, VEIL_E_INVALID,
 		                  "manifest: %zu class labels for a model of %zu classes", out->n_classes,
 		                  out->spec.classes);
-	for (size_t i = 0; !st && i < out->n_classes; i++)
-		for (size_t k = 0; !st && k < i; k++)
-			if (strcmp(out->classes[i], out->classes[k]) == 0)
-				st = veil_err_set(err, VEIL_E_INVALID, "manifest: class %zu is named twice",
-				                  i);
+	if (!st && !out->label[0])
+		st = veil_err_set(err, VEIL_E_INVALID, "manifest: the label's name is empty");
+	if (!st)
+		st = check_names((const char *const *)out->features, out->n_features, VEIL_LEARN_NAME_MAX - 1,
+		                 "feature name", err);
+	if (!st)
+		st = check_names((const char *const *)out->classes, out->n_classes, VEIL_LEARN_LABEL_MAX - 1,
+		                 "class label", err);
 	if (st)
 		veil_manifest_columns_free(out);
 	return st;

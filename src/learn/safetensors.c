@@ -22,6 +22,7 @@
 
 #include "learn_json.h"
 #include "veil/json_write.h"
+#include "veil/crypto.h"
 #include "veil/learn_model.h"
 
 /* Every dtype of the format, so that a valid file of another dtype is told
@@ -503,6 +504,9 @@ void veil_st_free(veil_st_file *f)
 	free(f->tensors);
 	for (size_t i = 0; i < f->n_meta; i++) {
 		free(f->meta[i].key);
+		/* a veil model's manifest names its classes, which are data */
+		if (f->meta[i].value)
+			veil_wipe(f->meta[i].value, f->meta[i].value_len);
 		free(f->meta[i].value);
 	}
 	free(f->meta);

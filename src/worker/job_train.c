@@ -164,6 +164,16 @@ static veil_status send_json(worker *w, uint8_t type, veil_buf *json, veil_err *
 	return st;
 }
 
+/* Finishes the JSON built in jw (into b) and sends it as a type message. */
+static veil_status send_built(worker *w, uint8_t type, veil_jw *jw, veil_buf *b, veil_err *err)
+{
+	veil_status st = veil_jw_finish(jw, err);
+	if (!st)
+		st = send_json(w, type, b, err);
+	veil_buf_free(b);
+	return st;
+}
+
 /* PLAN, then the host's GO; an ERROR from the host (a refused budget)
  * comes back as its status and message. */
 static veil_status plan(train_job *tj, size_t trial, const run_result *r, veil_err *err)
@@ -192,10 +202,7 @@ static veil_status plan(train_job *tj, size_t trial, const run_result *r, veil_e
 	}
 	veil_jw_kbool(&jw, "resumed", tj->in.has_checkpoint);
 	veil_jw_end(&jw);
-	veil_status st = veil_jw_finish(&jw, err);
-	if (!st)
-		st = send_json(tj->w, VEIL_MSG_PLAN, &b, err);
-	veil_buf_free(&b);
+	veil_status st = send_built(tj->w, VEIL_MSG_PLAN, &jw, &b, err);
 	veil_proto_msg m;
 	if (!st && !(st = veil_proto_expect(&tj->w->conn, VEIL_MSG_GO, &m, err)))
 		veil_proto_msg_free(&m);
@@ -232,11 +239,7 @@ static veil_status progress(train_job *tj, size_t trial, const run_result *r, si
 	veil_jw_kdouble(&jw, "samples_per_s", rate);
 	veil_jw_kdouble(&jw, "lr", lr);
 	veil_jw_end(&jw);
-	veil_status st = veil_jw_finish(&jw, err);
-	if (!st)
-		st = send_json(tj->w, VEIL_MSG_PROGRESS, &b, err);
-	veil_buf_free(&b);
-	return st;
+	return send_built(tj->w, VEIL_MSG_PROGRESS, &jw, &b, err);
 }
 
 /* A PROGRESS tick between epochs, for the host's progress bar: the step
@@ -252,11 +255,7 @@ static veil_status tick(train_job *tj, size_t trial, uint64_t step, uint64_t ste
 	veil_jw_kuint(&jw, "step", step);
 	veil_jw_kuint(&jw, "steps", steps);
 	veil_jw_end(&jw);
-	veil_status st = veil_jw_finish(&jw, err);
-	if (!st)
-		st = send_json(tj->w, VEIL_MSG_PROGRESS, &b, err);
-	veil_buf_free(&b);
-	return st;
+	return send_built(tj->w, VEIL_MSG_PROGRESS, &jw, &b, err);
 }
 
 /* CHECKPOINT with the step, then the sealed header and state. */

@@ -217,7 +217,7 @@ static void refused_all(const char *path, const char *const *bad, size_t n)
 static void test_schema_step(void **state)
 {
 	fixture *f = *state;
-	assert_int_equal(VEIL_CATALOG_SCHEMA_VERSION, 7);
+	assert_int_equal(VEIL_CATALOG_SCHEMA_VERSION, 8);
 	static const char *const tables[] = {"jobs",           "job_metrics", "models",
 	                                     "model_versions", "budgets",     "budget_charges"};
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
@@ -506,7 +506,7 @@ static void test_migration_from_v6(void **state)
 	assert_int_equal(veil_catalog_open(old, false, &c, &e), VEIL_OK);
 	uint32_t version = 0;
 	assert_int_equal(veil_catalog_schema_version(c, &version, &e), VEIL_OK);
-	assert_int_equal(version, 7);
+	assert_int_equal(version, 8);
 	assert_int_equal(veil_catalog_integrity_check(c, &e), VEIL_OK);
 
 	/* the old rows are all there */
@@ -546,7 +546,7 @@ static void test_migration_from_v6(void **state)
 	/* reopening applies nothing twice */
 	assert_int_equal(veil_catalog_open(old, false, &c, &e), VEIL_OK);
 	veil_catalog_close(c);
-	assert_int_equal(raw_int(old, "SELECT count(*) FROM schema_migrations"), 7);
+	assert_int_equal(raw_int(old, "SELECT count(*) FROM schema_migrations"), 8);
 	assert_int_equal(count(old, "reports"), 1);
 	assert_int_equal(count(old, "budget_charges"), 1);
 	assert_int_equal(count(old, "lineage_edges"), 2);
@@ -1319,6 +1319,51 @@ static void test_training_objects(void **state)
 		assert_string_equal(x.line[i], want[i]);
 }
 
+/* A version keeps its training report's envelope (schema step 8): all of
+ * it or nothing, listed for gc with the version's liveness. */
+static void test_model_report(void **state)
+{
+	fixture *f = *state;
+	veil_err e;
+	char job[VEIL_CATALOG_JOB_ID_MAX];
+	add_model(f->c, "plain", "internal", 1, job); /* no report, as before step 8 */
+	veil_model_version v = model_of("kept", job, "internal", 2);
+	v.report.present = true;
+	hex_of(700, v.report.object_id);
+	snprintf(v.report.dek_id, sizeof v.report.dek_id, "dek-report-2");
+	v.report.size = 5000;
+	hex_of(701, v.report.sha256);
+	assert_int_equal(veil_catalog_model_add_version(f->c, &v, &e), VEIL_OK);
+	veil_model_version got;
+	assert_int_equal(veil_catalog_model_get(f->c, "kept", 1, &got, &e), VEIL_OK);
+	assert_true(got.report.present);
+	assert_string_equal(got.report.object_id, v.report.object_id);
+	assert_string_equal(got.report.dek_id, "dek-report-2");
+	assert_int_equal(got.report.size, 5000);
+	assert_string_equal(got.report.sha256, v.report.sha256);
+	assert_int_equal(veil_catalog_model_get(f->c, "plain", 1, &got, &e), VEIL_OK);
+	assert_false(got.report.present);
+	assert_string_equal(got.report.object_id, "");
+	olist x = {0};
+	assert_int_equal(veil_catalog_training_objects(f->c, collect_object, &x, &e), VEIL_OK);
+	assert_int_equal(x.n, 3);
+	char want[400];
+	snprintf(want, sizeof want, "model_report kept@1 %.8s dek-report-2 live", v.report.object_id);
+	assert_string_equal(x.line[2], want);
+	/* a report that is not hex is refused by the schema */
+	veil_model_version bad = model_of("kept", job, "internal", 3);
+	bad.report = v.report;
+	snprintf(bad.report.sha256, sizeof bad.report.sha256, "not hex");
+	assert_int_not_equal(veil_catalog_model_add_version(f->c, &bad, &e), VEIL_OK);
+	/* half a report, written outside veil, is caught on read */
+	veil_catalog_close(f->c);
+	f->c = NULL;
+	raw_sql(f->path, "UPDATE model_versions SET report_size = NULL WHERE report_object_id IS NOT NULL");
+	assert_int_equal(veil_catalog_open(f->path, false, &f->c, &e), VEIL_OK);
+	assert_int_equal(veil_catalog_model_get(f->c, "kept", 1, &got, &e), VEIL_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "model report"));
+}
+
 /* ---- privacy budgets ---- */
 
 static void test_budget_set_get(void **state)
@@ -1686,6 +1731,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_models, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_job_set_model, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_training_objects, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_model_report, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_budget_set_get, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_budget_arithmetic, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_budget_charge, setup, teardown),

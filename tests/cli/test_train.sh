@@ -228,6 +228,17 @@ expect_fail "an analyst may not evaluate on a budgeted data set" "$E_DENIED" "pf
 check "... and is told what to do instead" err_has "held-out data set without a budget"
 VEIL_TOKEN=$AN veil model eval patients-dp --dataset hf
 expect_rc "... but may on held-out data without one" 0
+veil model eval patients-dp --dataset pf --json
+expect_rc "the owner's administrator, who may manage pf, evaluates on it" 0
+PJOB=$("$PY" -S -c "import json; print(json.load(open('$T/out'))['job'])")
+veil audit log
+check "... and the audit event carries no figures" sh -c "! grep 'model.evaluate' '$T/out' | grep -q accuracy"
+printf 'Allow group analysts to use models in tenancy\nAllow group analysts to use datasets in tenancy\nAllow group analysts to use keys in tenancy\nAllow group analysts to read jobs in tenancy\n' >"$T/an.policy"
+veil policy apply "$T/an.policy" --name analysts
+VEIL_TOKEN=$AN veil job status "$PJOB"
+check "an analyst who may read the job sees its figures withheld" sh -c "grep -q 'withheld' '$T/out' && ! grep -q 'accuracy' '$T/out'"
+veil job status "$PJOB"
+check "... which its creator sees" grep -q 'accuracy' "$T/out"
 
 # Bad input: data without the model's columns, a missing data set, no
 # --dataset, a corrupted model.
@@ -261,6 +272,35 @@ veil model inspect patients-dp@1
 check "model inspect gives metrics, the DP guarantee and lineage" sh -c "grep -q 'RDP accountant' '$T/out' && grep -q 'trained_on dataset_version pf@1' '$T/out' && grep -q 'ROC AUC' '$T/out'"
 veil model compare fm patients-dp
 check "model compare puts them side by side with their privacy cost" sh -c "grep -q 'privacy (eps, delta)' '$T/out' && grep -q 'none' '$T/out'"
+veil model inspect patients-dp@1 --verify
+expect_rc "model inspect --verify checks the signed training report kept with the version" 0
+check "... its signature, evidence and binding" grep -q 'verified: .*all check' "$T/out"
+veil model inspect fm@1 --verify --json
+check "... and --json gives the report and what verified it" "$PY" -S -c "
+import json; d=json.load(open('$T/out'))
+assert d['verified']['tee']=='sim' and d['verified']['simulated'] is True, d['verified']
+assert d['report']['job']=='train' and d['report']['model']['sha256']==d['sha256'], d['report']['model']"
+ROBJ=$(count "SELECT v.report_object_id FROM model_versions v JOIN models n ON n.id=v.model_id WHERE n.name='patients-dp' AND v.version=1")
+RFILE=$T/ws/objects/${ROBJ:0:2}/${ROBJ:2}
+flip_byte "$RFILE" 300
+veil model inspect patients-dp@1 --verify
+expect_fail "a damaged report envelope is refused" "$E_CORRUPT" "."
+flip_byte "$RFILE" 300
+"$PY" -S -c "
+import sqlite3; db=sqlite3.connect('$T/ws/catalog.db')
+fm=db.execute(\"SELECT v.report_object_id, v.report_dek_id, v.report_size, v.report_sha256 FROM model_versions v JOIN models n ON n.id=v.model_id WHERE n.name='fm' AND v.version=1\").fetchone()
+p2=db.execute(\"SELECT v.report_object_id, v.report_dek_id, v.report_size, v.report_sha256 FROM model_versions v JOIN models n ON n.id=v.model_id WHERE n.name='patients-dp' AND v.version=2\").fetchone()
+open('$T/p2.report', 'w').write(' '.join(map(str, p2)))
+db.execute(\"UPDATE model_versions SET report_object_id=?, report_dek_id=?, report_size=?, report_sha256=? WHERE id=(SELECT v.id FROM model_versions v JOIN models n ON n.id=v.model_id WHERE n.name='patients-dp' AND v.version=2)\", fm)
+db.commit()"
+veil model inspect patients-dp@2 --verify
+expect_fail "a catalog row pointed at another model's report is caught" "$E_CORRUPT" "describes another model or job file"
+"$PY" -S -c "
+import sqlite3; db=sqlite3.connect('$T/ws/catalog.db')
+db.execute(\"UPDATE model_versions SET report_object_id=?, report_dek_id=?, report_size=?, report_sha256=? WHERE id=(SELECT v.id FROM model_versions v JOIN models n ON n.id=v.model_id WHERE n.name='patients-dp' AND v.version=2)\", tuple(open('$T/p2.report').read().split()))
+db.commit()"
+veil model inspect patients-dp@2 --verify
+expect_rc "... and put back, it verifies" 0
 veil model inspect nosuch
 expect_fail "an unknown model" "$E_NOTFOUND" "nosuch"
 veil job list --state failed --json
@@ -280,15 +320,16 @@ veil gc --dry-run
 check "gc would take only what no model or job refers to (what the killed veil left half made)" "$PY" -S -c "
 import sqlite3
 db=sqlite3.connect('$T/ws/catalog.db')
-keep=set(r[0] for r in db.execute('SELECT object_id FROM model_versions UNION SELECT dek_id FROM model_versions UNION SELECT ckpt_object_id FROM jobs UNION SELECT ckpt_dek_id FROM jobs') if r[0])
+keep=set(r[0] for r in db.execute('SELECT object_id FROM model_versions UNION SELECT dek_id FROM model_versions UNION SELECT report_object_id FROM model_versions UNION SELECT report_dek_id FROM model_versions UNION SELECT ckpt_object_id FROM jobs UNION SELECT ckpt_dek_id FROM jobs') if r[0])
 gone=[l.split()[-1] for l in open('$T/out') if l.startswith('would')]
 assert keep and not keep & set(gone), (keep & set(gone))
 assert len(gone) <= 3, gone"
 veil gc
+check "gc clears the job locks (no job can run while it holds the workspace)" sh -c "[ -z \"\$(ls -A '$T/ws/running')\" ]"
 check "... and after a real gc every model and kept checkpoint still has its object" "$PY" -S -c "
 import os, sqlite3
 db=sqlite3.connect('$T/ws/catalog.db')
-ids=[r[0] for r in db.execute('SELECT object_id FROM model_versions UNION SELECT ckpt_object_id FROM jobs WHERE ckpt_object_id IS NOT NULL')]
+ids=[r[0] for r in db.execute('SELECT object_id FROM model_versions UNION SELECT report_object_id FROM model_versions WHERE report_object_id IS NOT NULL UNION SELECT ckpt_object_id FROM jobs WHERE ckpt_object_id IS NOT NULL')]
 assert ids and all(os.path.exists('$T/ws/objects/%s/%s' % (i[:2], i[2:])) for i in ids), ids"
 veil train --resume "$KJOB"
 expect_fail "... the resumed job finished, so it does not resume again" "$E_INVALID" "succeeded"

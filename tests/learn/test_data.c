@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -230,7 +232,67 @@ static void test_idx(void **state)
 	assert_int_equal(veil_learn_data_from_idx(&images, &labels, &d, &e, &err), VEIL_E_INVALID);
 	assert_non_null(strstr(err.msg, "beyond the training data's 3 classes"));
 	assert_null(strstr(err.msg, "5"));
+	/* Classes named otherwise than 0..k-1 (a model trained on a table)
+	 * have no class for an IDX label number. */
+	lab[0] = 2;
+	snprintf(d.class_labels[0], VEIL_LEARN_LABEL_MAX, "5");
+	assert_int_equal(veil_learn_data_from_idx(&images, &labels, &d, &e, &err), VEIL_E_INVALID);
+	assert_non_null(strstr(err.msg, "not the class numbers 0 to 2"));
 	veil_learn_data_free(&d);
+}
+
+/* A model's classes, as its manifest names them, for mapping new data:
+ * each keeps its index, whatever order its values sort in this column. */
+static void classes_of(veil_learn_data *d, const char *const *labels, size_t n)
+{
+	memset(d, 0, sizeof *d);
+	d->classes = n;
+	d->class_labels = calloc(n, sizeof *d->class_labels);
+	assert_non_null(d->class_labels);
+	for (size_t i = 0; i < n; i++)
+		snprintf(d->class_labels[i], VEIL_LEARN_LABEL_MAX, "%s", labels[i]);
+}
+
+static void test_classes_from_a_model(void **state)
+{
+	(void)state;
+	/* Text classes "010", "8", "9" (in text order), numbers in the data:
+	 * 8 is class 1, 9 class 2 and 10 (= "010") class 0. */
+	static const char *const text_order[] = {"010", "8", "9"};
+	veil_learn_data model, d;
+	veil_err err;
+	classes_of(&model, text_order, 3);
+	veil_table *t = table("x,y\n1,8\n2,9\n3,10\n4,8\n");
+	const veil_table *ts[] = {t};
+	const char *const feats[] = {"x"};
+	assert_int_equal(veil_learn_data_from_tables(ts, 1, "y", feats, 1, NULL, 0, &model, &d, &err),
+	                 VEIL_OK);
+	assert_int_equal(d.classes, 3);
+	assert_int_equal(d.y[0], 1);
+	assert_int_equal(d.y[1], 2);
+	assert_int_equal(d.y[2], 0);
+	assert_int_equal(d.y[3], 1);
+	assert_string_equal(d.class_labels[0], "010");
+	veil_learn_data_free(&d);
+	veil_learn_data_free(&model);
+	/* "1" and "01" are one number: a row of 1 could be either class. */
+	static const char *const twins[] = {"01", "1"};
+	classes_of(&model, twins, 2);
+	veil_table *u = table("x,y\n1,1\n2,1\n");
+	const veil_table *us[] = {u};
+	assert_int_equal(veil_learn_data_from_tables(us, 1, "y", feats, 1, NULL, 0, &model, &d, &err),
+	                 VEIL_E_INVALID);
+	assert_non_null(strstr(err.msg, "the same value"));
+	veil_learn_data_free(&model);
+	/* and a class that is not a finite number cannot match a number */
+	static const char *const nan_class[] = {"nan", "1"};
+	classes_of(&model, nan_class, 2);
+	assert_int_equal(veil_learn_data_from_tables(us, 1, "y", feats, 1, NULL, 0, &model, &d, &err),
+	                 VEIL_E_INVALID);
+	assert_non_null(strstr(err.msg, "not a finite number"));
+	veil_learn_data_free(&model);
+	veil_table_free(t);
+	veil_table_free(u);
 }
 
 int main(void)
@@ -242,6 +304,7 @@ int main(void)
 	        cmocka_unit_test(test_several_tables),
 	        cmocka_unit_test(test_split),
 	        cmocka_unit_test(test_idx),
+	        cmocka_unit_test(test_classes_from_a_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

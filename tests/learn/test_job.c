@@ -1122,15 +1122,23 @@ static void test_summary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_example_fmnist),   cmocka_unit_test(test_example_fmnist_dp),
+	        cmocka_unit_test(test_example_fmnist),
+	        cmocka_unit_test(test_example_fmnist_dp),
 	        cmocka_unit_test(test_example_fmnist_dp_tanh),
-	        cmocka_unit_test(test_example_patients), cmocka_unit_test(test_example_tune),
-	        cmocka_unit_test(test_defaults),         cmocka_unit_test(test_everything),
-	        cmocka_unit_test(test_refusals),         cmocka_unit_test(test_too_long),
-	        cmocka_unit_test(test_numbers),          cmocka_unit_test(test_sizes_and_rates),
-	        cmocka_unit_test(test_limits),           cmocka_unit_test(test_grid_order),
-	        cmocka_unit_test(test_random),           cmocka_unit_test(test_splitmix64),
-	        cmocka_unit_test(test_warnings),         cmocka_unit_test(test_summary),
+	        cmocka_unit_test(test_example_patients),
+	        cmocka_unit_test(test_example_tune),
+	        cmocka_unit_test(test_defaults),
+	        cmocka_unit_test(test_everything),
+	        cmocka_unit_test(test_refusals),
+	        cmocka_unit_test(test_too_long),
+	        cmocka_unit_test(test_numbers),
+	        cmocka_unit_test(test_sizes_and_rates),
+	        cmocka_unit_test(test_limits),
+	        cmocka_unit_test(test_grid_order),
+	        cmocka_unit_test(test_random),
+	        cmocka_unit_test(test_splitmix64),
+	        cmocka_unit_test(test_warnings),
+	        cmocka_unit_test(test_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

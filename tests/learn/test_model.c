@@ -11,8 +11,11 @@
  *    message;
  *  - veil model files of every kind: round trip, PyTorch's [out, in]
  *    layout, the manifest, and each kind of mismatch or tampering;
+ *  - the manifest's columns (features, label, classes) read back as
+ *    written, and every refusal of their reader, with the result zeroed;
  *  - metrics against scikit-learn's documentation examples and hand
- *    computation (AUC with ties, zero division, clipping).
+ *    computation (AUC with ties, zero division, clipping), and of models
+ *    whose weights are set by hand.
  *
  * With arguments the binary is the C side of the Python compatibility test
  * (safetensors_check.py): `st-write PATH`, `st-read PATH`, `model-write
@@ -30,6 +33,7 @@
 #include <string.h>
 
 #include "veil/json_write.h"
+#include "veil/learn_data.h"
 #include "veil/learn_model.h"
 
 /* ---- helpers ---- */
@@ -847,6 +851,299 @@ static void test_model_manifest_spec(void **state)
 	assert_msg(&err, "nesting deeper than 64");
 }
 
+/* ---- the manifest's columns (what evaluation reads back) ---- */
+
+static void assert_same_spec(const veil_model_spec *a, const veil_model_spec *b)
+{
+	assert_int_equal(a->kind, b->kind);
+	assert_int_equal(a->inputs, b->inputs);
+	assert_int_equal(a->classes, b->classes);
+	assert_int_equal(a->n_hidden, b->n_hidden);
+	for (size_t i = 0; i < a->n_hidden; i++)
+		assert_int_equal(a->hidden[i], b->hidden[i]);
+	if (a->kind == VEIL_MODEL_MLP)
+		assert_int_equal(a->activation, b->activation);
+	if (a->kind == VEIL_MODEL_MLP && a->activation == VEIL_ACT_TEMPERED_SIGMOID)
+		assert_true(a->ts_scale == b->ts_scale && a->ts_temperature == b->ts_temperature &&
+		            a->ts_offset == b->ts_offset);
+}
+
+static void assert_zeroed_columns(const veil_manifest_columns *c)
+{
+	veil_manifest_columns z;
+	memset(&z, 0, sizeof z);
+	assert_memory_equal(c, &z, sizeof z);
+}
+
+/* Writes the manifest of a fresh model of spec s with these names, reads
+ * its columns back (from the text and from the model file that carries
+ * it) and checks they are what was written. */
+static void columns_round_trip(const veil_model_spec *s, const char *const *feats, const char *label,
+                               const char *const *classes)
+{
+	veil_model *m = NULL, *back = NULL;
+	veil_err err = {0};
+	veil_buf man = {0}, file = {0};
+	char *text = NULL;
+	assert_int_equal(veil_model_new(s, 17, &m, &err), VEIL_OK);
+	veil_manifest in = {.features = feats,
+	                    .n_features = s->inputs,
+	                    .label = label,
+	                    .class_labels = classes,
+	                    .n_classes = s->classes,
+	                    .job_name = "eval-job",
+	                    .job_sha256 = HASH_A,
+	                    .veil_version = "0.1.0"};
+	assert_int_equal(veil_modelfile_manifest(m, &in, &man, &err), VEIL_OK);
+	char *mtext = text_of(&man);
+	assert_int_equal(veil_modelfile_write(m, mtext, &file, &err), VEIL_OK);
+	assert_int_equal(veil_modelfile_read(file.data, file.len, &back, &text, &err), VEIL_OK);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *t = pass ? text : mtext;
+		veil_manifest_columns c;
+		memset(&c, 0xa5, sizeof c);
+		if (veil_modelfile_manifest_columns(t, strlen(t), &c, &err) != VEIL_OK)
+			fail_msg("columns: %s", err.msg);
+		assert_same_spec(&c.spec, s);
+		assert_int_equal(c.n_features, s->inputs);
+		for (size_t i = 0; i < s->inputs; i++)
+			assert_string_equal(c.features[i], feats[i]);
+		assert_string_equal(c.label, label);
+		assert_int_equal(c.n_classes, s->classes);
+		for (size_t i = 0; i < s->classes; i++)
+			assert_string_equal(c.classes[i], classes[i]);
+		/* the architecture is the one veil_modelfile_manifest_spec reads */
+		veil_model_spec only;
+		assert_int_equal(veil_modelfile_manifest_spec(t, strlen(t), &only, &err), VEIL_OK);
+		assert_same_spec(&only, &c.spec);
+		veil_manifest_columns_free(&c);
+		assert_zeroed_columns(&c);
+	}
+	free(text);
+	free(mtext);
+	veil_buf_free(&man);
+	veil_buf_free(&file);
+	veil_model_free(m);
+	veil_model_free(back);
+}
+
+static void test_model_columns(void **state)
+{
+	(void)state;
+	/* logistic regression: escapes, UTF-8 and a control character in the
+	 * names, which the writer escapes and the reader decodes */
+	static const char *const f2[] = {"caf\xc3\xa9", "say \"hi\"\\\t/"};
+	static const char *const c2[] = {"0", "1"};
+	veil_model_spec s = spec_of(VEIL_MODEL_LOGREG, 2, 2, NULL, 0, VEIL_ACT_RELU);
+	columns_round_trip(&s, f2, "outcome \xe2\x9c\x93", c2);
+
+	/* an MLP of several classes, "1" among the labels, names of every width */
+	static const char *const f5[] = {"age", "\xf0\x9f\x98\x80", "x", "a b", "\xe2\x82\xac"};
+	static const char *const c4[] = {"1", "10", "one", "\xc3\xa9t\xc3\xa9"};
+	size_t h[] = {6, 3};
+	s = spec_of(VEIL_MODEL_MLP, 5, 4, h, 2, VEIL_ACT_TEMPERED_SIGMOID);
+	s.ts_scale = 1.5f;
+	s.ts_temperature = 0.3f;
+	s.ts_offset = 0.1f;
+	columns_round_trip(&s, f5, "kind", c4);
+	s = spec_of(VEIL_MODEL_SOFTMAX, 2, 3, NULL, 0, VEIL_ACT_RELU);
+	static const char *const c3[] = {"1", "2", "3"};
+	columns_round_trip(&s, f2, "y", c3);
+
+	/* written by hand: any member order and spacing, \u escapes (a
+	 * surrogate pair too), names at exactly their bounds, other members
+	 * skipped */
+	veil_buf b = {0};
+	veil_err err = {0};
+	char long_name[VEIL_LEARN_NAME_MAX], long_label[VEIL_LEARN_LABEL_MAX];
+	memset(long_name, 'n', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	memset(long_label, 'c', sizeof long_label - 1);
+	long_label[sizeof long_label - 1] = '\0';
+	assert_int_equal(
+	        veil_buf_printf(
+	                &b, &err,
+	                " {\"label\" : {\"classes\": [\"%s\", \"\\u0031\"], \"name\": \"\\ud83d\\ude00\"},\n"
+	                "\t\"metrics\": {\"test\": {\"features\": 1}},\n"
+	                "\"features\":[ \"caf\\u00e9\" , \"%s\" ,\"\\\"q\\\"\"],"
+	                "\"architecture\": {\"classes\": 2, \"inputs\": 3, \"kind\": \"softmax\"}} ",
+	                long_label, long_name),
+	        VEIL_OK);
+	veil_manifest_columns c;
+	if (veil_modelfile_manifest_columns((const char *)b.data, b.len, &c, &err) != VEIL_OK)
+		fail_msg("hand-written manifest: %s", err.msg);
+	assert_int_equal(c.spec.kind, VEIL_MODEL_SOFTMAX);
+	assert_int_equal(c.n_features, 3);
+	assert_string_equal(c.features[0], "caf\xc3\xa9");
+	assert_string_equal(c.features[1], long_name);
+	assert_string_equal(c.features[2], "\"q\"");
+	assert_string_equal(c.label, "\xf0\x9f\x98\x80");
+	assert_int_equal(c.n_classes, 2);
+	assert_string_equal(c.classes[0], long_label);
+	assert_string_equal(c.classes[1], "1");
+	veil_manifest_columns_free(&c);
+	veil_manifest_columns_free(NULL);
+	veil_buf_free(&b);
+}
+
+/* A manifest of a logistic regression of 2 inputs with these features
+ * and label members; NULL leaves the member out. */
+#define COLS_ARCH  "\"architecture\":{\"kind\":\"logreg\",\"inputs\":2,\"classes\":2}"
+#define COLS_FEATS "\"features\":[\"a\",\"b\"]"
+#define COLS_LABEL "\"label\":{\"name\":\"y\",\"classes\":[\"no\",\"yes\"]}"
+
+typedef struct cols_case {
+	const char *json;
+	veil_status st;
+	const char *msg;
+} cols_case;
+
+static void assert_columns_refused(const char *json, size_t len, veil_status want, const char *msg, size_t i)
+{
+	veil_manifest_columns c;
+	veil_err err = {0};
+	memset(&c, 0xa5, sizeof c);
+	veil_status st = veil_modelfile_manifest_columns(json, len, &c, &err);
+	if (st != want || !strstr(err.msg, msg))
+		fail_msg("case %zu: got %s \"%s\", want %s \"...%s...\"", i, veil_status_str(st), err.msg,
+		         veil_status_str(want), msg);
+	assert_int_equal(err.code, st);
+	assert_zeroed_columns(&c);
+}
+
+static void test_model_columns_refusals(void **state)
+{
+	(void)state;
+	static const cols_case cases[] = {
+	        {"{" COLS_ARCH "," COLS_LABEL "}", VEIL_E_INVALID, "manifest: no features"},
+	        {"{" COLS_ARCH "," COLS_FEATS "}", VEIL_E_INVALID, "manifest: no label"},
+	        {"{" COLS_FEATS "," COLS_LABEL "}", VEIL_E_INVALID, "manifest: no architecture"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"y\"}}", VEIL_E_INVALID,
+	         "label needs its name and its classes"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"classes\":[\"no\",\"yes\"]}}", VEIL_E_INVALID,
+	         "label needs its name and its classes"},
+	        {"{" COLS_ARCH "," COLS_FEATS
+	         ",\"label\":{\"name\":\"y\",\"classes\":[\"no\",\"yes\"],\"x\":1}}",
+	         VEIL_E_INVALID, "an unknown label member"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"y\",\"name\":\"z\","
+	         "\"classes\":[\"no\",\"yes\"]}}",
+	         VEIL_E_INVALID, "a label member given twice"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"b\",\"c\"]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "3 feature names for a model of 2 inputs"},
+	        {"{" COLS_ARCH ",\"features\":[]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "0 feature names for a model of 2 inputs"},
+	        {"{" COLS_ARCH "," COLS_FEATS
+	         ",\"label\":{\"name\":\"y\",\"classes\":[\"no\",\"yes\",\"maybe\"]}}",
+	         VEIL_E_INVALID, "3 class labels for a model of 2 classes"},
+	        {"{\"architecture\":{\"kind\":\"softmax\",\"inputs\":2,\"classes\":3}," COLS_FEATS
+	         ",\"label\":{\"name\":\"y\",\"classes\":[\"a\",\"b\",\"a\"]}}",
+	         VEIL_E_INVALID, "a class label is given twice"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"y\",\"classes\":[\"1\",\"\\u0031\"]}}",
+	         VEIL_E_INVALID, "a class label is given twice"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"a\"]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "a feature name is given twice"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"\"]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "feature name 1 is empty"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"\",\"classes\":[\"no\",\"yes\"]}}",
+	         VEIL_E_INVALID, "the label's name is empty"},
+	        {"{" COLS_ARCH ",\"features\":\"a\"," COLS_LABEL "}", VEIL_E_INVALID, "an array of strings"},
+	        {"{" COLS_ARCH ",\"features\":{\"a\":1}," COLS_LABEL "}", VEIL_E_INVALID,
+	         "an array of strings"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",2]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "offset 73: expected a string"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",null]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "expected a string"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"b\",]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "expected a string"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\\u0000\",\"b\"]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "U+0000"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"\\ud800\"]," COLS_LABEL "}", VEIL_E_INVALID,
+	         "a high surrogate without a low one"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"\xc3\"]," COLS_LABEL "}", VEIL_E_INVALID, "not UTF-8"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":\"y\"}", VEIL_E_INVALID, "label is an object"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":1,\"classes\":[\"no\",\"yes\"]}}",
+	         VEIL_E_INVALID, "expected a string"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"y\",\"classes\":\"no\"}}",
+	         VEIL_E_INVALID, "an array of strings"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"y\",\"classes\":[\"no\",[\"yes\"]]}}",
+	         VEIL_E_INVALID, "expected a string"},
+	        {"{" COLS_ARCH "," COLS_FEATS "," COLS_LABEL "," COLS_LABEL "}", VEIL_E_INVALID,
+	         "a member given twice"},
+	        {"{" COLS_ARCH "," COLS_FEATS "," COLS_LABEL "," COLS_FEATS "}", VEIL_E_INVALID,
+	         "a member given twice"},
+	        {"{\"architecture\":{\"kind\":\"logreg\",\"inputs\":2,\"classes\":3}," COLS_FEATS
+	         ",\"label\":{\"name\":\"y\",\"classes\":[\"a\",\"b\",\"c\"]}}",
+	         VEIL_E_INVALID, "logistic regression has 2 classes"},
+	        {"{" COLS_ARCH "," COLS_FEATS "," COLS_LABEL "", VEIL_E_INVALID, "the text ends"},
+	        {"{" COLS_ARCH "," COLS_FEATS "," COLS_LABEL "}}", VEIL_E_INVALID, "other than whitespace"},
+	        {"[" COLS_FEATS "]", VEIL_E_INVALID, "the manifest is an object"},
+	        {"", VEIL_E_INVALID, "the text ends"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_columns_refused(cases[i].json, strlen(cases[i].json), cases[i].st, cases[i].msg, i);
+
+	/* names one byte over their bounds (counted decoded: é is 2 bytes):
+	 * refused as malformed, not as a limit of the reader */
+	char name[VEIL_LEARN_NAME_MAX + 8], label[VEIL_LEARN_LABEL_MAX + 8];
+	memset(name, 'n', VEIL_LEARN_NAME_MAX);
+	name[VEIL_LEARN_NAME_MAX] = '\0'; /* 513 bytes */
+	memset(label, 'c', VEIL_LEARN_LABEL_MAX);
+	label[VEIL_LEARN_LABEL_MAX] = '\0'; /* 64 bytes */
+	struct {
+		const char *before, *arg, *after, *msg;
+	} over[] = {
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"", name, "\"]," COLS_LABEL "}",
+	         "a feature name over 512 bytes"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"", name,
+	         "\",\"classes\":[\"no\",\"yes\"]}}", "a label name over 512 bytes"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"y\",\"classes\":[\"", label,
+	         "\",\"yes\"]}}", "a class label over 63 bytes"},
+	        {"{" COLS_ARCH ",\"features\":[\"a\",\"", name + 2, "\\u00e9\"]," COLS_LABEL "}",
+	         "a feature name over 512 bytes"},
+	        {"{" COLS_ARCH "," COLS_FEATS ",\"label\":{\"name\":\"y\",\"classes\":[\"no\",\"", label + 2,
+	         "\\u00e9\"]}}", "a class label over 63 bytes"},
+	};
+	for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+		veil_buf b = {0};
+		veil_err err = {0};
+		assert_int_equal(
+		        veil_buf_printf(&b, &err, "%s%s%s", over[i].before, over[i].arg, over[i].after),
+		        VEIL_OK);
+		assert_columns_refused((const char *)b.data, b.len, VEIL_E_INVALID, over[i].msg, 100 + i);
+		veil_buf_free(&b);
+	}
+	/* the offset in the message is where the long name starts */
+	veil_buf b = {0};
+	veil_err err = {0};
+	assert_int_equal(
+	        veil_buf_printf(&b, &err, "{" COLS_ARCH ",\"features\":[\"a\",\"%s\"]," COLS_LABEL "}", name),
+	        VEIL_OK);
+	assert_columns_refused((const char *)b.data, b.len, VEIL_E_INVALID, "manifest offset 73: ", 200);
+	veil_buf_free(&b);
+
+	/* a bound of the reader: nesting in a skipped member; a manifest over
+	 * VEIL_MODELFILE_MANIFEST_MAX, refused before it is read */
+	assert_int_equal(veil_buf_printf(&b, &err, "{" COLS_ARCH "," COLS_FEATS "," COLS_LABEL ",\"x\":"),
+	                 VEIL_OK);
+	for (int i = 0; i < 70; i++)
+		assert_int_equal(veil_buf_append(&b, "[", 1, &err), VEIL_OK);
+	assert_columns_refused((const char *)b.data, b.len, VEIL_E_LIMIT, "nesting deeper than 64", 300);
+	veil_buf_free(&b);
+	size_t big = (size_t)VEIL_MODELFILE_MANIFEST_MAX + 1;
+	char *huge = malloc(big);
+	assert_non_null(huge);
+	memset(huge, ' ', big);
+	static const char good[] = "{" COLS_ARCH "," COLS_FEATS "," COLS_LABEL "}";
+	memcpy(huge, good, sizeof good - 1);
+	assert_columns_refused(huge, big, VEIL_E_LIMIT, "over 16777216", 301);
+	/* the same text within the bound reads */
+	veil_manifest_columns c;
+	assert_int_equal(veil_modelfile_manifest_columns(huge, big - 1, &c, &err), VEIL_OK);
+	assert_int_equal(c.n_features, 2);
+	veil_manifest_columns_free(&c);
+	free(huge);
+}
+
 /* A model file built by hand from the pieces of a good one, so that each
  * piece can be wrong on its own. */
 typedef struct forge {
@@ -1304,6 +1601,103 @@ static void test_metrics_json(void **state)
 	veil_metrics_free(&m);
 }
 
+/* veil_metrics_of_model on models whose weights are set by hand, so that
+ * every prediction is known: the figures are computed here from them. */
+static void test_metrics_of_model(void **state)
+{
+	(void)state;
+	veil_err err = {0};
+	veil_metrics m;
+	float *w, *b;
+	size_t in, out;
+
+	/* softmax regression, 2 inputs, 3 classes: logits (x0, x1, 0.5) */
+	veil_model *sm;
+	veil_model_spec s = spec_of(VEIL_MODEL_SOFTMAX, 2, 3, NULL, 0, VEIL_ACT_RELU);
+	assert_int_equal(veil_model_new(&s, 1, &sm, &err), VEIL_OK);
+	assert_int_equal(veil_model_layers(sm), 1);
+	veil_model_layer(sm, 0, &w, &in, &out, &b);
+	assert_int_equal(in, 2);
+	assert_int_equal(out, 3);
+	static const float w3[] = {1, 0, 0, 0, 1, 0}, b3[] = {0, 0, 0.5f};
+	memcpy(w, w3, sizeof w3);
+	memcpy(b, b3, sizeof b3);
+	/* predicted 0, 1, 2, 2, 0, 1 */
+	static const float x3[] = {3, 0, 0, 3, 0, 0, -3, -3, 3, 1, 1, 3};
+	static const int32_t y3[] = {0, 1, 2, 0, 1, 1};
+	veil_matrix d = {.x = x3, .y = y3, .rows = 6, .cols = 2};
+	memset(&m, 0xa5, sizeof m);
+	assert_int_equal(veil_metrics_of_model(sm, &d, &m, &err), VEIL_OK);
+	static const uint64_t conf3[] = {1, 0, 1, 1, 2, 0, 0, 0, 1};
+	static const uint64_t support3[] = {2, 3, 1}, predicted3[] = {2, 2, 2};
+	assert_int_equal(m.rows, 6);
+	assert_int_equal(m.classes, 3);
+	assert_near(m.accuracy, 4.0 / 6, 1e-15);
+	assert_memory_equal(m.confusion, conf3, sizeof conf3);
+	assert_memory_equal(m.support, support3, sizeof support3);
+	assert_memory_equal(m.predicted, predicted3, sizeof predicted3);
+	assert_near(m.precision[1], 1, 0);
+	assert_near(m.recall[1], 2.0 / 3, 1e-15);
+	assert_false(m.has_auc);
+	/* log loss: the mean of -ln softmax(logits)[y], in double here; the
+	 * model computes in float */
+	double ll = 0;
+	for (size_t r = 0; r < 6; r++) {
+		double z[3] = {x3[2 * r], x3[2 * r + 1], 0.5}, sum = 0;
+		for (int k = 0; k < 3; k++)
+			sum += exp(z[k]);
+		ll -= log(exp(z[y3[r]]) / sum);
+	}
+	assert_near(m.log_loss, ll / 6, 1e-6);
+	veil_metrics_free(&m);
+
+	/* rows 0 is refused and leaves the result zeroed; so is a label
+	 * outside the model's classes */
+	veil_metrics z;
+	memset(&z, 0, sizeof z);
+	d.rows = 0;
+	memset(&m, 0xa5, sizeof m);
+	assert_int_equal(veil_metrics_of_model(sm, &d, &m, &err), VEIL_E_INVALID);
+	assert_msg(&err, "0 rows");
+	assert_memory_equal(&m, &z, sizeof z);
+	static const int32_t y_bad[] = {0, 1, 3};
+	d = (veil_matrix){.x = x3, .y = y_bad, .rows = 3, .cols = 2};
+	memset(&m, 0xa5, sizeof m);
+	assert_int_equal(veil_metrics_of_model(sm, &d, &m, &err), VEIL_E_INVALID);
+	assert_msg(&err, "row 2 has label 3, outside 0..2");
+	assert_memory_equal(&m, &z, sizeof z);
+	veil_model_free(sm);
+
+	/* logistic regression, 1 input: P(1) = σ(2x - 1). x = 0.5 gives
+	 * exactly 0.5, a tie that goes to class 0 (numpy's argmax) */
+	veil_model *lr;
+	s = spec_of(VEIL_MODEL_LOGREG, 1, 2, NULL, 0, VEIL_ACT_RELU);
+	assert_int_equal(veil_model_new(&s, 1, &lr, &err), VEIL_OK);
+	veil_model_layer(lr, 0, &w, &in, &out, &b);
+	assert_int_equal(in, 1);
+	assert_int_equal(out, 1);
+	w[0] = 2;
+	b[0] = -1;
+	/* predicted 0, 0, 0 (the tie), 1, 1 */
+	static const float x1[] = {-1, 0, 0.5f, 1, 2};
+	static const int32_t y1[] = {0, 1, 1, 1, 0};
+	d = (veil_matrix){.x = x1, .y = y1, .rows = 5, .cols = 1};
+	assert_int_equal(veil_metrics_of_model(lr, &d, &m, &err), VEIL_OK);
+	static const uint64_t conf2[] = {1, 1, 2, 1};
+	assert_near(m.accuracy, 2.0 / 5, 1e-15);
+	assert_memory_equal(m.confusion, conf2, sizeof conf2);
+	assert_int_equal(m.predicted[0], 3);
+	assert_int_equal(m.predicted[1], 2);
+	assert_near(m.precision[1], 0.5, 0);
+	assert_near(m.recall[1], 1.0 / 3, 1e-15);
+	/* positives score σ(-1), σ(0), σ(1); negatives σ(-3), σ(3): each
+	 * positive beats one negative, 3 of 6 pairs */
+	assert_true(m.has_auc);
+	assert_near(m.roc_auc, 0.5, 1e-15);
+	veil_metrics_free(&m);
+	veil_model_free(lr);
+}
+
 /* ---- the C side of tests/learn/safetensors_check.py ---- */
 
 static int helper_fail(const char *what, const veil_err *err)
@@ -1425,6 +1819,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_model_round_trips),
 	        cmocka_unit_test(test_model_manifest),
 	        cmocka_unit_test(test_model_manifest_spec),
+	        cmocka_unit_test(test_model_columns),
+	        cmocka_unit_test(test_model_columns_refusals),
 	        cmocka_unit_test(test_model_tampering),
 	        cmocka_unit_test(test_model_write_refusals),
 	        cmocka_unit_test(test_metrics_sklearn_prf),
@@ -1434,6 +1830,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_metrics_log_loss),
 	        cmocka_unit_test(test_metrics_refusals),
 	        cmocka_unit_test(test_metrics_json),
+	        cmocka_unit_test(test_metrics_of_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
