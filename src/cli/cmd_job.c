@@ -166,25 +166,18 @@ static veil_status eval_figures_allowed(cli_ws *ws, const veil_job_record *j, bo
 	const char *ref = json_string_value(json_object_get(json_object_get(spec, "evaluate"), "dataset"));
 	char name[VEIL_CATALOG_NAME_MAX];
 	uint32_t version;
-	veil_budget b;
 	veil_dataset_version v = {0};
 	veil_status st = VEIL_OK;
+	bool ok = false;
 	if (!ref || veil_catalog_parse_ref(ref, name, &version, err) != VEIL_OK) {
 		veil_err_clear(err);
 		*withheld = true; /* a spec this veil did not write: show nothing */
-	} else if ((st = veil_catalog_budget_get(ws->catalog, name, version, &b, err)) == VEIL_E_NOTFOUND) {
-		veil_err_clear(err);
+	} else if ((st = veil_catalog_dataset_get(ws->catalog, name, version, &v, err)) == VEIL_E_NOTFOUND) {
+		veil_err_clear(err); /* its data is gone: nobody can tell who may */
+		*withheld = true;
 		st = VEIL_OK;
-	} else if (!st && !(st = veil_catalog_dataset_get(ws->catalog, name, version, &v, err))) {
-		cli_target t = {.verb = VEIL_VERB_MANAGE,
-		                .type = "datasets",
-		                .name = v.name,
-		                .compartment = v.compartment,
-		                .classification = v.classification,
-		                .owner = v.owner,
-		                .region = ws->request_region};
-		bool ok = false;
-		st = cli_authorize_quiet(ws, &t, &ok, err);
+	} else if (!st) {
+		st = eval_exact_allowed(ws, &v, &ok, err);
 		*withheld = !ok;
 		veil_dataset_version_free(&v);
 	}

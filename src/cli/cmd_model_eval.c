@@ -54,29 +54,36 @@ static veil_status load_model(cli_ws *ws, eval_run *er, veil_err *err)
 	return VEIL_OK;
 }
 
-/* The budget rule: exact figures over a budgeted data set are for those
- * who may read its rows anyway. */
+veil_status eval_exact_allowed(cli_ws *ws, const veil_dataset_version *v, bool *ok, veil_err *err)
+{
+	veil_budget b;
+	*ok = false;
+	veil_status st = veil_catalog_budget_get(ws->catalog, v->name, v->version, &b, err);
+	if (st == VEIL_E_NOTFOUND) {
+		veil_err_clear(err);
+		*ok = true;
+		return VEIL_OK;
+	}
+	if (st)
+		return st;
+	cli_target t = {.verb = VEIL_VERB_MANAGE,
+	                .type = "datasets",
+	                .name = v->name,
+	                .compartment = v->compartment,
+	                .classification = v->classification,
+	                .owner = v->owner,
+	                .region = ws->request_region};
+	return cli_authorize_quiet(ws, &t, ok, err);
+}
+
+/* The budget rule, for every input (IDX labels too). */
 static veil_status check_budgets(cli_ws *ws, eval_run *er, veil_err *err)
 {
 	for (size_t i = 0; i < er->n_inputs; i++) {
 		const veil_dataset_version *v = &er->inputs[i].r.dataset;
-		veil_budget b;
-		veil_status st = veil_catalog_budget_get(ws->catalog, v->name, v->version, &b, err);
-		if (st == VEIL_E_NOTFOUND) {
-			veil_err_clear(err);
-			continue;
-		}
+		bool ok;
+		veil_status st = eval_exact_allowed(ws, v, &ok, err);
 		if (st)
-			return st;
-		cli_target t = {.verb = VEIL_VERB_MANAGE,
-		                .type = "datasets",
-		                .name = v->name,
-		                .compartment = v->compartment,
-		                .classification = v->classification,
-		                .owner = v->owner,
-		                .region = ws->request_region};
-		bool ok = false;
-		if ((st = cli_authorize_quiet(ws, &t, &ok, err)))
 			return st;
 		if (!ok) {
 			veil_err_set(err, VEIL_E_DENIED,

@@ -61,6 +61,12 @@ void cli_job_unlock(int fd); /* -1 ok */
 veil_status cli_job_reap(cli_ws *ws, veil_job_record *j, veil_err *err) VEIL_MUST_CHECK;
 void cli_job_locks_clear(cli_ws *ws);
 
+/* Whether the principal may see exact evaluation figures over data set
+ * version v (cmd_model_eval.c): when it has no privacy budget, or when the
+ * principal may manage it (and so take its plaintext out anyway). */
+veil_status eval_exact_allowed(cli_ws *ws, const veil_dataset_version *v, bool *ok,
+                               veil_err *err) VEIL_MUST_CHECK;
+
 /* Marks the job failed with why's message (made one printable line); a
  * failure to is only logged: the command fails either way. */
 void train_job_failed(cli_ws *ws, const char *job_id, const veil_err *why);
