@@ -33,6 +33,47 @@ veil_status cli_authorize_model(cli_ws *ws, const veil_model_version *v, veil_ve
 	return model_allowed(ws, v, verb, false, &ok, err);
 }
 
+void cli_trials_table(json_t *trials, long long best)
+{
+	/* EPOCHS is how many ran (early stopping may end a trial sooner). */
+	printf("    %-6s %9s %6s %6s %-12s %6s %7s %8s %7s %9s %8s\n", "TRIAL", "LR", "BATCH", "EPOCHS",
+	       "HIDDEN", "CLIP", "SIGMA", "EPSILON", "STEPS", "VAL_LOSS", "VAL_ACC");
+	size_t i;
+	json_t *t;
+	json_array_foreach(trials, i, t)
+	{
+		char hidden[64] = "-", num[3][16];
+		size_t k, n = 0;
+		json_t *h;
+		json_array_foreach(json_object_get(t, "hidden"), k, h)
+		{
+			int w = snprintf(hidden + n, sizeof hidden - n, "%s%lld", k ? "," : "",
+			                 (long long)json_integer_value(h));
+			if (w < 0 || (size_t)w >= sizeof hidden - n)
+				break;
+			n += (size_t)w;
+		}
+		static const char *const dp[] = {"max_grad_norm", "noise_multiplier", "epsilon"};
+		for (size_t d = 0; d < 3; d++) {
+			json_t *x = json_object_get(t, dp[d]);
+			if (json_is_number(x))
+				snprintf(num[d], sizeof num[d], "%.4g", json_number_value(x));
+			else
+				snprintf(num[d], sizeof num[d], "-");
+		}
+		long long id = json_integer_value(json_object_get(t, "trial"));
+		char label[32];
+		snprintf(label, sizeof label, "%lld%s", id, id == best ? " *" : "");
+		printf("    %-6s %9.4g %6lld %6lld %-12s %6s %7s %8s %7lld %9.4f %8.4f\n", label,
+		       json_number_value(json_object_get(t, "lr")),
+		       (long long)json_integer_value(json_object_get(t, "batch_size")),
+		       (long long)json_integer_value(json_object_get(t, "epochs_run")), hidden, num[0],
+		       num[1], num[2], (long long)json_integer_value(json_object_get(t, "steps")),
+		       json_number_value(json_object_get(t, "val_loss")),
+		       json_number_value(json_object_get(t, "val_accuracy")));
+	}
+}
+
 static json_t *model_json(const veil_model_version *v)
 {
 	char created[VEIL_TIME_STR_MAX];
@@ -235,6 +276,11 @@ static void print_inspect(json_t *o)
 		       json_is_true(json_object_get(ver, "simulated"))
 		               ? "; SIMULATED: proves nothing about hardware"
 		               : "");
+	json_t *trials = json_object_get(json_object_get(o, "report"), "trials");
+	if (json_array_size(trials) > 1) {
+		printf("  tuning:       %zu trials (from the verified report):\n", json_array_size(trials));
+		cli_trials_table(trials, json_integer_value(json_object_get(s, "best_trial")));
+	}
 	printf("  lineage:\n");
 	json_array_foreach(json_object_get(o, "lineage"), i, e)
 	{

@@ -668,9 +668,13 @@ static void print_model(const train_run *tr, json_t *report)
 	else
 		printf("  privacy:   none (trained without differential privacy)\n");
 	json_t *trials = json_object_get(report, "trials");
-	if (json_array_size(trials) > 1)
-		printf("  tuning:    %zu trials, best %lld (veil job status %s)\n", json_array_size(trials),
-		       (long long)json_integer_value(json_object_get(report, "best_trial")), tr->job_id);
+	if (json_array_size(trials) > 1) {
+		printf("  tuning:    %zu trials, best %lld by %s:\n", json_array_size(trials),
+		       (long long)json_integer_value(json_object_get(report, "best_trial")),
+		       tr->job->tuning.metric == VEIL_JOB_VAL_LOSS ? "validation loss"
+		                                                   : "validation accuracy");
+		cli_trials_table(trials, json_integer_value(json_object_get(report, "best_trial")));
+	}
 	printf("  model:     encrypted, %llu bytes (veil model inspect %s@%u)\n",
 	       (unsigned long long)tr->model.size, tr->model.name, tr->model.version);
 }

@@ -53,6 +53,8 @@ int cmd_model_compare(cli_global *g, int argc, char **argv);
 int cmd_model_eval(cli_global *g, int argc, char **argv);
 /* Authorizes verb on a model version (its model's owner, compartment and
  * classification), as model list|inspect|eval do (cmd_model.c). */
+/* Prints a tuning report's trials as a table, the best one starred. */
+void cli_trials_table(json_t *trials, long long best);
 veil_status cli_authorize_model(cli_ws *ws, const veil_model_version *v, veil_verb verb,
                                 veil_err *err) VEIL_MUST_CHECK;
 int cmd_job_list(cli_global *g, int argc, char **argv);

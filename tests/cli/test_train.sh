@@ -104,6 +104,9 @@ b=min(range(2), key=lambda i: t[i]['val_loss']); assert r['best_trial']==b, (r['
 assert 1.99 < r['privacy']['job_epsilon'] <= 2.0, r['privacy']"
 TJOB=$("$PY" -S -c "import json; print(json.load(open('$T/out'))['job'])")
 check "... and each trial was charged on its own" [ "$(count "SELECT count(*) FROM budget_charges WHERE job_id='$TJOB' AND trial IN (1, 2)")" -eq 2 ]
+TV=$(count "SELECT version FROM model_versions WHERE job_id='$TJOB'")
+veil model inspect "patients-dp@$TV" --verify
+check "... and model inspect --verify shows the table of trials, the best starred" sh -c "grep -q 'tuning: .*2 trials' '$T/out' && grep -Eq '^ +[01] \*' '$T/out'"
 
 # ==== 3. bad job files ====
 printf 'training_job:\n  name: x\n  dataset: pf\n  label: cardiac_event\n  model: {type: mlp, hidden: [8]}\n  train: {epochs: 1, batch_size: 0}\n' >"$T/bad.yaml"
@@ -159,6 +162,14 @@ KRC=$?
 check "killing the worker mid-training fails the job" [ "$KRC" -ne 0 ]
 KJOB=$(count "SELECT id FROM jobs WHERE name='fm' AND state='failed' ORDER BY created DESC LIMIT 1")
 check "... which keeps its last checkpoint" [ "$(count "SELECT count(*) FROM jobs WHERE id='$KJOB' AND ckpt_object_id IS NOT NULL")" -eq 1 ]
+KOBJ=$(count "SELECT ckpt_object_id FROM jobs WHERE id='$KJOB'")
+KFILE=$T/ws/objects/${KOBJ:0:2}/${KOBJ:2}
+flip_byte "$KFILE" 200
+before=$(nobjects)
+veil train --resume "$KJOB"
+expect_fail "a damaged checkpoint is refused" "$E_CORRUPT" "."
+check "... storing nothing, and the job keeps its checkpoint" [ "$(nobjects)" -eq "$before" -a "$(count "SELECT ckpt_object_id FROM jobs WHERE id='$KJOB' AND state='failed'")" = "$KOBJ" ]
+flip_byte "$KFILE" 200
 veil train --resume "$KJOB"
 expect_rc "veil train --resume continues it" 0
 RES=$(count "SELECT sha256 FROM model_versions WHERE job_id='$KJOB'")
