@@ -378,6 +378,9 @@ typedef struct cli_list {
  * show (authorizing each), then prints the array as JSON or with `table`. */
 int cli_run_list(cli_global *g, bool json, veil_status (*fill)(struct cli_ws *, cli_list *, veil_err *),
                  void (*table)(json_t *), const char *arg);
+/* The end of a command that shows one JSON value o (owned): on error st,
+ * fails with err; else prints o as JSON or with print. Frees o. */
+int cli_show(veil_status st, const veil_err *err, json_t *o, bool json, void (*print)(json_t *));
 /* o[k] as a string, "-" when absent or empty. */
 const char *cli_json_str(json_t *o, const char *k);
 /* "a,b,c" from a JSON array of strings ("-" when empty). */

@@ -243,15 +243,7 @@ static int run_show(cli_global *g, const char *name, bool metrics, int argc, cha
 	json_t *o = NULL;
 	veil_status st = load_job(&ws, argv[optind], metrics, &o, &err);
 	cli_ws_close(&ws);
-	if (st) {
-		json_decref(o);
-		return cli_fail(&err);
-	}
-	if (json)
-		return cli_print_json(o);
-	print(o);
-	json_decref(o);
-	return 0;
+	return cli_show(st, &err, o, json, print);
 }
 
 static void print_status(json_t *o)

@@ -315,15 +315,7 @@ int cmd_model_inspect(cli_global *g, int argc, char **argv)
 	json_t *o = NULL;
 	veil_status st = load_model(&ws, argv[optind], verify, &o, &err);
 	cli_ws_close(&ws);
-	if (st) {
-		json_decref(o);
-		return cli_fail(&err);
-	}
-	if (json)
-		return cli_print_json(o);
-	print_inspect(o);
-	json_decref(o);
-	return 0;
+	return cli_show(st, &err, o, json, print_inspect);
 }
 
 int cmd_model_compare(cli_global *g, int argc, char **argv)

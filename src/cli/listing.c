@@ -22,14 +22,19 @@ int cli_run_list(cli_global *g, bool json, veil_status (*fill)(cli_ws *, cli_lis
 	if (!st && json_array_size(c.arr) == 0)
 		g->decisions++;
 	cli_ws_close(&ws);
+	return cli_show(st, &err, c.arr, json, table);
+}
+
+int cli_show(veil_status st, const veil_err *err, json_t *o, bool json, void (*print)(json_t *))
+{
 	if (st) {
-		json_decref(c.arr);
-		return cli_fail(&err);
+		json_decref(o);
+		return cli_fail(err);
 	}
 	if (json)
-		return cli_print_json(c.arr);
-	table(c.arr);
-	json_decref(c.arr);
+		return cli_print_json(o);
+	print(o);
+	json_decref(o);
 	return 0;
 }
 
