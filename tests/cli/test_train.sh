@@ -156,7 +156,8 @@ for _ in $(seq 1 300); do
 	[ "$(count "SELECT count(*) FROM jobs WHERE name='fm' AND state='running' AND ckpt_object_id IS NOT NULL")" -ge 1 ] && break
 	sleep 0.1
 done
-pkill -KILL -f "veil-worker" 2>/dev/null
+# only this veil's worker: other tests (and other people's runs) have theirs
+pkill -KILL -P "$TP" -f "veil-worker" 2>/dev/null
 wait $TP
 KRC=$?
 check "killing the worker mid-training fails the job" [ "$KRC" -ne 0 ]
