@@ -89,7 +89,8 @@ static void test_example_fmnist(void **state)
 	assert_true(r->train.lr == 0.1f);
 	assert_true(r->train.momentum == 0.9f);
 	assert_int_equal(r->train.seed, 7);
-	assert_int_equal(r->train.patience, 3);
+	assert_int_equal(r->train.patience, 5);
+	assert_int_equal(r->train.schedule, VEIL_SCHED_COSINE);
 	assert_false(r->train.dp);
 	assert_true(r->test_split == 0); /* the test data set is the test set */
 	assert_true(r->validation_split == 0.1);
