@@ -415,3 +415,28 @@ veil_status veil_catalog_meta_set(veil_catalog *c, const char *key, const char *
 	sqlite3_finalize(s);
 	return st;
 }
+
+veil_status vcat_check_json_object(veil_catalog *c, const char *text, size_t max, const char *what,
+                                   veil_err *err)
+{
+	size_t n = strnlen(text, max);
+	if (n == max)
+		return veil_err_set(err, VEIL_E_LIMIT, "a %s is longer than %zu bytes", what, max - 1);
+	size_t bad = 0;
+	if (!veil_utf8_valid((const uint8_t *)text, n, &bad))
+		return veil_err_set(err, VEIL_E_INVALID, "the %s is not UTF-8 (byte %zu)", what, bad + 1);
+	/* CASE rather than AND: in a SELECT both sides of AND are evaluated,
+	 * and json_type fails on text that is not JSON. */
+	sqlite3_stmt *s;
+	veil_status st = vcat_prepare(
+	        c, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'object' ELSE 0 END", &s, err);
+	if (st)
+		return st;
+	int rc = vcat_bind_text(s, 1, text) ? sqlite3_step(s) : SQLITE_NOMEM;
+	if (rc != SQLITE_ROW)
+		st = vcat_db_err(c, rc, "cannot check a JSON column", err);
+	else if (sqlite3_column_int64(s, 0) != 1)
+		st = veil_err_set(err, VEIL_E_INVALID, "the %s is not a JSON object", what);
+	sqlite3_finalize(s);
+	return st;
+}

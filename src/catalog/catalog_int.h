@@ -21,6 +21,12 @@ struct veil_catalog {
  * veil_status (busy, no space, corrupt, ...), and returns it. Read
  * immediately after the failing call: SQLite keeps only the last error. */
 veil_status vcat_db_err(veil_catalog *c, int rc, const char *what, veil_err *err);
+/* Text for a column the schema CHECKs as one JSON object (a summary): at
+ * most max - 1 bytes of UTF-8 that SQLite's own parser takes for an object,
+ * so that the code and the schema's CHECK can never disagree. what names it
+ * in errors ("model summary"). */
+veil_status vcat_check_json_object(veil_catalog *c, const char *text, size_t max, const char *what,
+                                   veil_err *err);
 /* Prepares one constant statement; parameters are bound by the caller. */
 veil_status vcat_prepare(veil_catalog *c, const char *sql, sqlite3_stmt **stmt,
                          veil_err *err) VEIL_MUST_CHECK;

@@ -128,33 +128,6 @@ static veil_status no_model(const char *name, veil_err *err)
 
 /* ---- add ---- */
 
-/* A JSON object in UTF-8, asked of SQLite's own parser so that the code and
- * the schema's CHECK cannot disagree (CASE: in a SELECT both sides of AND
- * are evaluated, and json_type fails on text that is not JSON). */
-static veil_status check_summary(veil_catalog *c, const char *summary, veil_err *err)
-{
-	size_t n = strnlen(summary, VEIL_CATALOG_MODEL_SUMMARY_MAX);
-	if (n == VEIL_CATALOG_MODEL_SUMMARY_MAX)
-		return veil_err_set(err, VEIL_E_LIMIT, "a model summary is longer than %d bytes",
-		                    VEIL_CATALOG_MODEL_SUMMARY_MAX - 1);
-	size_t bad = 0;
-	if (!veil_utf8_valid((const uint8_t *)summary, n, &bad))
-		return veil_err_set(err, VEIL_E_INVALID, "the model summary is not UTF-8 (byte %zu)",
-		                    bad + 1);
-	sqlite3_stmt *s;
-	veil_status st = vcat_prepare(
-	        c, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'object' ELSE 0 END", &s, err);
-	if (st)
-		return st;
-	int rc = vcat_bind_text(s, 1, summary) ? sqlite3_step(s) : SQLITE_NOMEM;
-	if (rc != SQLITE_ROW)
-		st = vcat_db_err(c, rc, "cannot check a model summary", err);
-	else if (sqlite3_column_int64(s, 0) != 1)
-		st = veil_err_set(err, VEIL_E_INVALID, "the model summary is not a JSON object");
-	sqlite3_finalize(s);
-	return st;
-}
-
 static veil_status check_privacy(const veil_model_version *v, veil_err *err)
 {
 	if (!v->dp) {
@@ -205,7 +178,7 @@ static veil_status check_new(veil_catalog *c, const veil_model_version *v, veil_
 		return veil_err_set(err, VEIL_E_INVALID, "chunk size must not be 0");
 	if ((st = check_privacy(v, err)))
 		return st;
-	return check_summary(c, v->summary, err);
+	return vcat_check_json_object(c, v->summary, VEIL_CATALOG_MODEL_SUMMARY_MAX, "model summary", err);
 }
 
 typedef struct model_row {

@@ -83,35 +83,6 @@ static veil_status read_row(veil_catalog *c, sqlite3_stmt *s, veil_report_record
 
 /* ---- add ---- */
 
-/* The summary is shown in listings and read by the compliance rule: JSON
- * text (so UTF-8), one object, asked of SQLite's own parser so that the
- * code and the schema's CHECK can never disagree. CASE rather than AND:
- * in a SELECT both sides of AND are evaluated, and json_type fails on
- * text that is not JSON. */
-static veil_status check_summary(veil_catalog *c, const char *summary, veil_err *err)
-{
-	size_t n = strnlen(summary, VEIL_CATALOG_REPORT_SUMMARY_MAX);
-	if (n == VEIL_CATALOG_REPORT_SUMMARY_MAX)
-		return veil_err_set(err, VEIL_E_LIMIT, "a report summary is longer than %d bytes",
-		                    VEIL_CATALOG_REPORT_SUMMARY_MAX - 1);
-	size_t bad = 0;
-	if (!veil_utf8_valid((const uint8_t *)summary, n, &bad))
-		return veil_err_set(err, VEIL_E_INVALID, "the report summary is not UTF-8 (byte %zu)",
-		                    bad + 1);
-	sqlite3_stmt *s;
-	veil_status st = vcat_prepare(
-	        c, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'object' ELSE 0 END", &s, err);
-	if (st)
-		return st;
-	int rc = vcat_bind_text(s, 1, summary) ? sqlite3_step(s) : SQLITE_NOMEM;
-	if (rc != SQLITE_ROW)
-		st = vcat_db_err(c, rc, "cannot check a report summary", err);
-	else if (sqlite3_column_int64(s, 0) != 1)
-		st = veil_err_set(err, VEIL_E_INVALID, "the report summary is not a JSON object");
-	sqlite3_finalize(s);
-	return st;
-}
-
 static veil_status check_new(veil_catalog *c, const veil_report_record *r, veil_err *err)
 {
 	veil_status st;
@@ -141,7 +112,8 @@ static veil_status check_new(veil_catalog *c, const veil_report_record *r, veil_
 	if (r->size > INT64_MAX)
 		return veil_err_set(err, VEIL_E_LIMIT, "report size %llu is too large",
 		                    (unsigned long long)r->size);
-	return check_summary(c, r->summary, err);
+	/* Shown in listings and read by the compliance rule. */
+	return vcat_check_json_object(c, r->summary, VEIL_CATALOG_REPORT_SUMMARY_MAX, "report summary", err);
 }
 
 static veil_status insert(veil_catalog *c, int64_t vid, const veil_report_record *r, int64_t created,

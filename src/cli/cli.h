@@ -378,6 +378,8 @@ typedef struct cli_list {
  * show (authorizing each), then prints the array as JSON or with `table`. */
 int cli_run_list(cli_global *g, bool json, veil_status (*fill)(struct cli_ws *, cli_list *, veil_err *),
                  void (*table)(json_t *), const char *arg);
+/* Appends a row (owned; NULL, from a failed json_pack, is out of memory). */
+veil_status cli_list_add(cli_list *c, json_t *row, veil_err *err) VEIL_MUST_CHECK;
 /* The end of a command that shows one JSON value o (owned): on error st,
  * fails with err; else prints o as JSON or with print. Frees o. */
 int cli_show(veil_status st, const veil_err *err, json_t *o, bool json, void (*print)(json_t *));

@@ -645,9 +645,7 @@ static veil_status list_row(void *ctx, const veil_dataset_version *v, veil_err *
 	veil_status st = cli_authorize_quiet(c->ws, &t, &ok, err);
 	if (st || !ok)
 		return st;
-	return json_array_append_new(c->arr, version_json(v))
-	               ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
-	               : VEIL_OK;
+	return cli_list_add(c, version_json(v), err);
 }
 
 static veil_status datasets(cli_ws *ws, cli_list *c, veil_err *err)

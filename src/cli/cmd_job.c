@@ -53,8 +53,7 @@ static veil_status list_row(void *ctx, const veil_job_record *j, veil_err *err)
 	veil_status st = job_allowed(c->ws, j, VEIL_VERB_INSPECT, true, &ok, err);
 	if (st || !ok)
 		return st;
-	return json_array_append_new(c->arr, job_json(j)) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
-	                                                  : VEIL_OK;
+	return cli_list_add(c, job_json(j), err);
 }
 
 static veil_status running_row(void *ctx, const veil_job_record *j, veil_err *err)

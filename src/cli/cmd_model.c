@@ -100,8 +100,7 @@ static veil_status list_row(void *ctx, const veil_model_version *v, veil_err *er
 	veil_status st = model_allowed(c->ws, v, VEIL_VERB_INSPECT, true, &ok, err);
 	if (st || !ok)
 		return st;
-	return json_array_append_new(c->arr, model_json(v)) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
-	                                                    : VEIL_OK;
+	return cli_list_add(c, model_json(v), err);
 }
 
 static veil_status models(cli_ws *ws, cli_list *c, veil_err *err)

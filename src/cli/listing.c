@@ -25,6 +25,12 @@ int cli_run_list(cli_global *g, bool json, veil_status (*fill)(cli_ws *, cli_lis
 	return cli_show(st, &err, c.arr, json, table);
 }
 
+veil_status cli_list_add(cli_list *c, json_t *row, veil_err *err)
+{
+	return json_array_append_new(c->arr, row) ? veil_err_set(err, VEIL_E_NOMEM, "out of memory")
+	                                          : VEIL_OK;
+}
+
 int cli_show(veil_status st, const veil_err *err, json_t *o, bool json, void (*print)(json_t *))
 {
 	if (st) {
